@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseConnectionString } from '../../runtime/config/connection-string.js';
+import type { ManualProvisioning } from '../../runtime/config/settings.js';
+import {
+  errorChain,
+  failed,
+  ok,
+  type CheckContext,
+  type CheckDefinition,
+  type CheckResult,
+} from '../types.js';
+
+interface HubIdentity {
+  iothub_hostname: string | null;
+  device_id: string | null;
+}
+
+const NO_BACKUP_MESSAGE =
+  'Could not retrieve iothub_hostname from provisioning file.\n' +
+  'Please specify the backing IoT Hub name using --iothub-hostname switch if you have that information.\n' +
+  'If no hostname is provided, all hub connectivity tests will be skipped.';
+
+export const connectionStringCheck: CheckDefinition = {
+  id: 'connection-string',
+  needs: ['settings'],
+  provides: ['iothubHostname'],
+  run: async (ctx) => {
+    const settings = ctx.fact('settings');
+    const given = ctx.inputs.iothubHostname;
+    const provisioning = settings.provisioning;
+    if (provisioning.source === 'manual') return checkManual(ctx, provisioning);
+    // dps and external: the hub is only known after provisioning, from the daemon's backup.
+    if (given !== undefined) return ok({ iothub_hostname: given, device_id: null });
+    const backupFile = join(settings.homedir, 'cache', 'provisioning_backup.json');
+    try {
+      const identity = await readProvisioningBackup(backupFile, ctx.signal);
+      ctx.provide('iothubHostname', identity.hub);
+      return ok({ iothub_hostname: identity.hub, device_id: identity.deviceId ?? null });
+    } catch (error) {
+      return failed(
+        NO_BACKUP_MESSAGE,
+        ['Could not restore previous provisioning result', ...errorChain(error)],
+        {
+          iothub_hostname: null,
+          device_id: null,
+        },
+      );
+    }
+  },
+};
+
+function checkManual(ctx: CheckContext, provisioning: ManualProvisioning): CheckResult {
+  const auth = provisioning.authentication;
+  let identity: HubIdentity;
+  if (auth?.method === 'x509') {
+    identity = { iothub_hostname: auth.iothub_hostname, device_id: auth.device_id };
+  } else {
+    const [cs, setting] =
+      auth === undefined
+        ? [provisioning.device_connection_string ?? '', 'provisioning.device_connection_string']
+        : [auth.device_connection_string, 'provisioning.authentication.device_connection_string'];
+    try {
+      const parsed = parseConnectionString(cs);
+      identity = { iothub_hostname: parsed.hostName, device_id: parsed.deviceId };
+    } catch (error) {
+      return failed(
+        `Invalid connection string format detected.\nPlease check the value of the ${setting} parameter.`,
+        errorChain(error),
+        { iothub_hostname: null, device_id: null },
+      );
+    }
+  }
+  // A hub named on the command line wins; the runner has already published it.
+  if (ctx.inputs.iothubHostname === undefined && identity.iothub_hostname !== null) {
+    ctx.provide('iothubHostname', identity.iothub_hostname);
+  }
+  return ok({ ...identity });
+}
+
+/**
+ * `hub_name` (and `device_id`) of `<homedir>/cache/provisioning_backup.json`. The file also holds the
+ * device credentials, so no error message may quote its content.
+ */
+async function readProvisioningBackup(
+  file: string,
+  signal: AbortSignal,
+): Promise<{ hub: string; deviceId?: string }> {
+  const text = await readFile(file, { encoding: 'utf8', signal });
+  let backup: unknown;
+  try {
+    backup = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not valid JSON`);
+  }
+  const { hub_name: hub, device_id: deviceId } = (backup ?? {}) as Record<string, unknown>;
+  if (typeof hub !== 'string' || hub === '') throw new Error(`${file} has no hub_name`);
+  return { hub, deviceId: typeof deviceId === 'string' ? deviceId : undefined };
+}
