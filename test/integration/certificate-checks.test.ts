@@ -5,14 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Settings } from '../../src/runtime/config/settings.js';
-import type {
-  CheckContext,
-  CheckDefinition,
-  CheckInputs,
-  CheckResult,
-  FactName,
-  Facts,
-} from '../../src/checks/types.js';
+import type { CheckDefinition, CheckResult } from '../../src/checks/types.js';
 import { DAY_MS } from '../../src/checks/support/certificates.js';
 import {
   createIdentityCertificateExpiryCheck,
@@ -27,6 +20,7 @@ import {
   createCertificatesExpiryCheck,
 } from '../../src/checks/certificates/certificates-expiry.js';
 import { createCa, createLeaf, pemBundle, type TestCertificate } from '../helpers/cert-factory.js';
+import { testContext, testSettings } from '../helpers/check-context.js';
 
 // Whole seconds: certificate times carry no milliseconds.
 const NOW = new Date('2024-06-01T12:00:00Z');
@@ -67,31 +61,9 @@ function deviceCa(notAfter: Date, notBefore = YEAR_AGO): TestCertificate {
   return createLeaf(root, `device ca ${caCounter}`, notBefore, notAfter, true);
 }
 
-function settings(overrides: Partial<Settings>): Settings {
-  return {
-    provisioning: {
-      source: 'manual',
-      dynamic_reprovisioning: false,
-      device_connection_string: 'HostName=h.example;DeviceId=d;SharedAccessKey=a2V5',
-    },
-    allow_elevated_docker_permissions: true,
-    agent: {
-      name: 'edgeAgent',
-      type: 'docker',
-      env: {},
-      config: { image: 'mcr.microsoft.com/azureiotedge-agent:1.1' },
-    },
-    hostname: 'device',
-    connect: {
-      management_uri: 'unix:///var/run/iotedge/mgmt.sock',
-      workload_uri: 'unix:///var/run/iotedge/workload.sock',
-    },
-    listen: { management_uri: 'fd://iotedge.mgmt.socket', workload_uri: 'fd://iotedge.socket' },
-    homedir: '/nonexistent',
-    moby_runtime: { uri: 'unix:///var/run/docker.sock', network: 'azure-iot-edge' },
-    ...overrides,
-  };
-}
+/** Settings whose homedir holds no quickstart certificate unless a test passes one. */
+const settings = (overrides: Partial<Settings>): Settings =>
+  testSettings({ homedir: '/nonexistent', ...overrides });
 
 function production(deviceCaCert: string, trustedCaCerts: string, home = '/nonexistent'): Settings {
   return settings({
@@ -105,31 +77,9 @@ function production(deviceCaCert: string, trustedCaCerts: string, home = '/nonex
   });
 }
 
-const INPUTS: CheckInputs = {
-  configFile: '/etc/iotedge/config.yaml',
-  containerEngineConfigFile: '/etc/docker/daemon.json',
-  diagnosticsImageName: 'mcr.microsoft.com/azureiotedge-diagnostics:1.1.0',
-  iotedgedPath: '/usr/bin/iotedged',
-  ntpServer: 'pool.ntp.org:123',
-  verbose: false,
-  env: {},
-  hubPorts: { amqp: 5671, https: 443, mqtt: 8883 },
-  cliVersion: '0.1.0',
-};
-
-async function run(check: CheckDefinition, value: Settings): Promise<CheckResult> {
-  const facts: Partial<Facts> = { settings: value };
-  const ctx: CheckContext = {
-    inputs: INPUTS,
-    signal: new AbortController().signal,
-    fact: <K extends FactName>(name: K): Facts[K] => {
-      assert.ok(check.needs?.includes(name), `${check.id} used undeclared fact ${name}`);
-      return facts[name] as Facts[K];
-    },
-    provide: () => assert.fail(`${check.id} provides nothing`),
-  };
-  return check.run(ctx);
-}
+/** Runs `check` with the settings fact; using or providing an undeclared fact fails the test. */
+const run = (check: CheckDefinition, value: Settings): Promise<CheckResult> =>
+  check.run(testContext({ check, facts: { settings: value } }));
 
 const messageOf = (result: CheckResult) =>
   result.kind === 'warning' || result.kind === 'failed' || result.kind === 'fatal' ? result.message : '';

@@ -147,3 +147,45 @@ test('a missing config file is an error naming the file, and the run still compl
   assert.ok(run.stdout.includes(missing));
   assert.match(run.stdout, /\d+ check\(s\) succeeded\.\n/);
 });
+
+test('a missing container engine fails its check with the URI; container checks are skipped, others run', () => {
+  const socket = path.join(tmp, 'no-docker.sock');
+  const config = writeConfig(
+    'no-engine.yaml',
+    [
+      'provisioning:',
+      '  source: manual',
+      '  device_connection_string: "HostName=hub.example.net;DeviceId=dev1;SharedAccessKey=c2VjcmV0a2V5MTIzNDU2Nzg="',
+      `hostname: ${os.hostname()}`,
+      `homedir: ${tmp}/home`,
+      'moby_runtime:',
+      `  uri: unix://${socket}`,
+    ].join('\n'),
+  );
+  const run = iotedge([
+    'check',
+    '-c',
+    config,
+    '-o',
+    'json',
+    '--dont-run',
+    'iotedged-version',
+    'host-local-time',
+    'host-connect-iothub-amqp',
+    'host-connect-iothub-https',
+    'host-connect-iothub-mqtt',
+  ]);
+  assert.equal(run.code, 1);
+  const { checks } = JSON.parse(run.stdout);
+  assert.equal(checks['container-engine-uri'].result, 'error');
+  assert.ok(checks['container-engine-uri'].details.join('\n').includes(`unix://${socket}`));
+  for (const id of [
+    'container-local-time',
+    'connect-management-uri',
+    'container-default-connect-iothub-mqtt',
+  ]) {
+    assert.equal(checks[id].result, 'skipped', id);
+  }
+  assert.equal(checks.hostname.result, 'ok');
+  assert.equal(checks['connection-string'].result, 'ok');
+});

@@ -24,7 +24,7 @@ import {
   testEngine,
   uniqueName,
 } from '../helpers/docker.js';
-import { testContext, testSettings } from '../helpers/network-check-context.js';
+import { testContext, testSettings } from '../helpers/check-context.js';
 import { startConnectProxy } from '../helpers/proxy-server.js';
 import { closedPort, startSilentServer, startTlsServer, type TestServer } from '../helpers/tls-servers.js';
 
@@ -55,6 +55,8 @@ after(async () => {
 
 const message = (result: CheckResult) => ('message' in result ? result.message : '');
 const causes = (result: CheckResult) => ('causes' in result ? (result.causes ?? []) : []);
+/** Message and causes on one line, for assertion failures. */
+const details = (result: CheckResult) => `${message(result)} ${causes(result).join(' | ')}`;
 
 function context(options: {
   settings?: Partial<Settings>;
@@ -77,6 +79,10 @@ function context(options: {
 }
 
 const trusted = () => ({ certificates: { trusted_ca_certs: caFile, auto_generated_ca_lifetime_days: 90 } });
+/** Settings whose management endpoint is `uri`. */
+const managementAt = (uri: string): Partial<Settings> => ({
+  connect: { management_uri: uri, workload_uri: 'unix:///var/run/iotedge/workload.sock' },
+});
 
 test('container-local-time: the container clock agrees with the host', { skip }, async () => {
   const result = await containerLocalTimeCheck.run(context({}));
@@ -111,14 +117,11 @@ test('connect-management-uri: ok when the socket bound into a container answers'
   const server = await managementServer(socketPath, 200);
   try {
     const settings = {
-      connect: {
-        management_uri: `unix://${socketPath}`,
-        workload_uri: 'unix:///var/run/iotedge/workload.sock',
-      },
+      ...managementAt(`unix://${socketPath}`),
       agent: { ...testSettings().agent, env: { SECRET_SETTING: 'do-not-print-me' } },
     };
     const result = await connectManagementUriCheck.run(context({ settings }));
-    assert.equal(result.kind, 'ok', `${message(result)} ${causes(result).join(' | ')}`);
+    assert.equal(result.kind, 'ok', details(result));
     assert.deepEqual(server.seen, ['GET /modules?api-version=2020-07-07']);
     assert.ok(!JSON.stringify(result).includes('do-not-print-me'));
   } finally {
@@ -133,13 +136,9 @@ test(
     const socketPath = join(dir, 'mgmt-500.sock');
     const server = await managementServer(socketPath, 500);
     try {
-      const settings = {
-        connect: {
-          management_uri: `unix://${socketPath}`,
-          workload_uri: 'unix:///var/run/iotedge/workload.sock',
-        },
-      };
-      const result = await connectManagementUriCheck.run(context({ settings }));
+      const result = await connectManagementUriCheck.run(
+        context({ settings: managementAt(`unix://${socketPath}`) }),
+      );
       assert.equal(result.kind, 'failed');
       assert.match(message(result), /answered GET \/modules with HTTP status 500/);
     } finally {
@@ -153,23 +152,18 @@ test(
   { skip },
   async () => {
     const socketPath = join(dir, 'absent.sock');
-    const settings = {
-      connect: {
-        management_uri: `unix://${socketPath}`,
-        workload_uri: 'unix:///var/run/iotedge/workload.sock',
-      },
-    };
-    const result = await connectManagementUriCheck.run(context({ settings }));
+    const result = await connectManagementUriCheck.run(
+      context({ settings: managementAt(`unix://${socketPath}`) }),
+    );
     assert.equal(result.kind, 'failed');
     assert.ok(message(result).includes(`${socketPath} does not exist`), message(result));
   },
 );
 
 test('connect-management-uri: mismatched schemes fail', { skip }, async () => {
-  const settings = {
-    connect: { management_uri: 'http://127.0.0.1:1', workload_uri: 'unix:///var/run/iotedge/workload.sock' },
-  };
-  const result = await connectManagementUriCheck.run(context({ settings }));
+  const result = await connectManagementUriCheck.run(
+    context({ settings: managementAt('http://127.0.0.1:1') }),
+  );
   assert.equal(result.kind, 'failed');
   assert.match(message(result), /invalid combination of schemes .*\("http"\).*\("fd"\)/);
 });
@@ -183,13 +177,13 @@ test(
     try {
       const uri = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const settings = {
-        connect: { management_uri: uri, workload_uri: 'unix:///var/run/iotedge/workload.sock' },
+        ...managementAt(uri),
         listen: { management_uri: uri, workload_uri: 'fd://iotedge.socket' },
       };
       const result = await connectManagementUriCheck.run(
         context({ settings, env: { IOTEDGE_CHECK_DEFAULT_NETWORK: 'host' } }),
       );
-      assert.equal(result.kind, 'ok', `${message(result)} ${causes(result).join(' | ')}`);
+      assert.equal(result.kind, 'ok', details(result));
     } finally {
       server.close();
     }
@@ -201,7 +195,7 @@ test(
   { skip },
   async () => {
     const result = await containerModuleConnectIothubMqttCheck.run(context({ settings: trusted() }));
-    assert.equal(result.kind, 'ok', `${message(result)} ${causes(result).join(' | ')}`);
+    assert.equal(result.kind, 'ok', details(result));
     assert.deepEqual(result.additionalInfo, {
       port_number: hub.port,
       iothub_hostname: 'localhost',
@@ -218,7 +212,7 @@ test(
   async () => {
     const env = { IOTEDGE_CHECK_DEFAULT_NETWORK: 'host' };
     const result = await containerDefaultConnectIothubAmqpCheck.run(context({ settings: trusted(), env }));
-    assert.equal(result.kind, 'ok', `${message(result)} ${causes(result).join(' | ')}`);
+    assert.equal(result.kind, 'ok', details(result));
     assert.equal(result.additionalInfo?.network_name, 'host');
   },
 );
@@ -272,7 +266,7 @@ test(
         agent: { ...testSettings().agent, env: { https_proxy: proxy.url } },
       };
       const result = await containerModuleConnectIothubHttpsCheck.run(context({ settings }));
-      assert.equal(result.kind, 'ok', `${message(result)} ${causes(result).join(' | ')}`);
+      assert.equal(result.kind, 'ok', details(result));
       assert.deepEqual(proxy.requests, [`localhost:${hub.port}`]);
       assert.equal(result.additionalInfo?.proxy, `http://127.0.0.1:${proxy.port}`);
       assert.ok(!JSON.stringify(result).includes('pr0xy-secret'));

@@ -10,12 +10,15 @@ import {
 import { connectEngine, ContainerEngineError } from '../../src/checks/support/docker-engine.js';
 import { runDiagnostics } from '../../src/checks/support/run-diagnostics.js';
 import { buildFromDockerfile, DOCKER_URI, removeImage, testEngine, uniqueName } from '../helpers/docker.js';
-import { testContext, testSettings } from '../helpers/network-check-context.js';
+import { testContext, testSettings } from '../helpers/check-context.js';
 
 const { engine, skip } = await testEngine();
 const BUILD_TIMEOUT = AbortSignal.timeout(180_000);
 const image = uniqueName('iotedge-ts-test-build');
 const foreignImage = uniqueName('iotedge-ts-test-foreign');
+/** A context whose settings name the engine at `uri`. */
+const engineContext = (uri: string) =>
+  testContext({ facts: { settings: testSettings({ moby_runtime: { uri, network: 'host' } }) } });
 
 after(async () => {
   if (!engine) return;
@@ -40,9 +43,7 @@ test('connectEngine at a socket that does not exist says the engine is not runni
 });
 
 test('container-engine-uri provides the docker fact when the engine answers', { skip }, async () => {
-  const ctx = testContext({
-    facts: { settings: testSettings({ moby_runtime: { uri: DOCKER_URI, network: 'host' } }) },
-  });
+  const ctx = engineContext(DOCKER_URI);
   const result = await containerEngineUriCheck.run(ctx);
   assert.equal(result.kind, 'ok');
   assert.equal(ctx.provided.docker?.uri, DOCKER_URI);
@@ -51,7 +52,7 @@ test('container-engine-uri provides the docker fact when the engine answers', { 
 
 test('container-engine-uri fails naming the URI when nothing listens there', async () => {
   const uri = 'unix:///nonexistent/iotedge-test/docker.sock';
-  const ctx = testContext({ facts: { settings: testSettings({ moby_runtime: { uri, network: 'host' } }) } });
+  const ctx = engineContext(uri);
   const result = await containerEngineUriCheck.run(ctx);
   assert.equal(result.kind, 'failed');
   assert.ok(
@@ -64,7 +65,7 @@ test('container-engine-uri fails naming the URI when nothing listens there', asy
 
 test('container-engine-uri rejects a scheme other than unix', async () => {
   const uri = 'tcp://127.0.0.1:2375';
-  const ctx = testContext({ facts: { settings: testSettings({ moby_runtime: { uri, network: 'host' } }) } });
+  const ctx = engineContext(uri);
   const result = await containerEngineUriCheck.run(ctx);
   assert.equal(result.kind, 'failed');
   assert.equal(

@@ -21,7 +21,7 @@ import {
   sharedDiagnosticsImage,
   testEngine,
 } from '../helpers/docker.js';
-import { testContext, testSettings } from '../helpers/network-check-context.js';
+import { testContext, testSettings } from '../helpers/check-context.js';
 import { closedPort, listenTracked } from '../helpers/tls-servers.js';
 
 /*

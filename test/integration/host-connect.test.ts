@@ -14,7 +14,7 @@ import {
 import type { CheckResult, HubPorts } from '../../src/checks/types.js';
 import type { Settings } from '../../src/runtime/config/settings.js';
 import { testPki } from '../helpers/certs.js';
-import { testContext, testSettings } from '../helpers/network-check-context.js';
+import { testContext, testSettings } from '../helpers/check-context.js';
 import { startConnectProxy, type TestProxy } from '../helpers/proxy-server.js';
 import { closedPort, startTlsServer, type TestServer } from '../helpers/tls-servers.js';
 

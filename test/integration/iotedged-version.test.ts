@@ -8,7 +8,7 @@ import { iotedgedVersion, parseIotedgedVersion } from '../../src/checks/config/i
 import { fetchLatestVersion } from '../../src/checks/support/latest-version.js';
 import type { CheckInputs, CheckResult } from '../../src/checks/types.js';
 import { startHttpServer, type TestHttpServer } from '../helpers/http-server.js';
-import { testContext, type TestContext } from '../helpers/network-check-context.js';
+import { testContext, type TestContext } from '../helpers/check-context.js';
 import { startConnectProxy, type TestProxy } from '../helpers/proxy-server.js';
 import { closedPort } from '../helpers/tls-servers.js';
 

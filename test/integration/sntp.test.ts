@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { hostLocalTime } from '../../src/checks/config/host-local-time.js';
 import { querySntp, SntpError } from '../../src/checks/support/sntp.js';
-import { testContext } from '../helpers/network-check-context.js';
+import { testContext } from '../helpers/check-context.js';
 import { startSntpServer, type TestSntpServer } from '../helpers/sntp-server.js';
 
 async function queryFailure(server: string, timeoutMs: number): Promise<SntpError> {

@@ -11,45 +11,13 @@ import {
   configYamlWellFormedCheck,
 } from '../../src/checks/config/config-yaml-well-formed.js';
 import { evaluateHostname, hostnameCheck } from '../../src/checks/config/hostname.js';
-import type { CheckContext, CheckInputs, CheckResult, Facts, FactName } from '../../src/checks/types.js';
+import type { CheckResult } from '../../src/checks/types.js';
 import { ConfigError, parseConfig } from '../../src/runtime/config/load.js';
 import type { Settings } from '../../src/runtime/config/settings.js';
+import { testContext } from '../helpers/check-context.js';
 
 const KEY = 'c2VjcmV0a2V5';
 const CS = `HostName=hub.azure-devices.net;DeviceId=dev1;SharedAccessKey=${KEY}`;
-
-function inputs(overrides: Partial<CheckInputs> = {}): CheckInputs {
-  return {
-    configFile: '/etc/iotedge/config.yaml',
-    containerEngineConfigFile: '/etc/docker/daemon.json',
-    diagnosticsImageName: 'mcr.microsoft.com/azureiotedge-diagnostics:1.1.0',
-    iotedgedPath: '/usr/bin/iotedged',
-    ntpServer: 'pool.ntp.org:123',
-    verbose: false,
-    env: {},
-    hubPorts: { amqp: 5671, https: 443, mqtt: 8883 },
-    cliVersion: '1.1.0',
-    ...overrides,
-  };
-}
-
-/** A hand-made CheckContext with the given facts; `provided` records what the check publishes. */
-function context(given: Partial<CheckInputs>, facts: Partial<Facts> = {}) {
-  const provided: Partial<Facts> = {};
-  const ctx: CheckContext = {
-    inputs: inputs(given),
-    signal: new AbortController().signal,
-    fact: <K extends FactName>(name: K): Facts[K] => {
-      const value = facts[name];
-      assert.ok(value !== undefined, `fact ${name} was not declared by the test`);
-      return value as Facts[K];
-    },
-    provide: <K extends FactName>(name: K, value: Facts[K]) => {
-      provided[name] = value;
-    },
-  };
-  return { ctx, provided };
-}
 
 const settingsFrom = (yaml: string): Settings => parseConfig(yaml, '/test/config.yaml', {});
 
@@ -76,10 +44,10 @@ test('config-yaml-well-formed: a valid file provides the settings', async () => 
   await withTempDir(async (dir) => {
     const file = join(dir, 'config.yaml');
     await writeFile(file, manualYaml);
-    const { ctx, provided } = context({ configFile: file, env: { IOTEDGE_HOSTNAME: 'edge2' } });
+    const ctx = testContext({ inputs: { configFile: file, env: { IOTEDGE_HOSTNAME: 'edge2' } } });
     const result = await configYamlWellFormedCheck.run(ctx);
     assert.equal(result.kind, 'ok');
-    assert.equal(provided.settings?.hostname, 'edge2', 'environment overrides come from ctx.inputs.env');
+    assert.equal(ctx.provided.settings?.hostname, 'edge2', 'environment overrides come from ctx.inputs.env');
     assert.deepEqual(configYamlWellFormedCheck.provides, ['settings']);
   });
 });
@@ -87,13 +55,13 @@ test('config-yaml-well-formed: a valid file provides the settings', async () => 
 test('config-yaml-well-formed: a missing file fails naming the file', async () => {
   await withTempDir(async (dir) => {
     const file = join(dir, 'nope.yaml');
-    const { ctx, provided } = context({ configFile: file });
+    const ctx = testContext({ inputs: { configFile: file } });
     const result = await configYamlWellFormedCheck.run(ctx);
     assert.equal(result.kind, 'failed');
     assert.ok(result.kind === 'failed');
     assert.equal(result.message, `Could not open file ${file}`);
     assert.match(result.causes?.[0] ?? '', /ENOENT/);
-    assert.equal(provided.settings, undefined);
+    assert.equal(ctx.provided.settings, undefined);
   });
 });
 
@@ -101,16 +69,18 @@ test('config-yaml-well-formed: a malformed file fails with the loader message as
   await withTempDir(async (dir) => {
     const file = join(dir, 'config.yaml');
     await writeFile(file, 'provisioning:\n  source: manual\n hostname: x\n');
-    const { ctx, provided } = context({ configFile: file });
+    const ctx = testContext({ inputs: { configFile: file } });
     const result = await configYamlWellFormedCheck.run(ctx);
     assert.ok(result.kind === 'failed');
     assert.equal(result.message, `The IoT Edge daemon's configuration file ${file} is not well-formed.`);
     assert.deepEqual(result.causes, [
       `${file}: YAML syntax error at line 3, column 2: bad indentation of a mapping entry`,
     ]);
-    assert.equal(provided.settings, undefined);
+    assert.equal(ctx.provided.settings, undefined);
 
-    const verbose = await configYamlWellFormedCheck.run(context({ configFile: file, verbose: true }).ctx);
+    const verbose = await configYamlWellFormedCheck.run(
+      testContext({ inputs: { configFile: file, verbose: true } }),
+    );
     assert.ok(verbose.kind === 'failed');
     assert.equal(
       verbose.message,
@@ -119,7 +89,7 @@ test('config-yaml-well-formed: a malformed file fails with the loader message as
     );
 
     await writeFile(file, `${manualProvisioning}  authentication:\n    method: x509\n`);
-    const schema = await configYamlWellFormedCheck.run(context({ configFile: file }).ctx);
+    const schema = await configYamlWellFormedCheck.run(testContext({ inputs: { configFile: file } }));
     assert.ok(schema.kind === 'failed');
     assert.deepEqual(schema.causes, [
       `${file}: provisioning: Only one of provisioning.device_connection_string or provisioning.authentication must be set in the config.yaml.`,
@@ -167,7 +137,7 @@ test('config-yaml-well-formed: an unreadable file gives a fatal result', async (
       });
       result = JSON.parse(stdout) as CheckResult;
     } else {
-      result = await configYamlWellFormedCheck.run(context({ configFile: file }).ctx);
+      result = await configYamlWellFormedCheck.run(testContext({ inputs: { configFile: file } }));
     }
     assert.ok(result.kind === 'fatal', JSON.stringify(result));
     assert.equal(
@@ -181,37 +151,40 @@ test('config-yaml-well-formed: an unreadable file gives a fatal result', async (
 // --- connection-string ---
 
 test('connection-string: a manual connection string provides the hub and records hub and device', async () => {
-  const { ctx, provided } = context({}, { settings: settingsFrom(manualYaml) });
+  const ctx = testContext({ facts: { settings: settingsFrom(manualYaml) } });
   const result = await connectionStringCheck.run(ctx);
   assert.deepEqual(result, {
     kind: 'ok',
     additionalInfo: { iothub_hostname: 'hub.azure-devices.net', device_id: 'dev1' },
   });
-  assert.equal(provided.iothubHostname, 'hub.azure-devices.net');
+  assert.equal(ctx.provided.iothubHostname, 'hub.azure-devices.net');
   assert.deepEqual(connectionStringCheck.needs, ['settings']);
   assert.deepEqual(connectionStringCheck.provides, ['iothubHostname']);
 });
 
 test('connection-string: --iothub-hostname is not overwritten, but the string is still validated', async () => {
-  const { ctx, provided } = context(
-    { iothubHostname: 'cli.azure-devices.net' },
-    { settings: settingsFrom(manualYaml) },
-  );
+  const ctx = testContext({
+    inputs: { iothubHostname: 'cli.azure-devices.net' },
+    facts: { settings: settingsFrom(manualYaml) },
+  });
   assert.equal((await connectionStringCheck.run(ctx)).kind, 'ok');
-  assert.equal(provided.iothubHostname, undefined);
+  assert.equal(ctx.provided.iothubHostname, undefined);
 
   const bad = settingsFrom(
     'provisioning:\n  source: manual\n  device_connection_string: "HostName=h;DeviceId=d"\n',
   );
-  const second = context({ iothubHostname: 'cli.azure-devices.net' }, { settings: bad });
-  assert.equal((await connectionStringCheck.run(second.ctx)).kind, 'failed');
+  const second = testContext({
+    inputs: { iothubHostname: 'cli.azure-devices.net' },
+    facts: { settings: bad },
+  });
+  assert.equal((await connectionStringCheck.run(second)).kind, 'failed');
 });
 
 test('connection-string: a malformed string fails with the parser message as cause', async () => {
   const settings = settingsFrom(
     `provisioning:\n  source: manual\n  device_connection_string: "HostName=bad host;DeviceId=d;SharedAccessKey=${KEY}"\n`,
   );
-  const { ctx, provided } = context({}, { settings });
+  const ctx = testContext({ facts: { settings } });
   const result = await connectionStringCheck.run(ctx);
   assert.deepEqual(result, {
     kind: 'failed',
@@ -220,7 +193,7 @@ test('connection-string: a malformed string fails with the parser message as cau
     causes: ['The Connection String has a malformed value for parameter HostName.'],
     additionalInfo: { iothub_hostname: null, device_id: null },
   });
-  assert.equal(provided.iothubHostname, undefined);
+  assert.equal(ctx.provided.iothubHostname, undefined);
   assertNoSecret(result);
 });
 
@@ -228,7 +201,7 @@ test('connection-string: the placeholder of the template is reported', async () 
   const settings = settingsFrom(
     'provisioning:\n  source: manual\n  device_connection_string: "<ADD DEVICE CONNECTION STRING HERE>"\n',
   );
-  const result = await connectionStringCheck.run(context({}, { settings }).ctx);
+  const result = await connectionStringCheck.run(testContext({ facts: { settings } }));
   assert.ok(result.kind === 'failed');
   assert.match(result.causes?.[0] ?? '', /^Edge device information is required\./);
 });
@@ -237,7 +210,7 @@ test('connection-string: authentication by connection string names its own key i
   const settings = settingsFrom(
     'provisioning:\n  source: manual\n  authentication:\n    method: device_connection_string\n    device_connection_string: ""\n',
   );
-  const result = await connectionStringCheck.run(context({}, { settings }).ctx);
+  const result = await connectionStringCheck.run(testContext({ facts: { settings } }));
   assert.ok(result.kind === 'failed');
   assert.match(result.message, /provisioning\.authentication\.device_connection_string parameter/);
   assert.match(result.causes?.[0] ?? '', /^The Connection String is empty\./);
@@ -256,12 +229,12 @@ test('connection-string: manual x509 takes the hub from authentication.iothub_ho
       '    identity_pk: file:///k.pem',
     ].join('\n'),
   );
-  const { ctx, provided } = context({}, { settings });
+  const ctx = testContext({ facts: { settings } });
   assert.deepEqual(await connectionStringCheck.run(ctx), {
     kind: 'ok',
     additionalInfo: { iothub_hostname: 'x509hub.azure-devices.net', device_id: 'x509dev' },
   });
-  assert.equal(provided.iothubHostname, 'x509hub.azure-devices.net');
+  assert.equal(ctx.provided.iothubHostname, 'x509hub.azure-devices.net');
 });
 
 const dpsYaml = (homedir: string) =>
@@ -278,20 +251,20 @@ test('connection-string: dps reads the hub from the provisioning backup', async 
         credentials: { key: KEY },
       }),
     );
-    const { ctx, provided } = context({}, { settings: settingsFrom(dpsYaml(dir)) });
+    const ctx = testContext({ facts: { settings: settingsFrom(dpsYaml(dir)) } });
     const result = await connectionStringCheck.run(ctx);
     assert.deepEqual(result, {
       kind: 'ok',
       additionalInfo: { iothub_hostname: 'dpshub.azure-devices.net', device_id: 'dpsdev' },
     });
-    assert.equal(provided.iothubHostname, 'dpshub.azure-devices.net');
+    assert.equal(ctx.provided.iothubHostname, 'dpshub.azure-devices.net');
   });
 });
 
 test('connection-string: dps/external without a usable backup fails and suggests --iothub-hostname', async () => {
   await withTempDir(async (dir) => {
     const expectFailure = async (settings: Settings, cause: RegExp) => {
-      const { ctx, provided } = context({}, { settings });
+      const ctx = testContext({ facts: { settings } });
       const result = await connectionStringCheck.run(ctx);
       assert.ok(result.kind === 'failed', JSON.stringify(result));
       assert.equal(
@@ -302,7 +275,7 @@ test('connection-string: dps/external without a usable backup fails and suggests
       );
       assert.equal(result.causes?.[0], 'Could not restore previous provisioning result');
       assert.match(result.causes?.[1] ?? '', cause);
-      assert.equal(provided.iothubHostname, undefined);
+      assert.equal(ctx.provided.iothubHostname, undefined);
       assertNoSecret(result);
     };
     await expectFailure(settingsFrom(dpsYaml(dir)), /ENOENT/);
@@ -321,15 +294,15 @@ test('connection-string: dps/external without a usable backup fails and suggests
 });
 
 test('connection-string: dps with --iothub-hostname is ok without reading the backup', async () => {
-  const { ctx, provided } = context(
-    { iothubHostname: 'cli.azure-devices.net' },
-    { settings: settingsFrom(dpsYaml('/nonexistent/home')) },
-  );
+  const ctx = testContext({
+    inputs: { iothubHostname: 'cli.azure-devices.net' },
+    facts: { settings: settingsFrom(dpsYaml('/nonexistent/home')) },
+  });
   assert.deepEqual(await connectionStringCheck.run(ctx), {
     kind: 'ok',
     additionalInfo: { iothub_hostname: 'cli.azure-devices.net', device_id: null },
   });
-  assert.equal(provided.iothubHostname, undefined);
+  assert.equal(ctx.provided.iothubHostname, undefined);
 });
 
 // --- hostname ---
@@ -366,14 +339,14 @@ test('hostname: a matching RFC1035 name is ok', () => {
 test('hostname: the check compares with this machine', async () => {
   const machine = hostname();
   const matching = await hostnameCheck.run(
-    context({}, { settings: { ...settingsFrom(manualYaml), hostname: machine } }).ctx,
+    testContext({ facts: { settings: { ...settingsFrom(manualYaml), hostname: machine } } }),
   );
   assert.notEqual(matching.kind, 'failed');
   assert.deepEqual(matching.additionalInfo, { config_hostname: machine, machine_hostname: machine });
 
   const other = `not-${machine}`;
   const mismatched = await hostnameCheck.run(
-    context({}, { settings: { ...settingsFrom(manualYaml), hostname: other } }).ctx,
+    testContext({ facts: { settings: { ...settingsFrom(manualYaml), hostname: other } } }),
   );
   assert.ok(mismatched.kind === 'failed');
   assert.match(mismatched.message, new RegExp(`hostname ${other} but device reports hostname ${machine}\\.`));

@@ -19,7 +19,7 @@ import {
   readDaemonJson,
 } from '../../src/checks/support/daemon-json.js';
 import type { CheckResult } from '../../src/checks/types.js';
-import { testContext, testSettings } from '../helpers/network-check-context.js';
+import { testContext, testSettings } from '../helpers/check-context.js';
 
 describe('daemon.json parsing', () => {
   test('parseDaemonJson accepts an object and rejects other JSON and non-JSON', () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runChecks } from '../../src/checks/runner.js';
-import type { CheckDefinition, CheckInputs, CheckResult } from '../../src/checks/types.js';
+import type { CheckDefinition, CheckResult } from '../../src/checks/types.js';
 import { fatal, ok, warning } from '../../src/checks/types.js';
+import { testInputs } from '../helpers/check-context.js';
 
-const inputs = { env: {} } as unknown as CheckInputs;
+const inputs = testInputs();
 
 function collect(checks: CheckDefinition[], extra: Partial<Parameters<typeof runChecks>[0]> = {}) {
   const emitted: [string, CheckResult['kind']][] = [];

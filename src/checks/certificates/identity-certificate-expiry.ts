@@ -3,7 +3,7 @@ import {
   expiryStatus,
   formatUtc,
   readCertificateSetting,
-  rfc3339,
+  serializeCertificateInfo,
   type CertificateInfo,
 } from '../support/certificates.js';
 import {
@@ -108,12 +108,7 @@ export function createIdentityCertificateExpiryCheck(clock: () => Date = () => n
         return failed(message, causes, info);
       }
       const first = read.certificates[0];
-      info.certificate_info = {
-        cert_name: cert.name,
-        cert_path: read.path,
-        not_after: rfc3339(first.notAfter),
-        not_before: rfc3339(first.notBefore),
-      };
+      info.certificate_info = serializeCertificateInfo(cert.name, read.path, first);
       return identityCertificateResult(cert.name, read.path, first, clock(), info);
     },
   };

@@ -1,7 +1,7 @@
 import { release } from 'node:os';
 
 import { connectEngine, ContainerEngineError } from '../support/docker-engine.js';
-import type { CheckDefinition } from '../types.js';
+import type { CheckDefinition, CheckResult } from '../types.js';
 import { errorChain, failed, fatal, ignored, ok, warning } from '../types.js';
 
 /** The engine the Windows installer sets up; other engines are not supported for production on Windows. */
@@ -58,33 +58,31 @@ export function windowsHostVersionVerdict(osRelease: string): string | undefined
 
 const onWindows = process.platform === 'win32';
 
-export const windowsHostVersionCheck: CheckDefinition = {
-  id: 'windows-host-version',
-  // On Linux the check is not applicable even when the configuration could not be read.
-  needs: onWindows ? ['settings'] : [],
-  run: async (ctx) => {
-    if (!onWindows) return ignored();
-    const uri = ctx.fact('settings').moby_runtime.uri;
-    if (uri !== WINDOWS_MOBY_URI) return ignored({ moby_runtime_uri: uri });
-    const version = release();
-    const problem = windowsHostVersionVerdict(version);
-    const info = { moby_runtime_uri: uri, os_version: version };
-    return problem === undefined ? ok(info) : fatal(problem, [], info);
-  },
-};
+/** A check that applies on Windows only, judging the configured container engine URI. */
+function windowsEngineCheck(id: string, judge: (uri: string) => CheckResult): CheckDefinition {
+  return {
+    id,
+    // On Linux the check is not applicable even when the configuration could not be read.
+    needs: onWindows ? ['settings'] : [],
+    run: async (ctx) => (onWindows ? judge(ctx.fact('settings').moby_runtime.uri) : ignored()),
+  };
+}
 
-export const containerEngineIsMobyCheck: CheckDefinition = {
-  id: 'container-engine-is-moby',
-  needs: onWindows ? ['settings'] : [],
-  run: async (ctx) => {
-    if (!onWindows) return ignored();
-    const uri = ctx.fact('settings').moby_runtime.uri;
-    if (uri === WINDOWS_MOBY_URI) return ok({ moby_runtime_uri: uri });
-    return warning(
-      'Device is not using a production-supported container engine (moby-engine).\n' +
-        'Please see https://aka.ms/iotedge-prod-checklist-moby for details.',
-      [],
-      { moby_runtime_uri: uri },
-    );
-  },
-};
+export const windowsHostVersionCheck = windowsEngineCheck('windows-host-version', (uri) => {
+  if (uri !== WINDOWS_MOBY_URI) return ignored({ moby_runtime_uri: uri });
+  const version = release();
+  const problem = windowsHostVersionVerdict(version);
+  const info = { moby_runtime_uri: uri, os_version: version };
+  return problem === undefined ? ok(info) : fatal(problem, [], info);
+});
+
+export const containerEngineIsMobyCheck = windowsEngineCheck('container-engine-is-moby', (uri) =>
+  uri === WINDOWS_MOBY_URI
+    ? ok({ moby_runtime_uri: uri })
+    : warning(
+        'Device is not using a production-supported container engine (moby-engine).\n' +
+          'Please see https://aka.ms/iotedge-prod-checklist-moby for details.',
+        [],
+        { moby_runtime_uri: uri },
+      ),
+);

@@ -141,6 +141,20 @@ export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The `certificate_info` field of a certificate check's JSON output (the real tool's CertificateInfo). */
+export function serializeCertificateInfo(
+  name: string,
+  path: string,
+  cert: Pick<CertificateInfo, 'notBefore' | 'notAfter'>,
+): Record<string, string> {
+  return {
+    cert_name: name,
+    cert_path: path,
+    not_after: rfc3339(cert.notAfter),
+    not_before: rfc3339(cert.notBefore),
+  };
+}
+
 /** Node prints a distinguished name one attribute per line. */
 function oneLineName(name: string): string {
   return name

@@ -1,5 +1,7 @@
 import type Dockerode from 'dockerode';
 
+import { ReasonedError } from './reasoned-error.js';
+
 /** A container engine that answered: its client, the URI it was reached at, and its version. */
 export interface DockerEngine {
   uri: string;
@@ -10,15 +12,15 @@ export interface DockerEngine {
 /** Why an engine could not be reached; `permission-denied` is worth telling apart (run as root). */
 export type EngineFailureReason = 'invalid-uri' | 'permission-denied' | 'not-running' | 'timeout' | 'other';
 
-export class ContainerEngineError extends Error {
+export class ContainerEngineError extends ReasonedError<EngineFailureReason> {
+  override readonly name = 'ContainerEngineError';
   constructor(
     message: string,
-    readonly reason: EngineFailureReason,
+    reason: EngineFailureReason,
     readonly uri: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'ContainerEngineError';
+    super(reason, message, options);
   }
 }
 

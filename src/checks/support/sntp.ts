@@ -2,7 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 
-import { formatDuration } from './tls-probe.js';
+import { ReasonedError } from './reasoned-error.js';
+import { DNS_CODES, formatDuration } from './tls-probe.js';
 
 /*
  * A minimal SNTP client (RFC 4330): one NTPv4 client packet over UDP, one reply, and the clock offset
@@ -27,15 +28,8 @@ export type SntpFailureReason =
   /** The caller's signal aborted the query for a reason other than a timeout. */
   | 'aborted';
 
-export class SntpError extends Error {
+export class SntpError extends ReasonedError<SntpFailureReason> {
   override readonly name = 'SntpError';
-  constructor(
-    readonly reason: SntpFailureReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 export interface SntpResult {
@@ -166,15 +160,6 @@ function socketError(error: unknown, server: string): SntpError {
   const detail = error instanceof Error ? error.message : String(error);
   return new SntpError('network', `could not query NTP server ${server}: ${detail}`, { cause: error });
 }
-
-const DNS_CODES = new Set([
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_FAIL',
-  'EAI_NONAME',
-  'EAI_NODATA',
-  'EAI_ADDRFAMILY',
-]);
 
 /** Asks `server` (`host[:port]`, port 123 by default) for the time; rejects with SntpError. */
 export async function querySntp(

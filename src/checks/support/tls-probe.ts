@@ -2,6 +2,7 @@ import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
 import { openTunnel, parseProxyUrl, ProxyTunnelError, type ProxyEndpoint } from './proxy-connect.js';
+import { ReasonedError } from './reasoned-error.js';
 import { loadTrustStore } from './trust-store.js';
 
 /*
@@ -27,15 +28,8 @@ export type TlsProbeReason =
   /** The caller's signal aborted the probe for a reason other than a timeout. */
   | 'aborted';
 
-export class TlsProbeError extends Error {
+export class TlsProbeError extends ReasonedError<TlsProbeReason> {
   override readonly name = 'TlsProbeError';
-  constructor(
-    readonly reason: TlsProbeReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 export interface TlsProbeOptions {
@@ -54,7 +48,8 @@ export interface TlsProbeOptions {
 
 type Phase = 'proxy-connect' | 'proxy-tunnel' | 'connect' | 'handshake';
 
-const DNS_CODES = new Set([
+/** errno codes of a host name that does not resolve. */
+export const DNS_CODES: ReadonlySet<string> = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'EAI_FAIL',

@@ -25,22 +25,25 @@ export function readProvisioning(root: Section): ProvisioningSettings {
   }
 }
 
+/** Which of two mutually exclusive keys the section sets; setting both or neither is a violation. */
+function exactlyOneOf<K extends string>(
+  section: Section,
+  keys: readonly [K, K],
+  messages: { both: string; neither: string },
+): K {
+  const present = keys.filter((key) => section.has(key));
+  if (present.length === 2) throw new SchemaViolation(section.path, messages.both);
+  if (present.length === 0) throw new SchemaViolation(section.path, messages.neither);
+  return present[0];
+}
+
 function readManual(section: Section, dynamic_reprovisioning: boolean): ManualProvisioning {
-  const hasConnectionString = section.has('device_connection_string');
-  const hasAuthentication = section.has('authentication');
-  if (hasConnectionString && hasAuthentication) {
-    throw new SchemaViolation(
-      section.path,
-      'Only one of provisioning.device_connection_string or provisioning.authentication must be set in the config.yaml.',
-    );
-  }
-  if (!hasConnectionString && !hasAuthentication) {
-    throw new SchemaViolation(
-      section.path,
+  const given = exactlyOneOf(section, ['device_connection_string', 'authentication'], {
+    both: 'Only one of provisioning.device_connection_string or provisioning.authentication must be set in the config.yaml.',
+    neither:
       'One of provisioning.device_connection_string or provisioning.authentication must be set in the config.yaml.',
-    );
-  }
-  if (hasConnectionString) {
+  });
+  if (given === 'device_connection_string') {
     return {
       source: 'manual',
       dynamic_reprovisioning,
@@ -70,24 +73,16 @@ function readManualAuthentication(
 function readDps(section: Section, dynamic_reprovisioning: boolean): DpsProvisioning {
   const global_endpoint = section.url('global_endpoint');
   const scope_id = section.string('scope_id');
-  const hasAttestation = section.has('attestation');
-  const hasRegistrationId = section.has('registration_id');
-  if (hasAttestation && hasRegistrationId) {
-    throw new SchemaViolation(
-      section.path,
-      'Provisioning registration_id has to be set only in attestation: remove provisioning.registration_id.',
-    );
-  }
-  if (!hasAttestation && !hasRegistrationId) {
-    throw new SchemaViolation(
-      section.path,
+  const given = exactlyOneOf(section, ['attestation', 'registration_id'], {
+    both: 'Provisioning registration_id has to be set only in attestation: remove provisioning.registration_id.',
+    neither:
       'Provisioning registration_id has to be set: add provisioning.attestation (or the legacy provisioning.registration_id for TPM).',
-    );
-  }
+  });
   // A top-level registration_id without attestation is the legacy spelling of TPM attestation.
-  const attestation: DpsAttestation = hasAttestation
-    ? readAttestation(section.section('attestation'))
-    : { method: 'tpm', registration_id: section.string('registration_id') };
+  const attestation: DpsAttestation =
+    given === 'attestation'
+      ? readAttestation(section.section('attestation'))
+      : { method: 'tpm', registration_id: section.string('registration_id') };
   return {
     source: 'dps',
     dynamic_reprovisioning,

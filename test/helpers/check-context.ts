@@ -1,5 +1,5 @@
 import type { Settings } from '../../src/runtime/config/settings.js';
-import type { CheckContext, CheckInputs, FactName, Facts } from '../../src/checks/types.js';
+import type { CheckContext, CheckDefinition, CheckInputs, FactName, Facts } from '../../src/checks/types.js';
 
 /** A 1.1 config.yaml as loaded with defaults, manual provisioning; override what a test needs. */
 export function testSettings(overrides: Partial<Settings> = {}): Settings {
@@ -51,12 +51,17 @@ export interface TestContext extends CheckContext {
   provided: Partial<Facts>;
 }
 
-/** A CheckContext as the runner would build it, with the given facts already resolved. */
+/**
+ * A CheckContext as the runner would build it, with the given facts already resolved. With `check`, using
+ * or providing a fact that check does not declare (in `needs` / `provides`) fails the test.
+ */
 export function testContext(options: {
   facts?: Partial<Facts>;
   inputs?: Partial<CheckInputs>;
   signal?: AbortSignal;
+  check?: CheckDefinition;
 }): TestContext {
+  const { check } = options;
   const facts = options.facts ?? {};
   const provided: Partial<Facts> = {};
   return {
@@ -64,11 +69,14 @@ export function testContext(options: {
     signal: options.signal ?? new AbortController().signal,
     provided,
     fact<K extends FactName>(name: K): Facts[K] {
+      if (check && !check.needs?.includes(name)) throw new Error(`${check.id} used undeclared fact ${name}`);
       const value = facts[name];
       if (value === undefined) throw new Error(`test context has no fact ${name}`);
       return value as Facts[K];
     },
     provide<K extends FactName>(name: K, value: Facts[K]): void {
+      if (check && !check.provides?.includes(name))
+        throw new Error(`${check.id} provided undeclared fact ${name}`);
       provided[name] = value;
     },
   };
