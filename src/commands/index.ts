@@ -1,12 +1,22 @@
 import Check from './check.js';
 import CheckList from './check-list.js';
+import Deploy from './deploy.js';
 import Help from './help.js';
+import List from './list.js';
+import Logs from './logs.js';
+import Restart from './restart.js';
+import SystemStatus from './system/status.js';
 import Version from './version.js';
 
 /** oclif "explicit" command discovery: one map, no directory scan at start-up. */
 export const commands = {
   check: Check,
   'check-list': CheckList,
+  deploy: Deploy,
   help: Help,
+  list: List,
+  logs: Logs,
+  restart: Restart,
+  'system:status': SystemStatus,
   version: Version,
 };

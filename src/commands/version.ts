@@ -1,11 +1,11 @@
-import { Command } from '@oclif/core';
-import { versionLine } from '../version.js';
+import { DaemonCommand } from '../cli/daemon-command.js';
+import { versionOutput } from '../cli/version-output.js';
 
-export default class Version extends Command {
-  static override description = 'Show the version information';
+export default class Version extends DaemonCommand {
+  static override description = 'Show the version information (and the daemon version when it answers)';
 
   async run(): Promise<void> {
-    await this.parse(Version);
-    this.log(versionLine());
+    const { flags } = await this.parse(Version);
+    process.stdout.write(await versionOutput(flags.host));
   }
 }

@@ -1,0 +1,34 @@
+import { Command, Flags } from '@oclif/core';
+import { CliError, reportCliError } from './cli-error.js';
+import type { ManagementClient } from './management-client.js';
+import { DEFAULT_MANAGEMENT_HOST } from './management-host.js';
+
+/**
+ * The base of every command that talks to iotedged: the `-H/--host` flag (env IOTEDGE_HOST) and one
+ * way of reporting failures, a plain message on stderr and exit code 1, never a stack trace.
+ */
+export abstract class DaemonCommand extends Command {
+  static override baseFlags = {
+    host: Flags.string({
+      char: 'H',
+      description: 'Daemon socket to connect to',
+      env: 'IOTEDGE_HOST',
+      default: DEFAULT_MANAGEMENT_HOST,
+      helpValue: '<HOST>',
+    }),
+  };
+
+  /** A client for `host`; loaded on demand so that oclif's start-up stays light. */
+  protected async managementClient(host: string): Promise<ManagementClient> {
+    const { ManagementClient } = await import('./management-client.js');
+    return new ManagementClient(host);
+  }
+
+  override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    if (error instanceof CliError) {
+      reportCliError(error);
+      return undefined;
+    }
+    return super.catch(error);
+  }
+}

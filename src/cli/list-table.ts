@@ -1,0 +1,93 @@
+import type { ModuleDetails } from '../runtime/daemon/management-types.js';
+import { humanizeSince } from './humanize.js';
+
+/**
+ * Rust `tabwriter` with IoT Edge's settings (minwidth 15, padding 2): every cell but a line's last
+ * is padded to the width of its column (elastic: the widest cell among the adjacent lines that have
+ * that column, at least `minWidth`) plus `padding` spaces.
+ */
+export function tabwrite(rows: readonly (readonly string[])[], minWidth = 15, padding = 2): string {
+  const cells = rows.map((row) => row.map((cell) => cell.replace(/[\t\r\n]/g, ' ')));
+  const widthOf = (text: string): number => [...text].length;
+  const widths: number[][] = cells.map(() => []);
+  cells.forEach((line, i) => {
+    for (let column = widths[i].length; column < line.length - 1; column += 1) {
+      let end = i;
+      let width = minWidth;
+      while (end < cells.length && column < cells[end].length - 1) {
+        width = Math.max(width, widthOf(cells[end][column]));
+        end += 1;
+      }
+      for (let j = i; j < end; j += 1) widths[j].push(width);
+    }
+  });
+  return cells
+    .map((line, i) =>
+      line
+        .map((cell, column) =>
+          column < line.length - 1 ? cell + ' '.repeat(widths[i][column] - widthOf(cell) + padding) : cell,
+        )
+        .join(''),
+    )
+    .concat('')
+    .join('\n');
+}
+
+const parseTime = (text: string | undefined): Date | undefined => {
+  if (!text) return undefined;
+  const time = new Date(text);
+  return Number.isNaN(time.getTime()) ? undefined : time;
+};
+
+/** The DESCRIPTION column: `Up 3 minutes`, `Stopped 2 days ago`, `Failed (137) a minute ago`... */
+export function describeStatus(module: ModuleDetails, now: Date): string {
+  const { status } = module;
+  const started = parseTime(status.startTime);
+  const exited = parseTime(status.exitStatus?.exitTime);
+  const code = status.exitStatus?.statusCode;
+  const withExit = (word: string): string =>
+    code !== undefined && exited ? `${word} (${code}) ${humanizeSince(exited, now, 'past')}` : word;
+  switch (status.runtimeStatus.status) {
+    case 'running':
+      return started ? `Up ${humanizeSince(started, now, 'present')}` : 'Up';
+    case 'unhealthy':
+      return started ? `Unhealthy ${humanizeSince(started, now, 'present')}` : 'Unhealthy';
+    case 'stopped':
+    case 'dead':
+      return exited ? `Stopped ${humanizeSince(exited, now, 'past')}` : 'Stopped';
+    case 'failed':
+      return withExit('Failed');
+    case 'backoff':
+      return withExit('Backoff');
+    default:
+      return 'Unknown';
+  }
+}
+
+const shellWord = (word: string): string =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+
+/** The CONFIG column: the image of a docker module, the command line of a process module. */
+export function moduleConfig(module: ModuleDetails): string {
+  const settings = module.config?.settings ?? {};
+  if (module.type === 'docker') return typeof settings.image === 'string' ? settings.image : '';
+  if (typeof settings.command !== 'string') return '';
+  const args = Array.isArray(settings.args) ? settings.args.filter((arg) => typeof arg === 'string') : [];
+  return [settings.command, ...args].map(shellWord).join(' ');
+}
+
+const byteOrder = (a: ModuleDetails, b: ModuleDetails): number =>
+  Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
+
+/** `iotedge list`: the 1.1 table, sorted by module name. */
+export function renderModuleList(modules: readonly ModuleDetails[], now: Date): string {
+  const rows = [...modules]
+    .sort(byteOrder)
+    .map((module) => [
+      module.name,
+      String(module.status.runtimeStatus.status),
+      describeStatus(module, now),
+      moduleConfig(module),
+    ]);
+  return tabwrite([['NAME', 'STATUS', 'DESCRIPTION', 'CONFIG'], ...rows]);
+}

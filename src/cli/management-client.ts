@@ -1,0 +1,219 @@
+import http from 'node:http';
+import { CLIENT_API_VERSION } from '../runtime/daemon/api-version.js';
+import type { ModuleDetails } from '../runtime/daemon/management-types.js';
+import { CliError } from './cli-error.js';
+import { apiErrorMessage, DaemonUnreachableError, ManagementApiError } from './management-errors.js';
+import { parseManagementHost, type ManagementEndpoint } from './management-host.js';
+
+export interface ModuleList {
+  modules: ModuleDetails[];
+}
+
+export interface SystemInfo {
+  osType: string;
+  architecture: string;
+  version: string;
+  provisioning?: { type: string; dynamicReprovisioning: boolean; alwaysReprovisionOnStartup: boolean };
+  server_version?: string;
+  kernel_version?: string;
+  operating_system?: string;
+  cpus?: number;
+  virtualized?: string;
+}
+
+export interface SystemResources {
+  /** Seconds. */
+  host_uptime: number;
+  /** Seconds since iotedged started. */
+  process_uptime: number;
+  used_cpu: number;
+  used_ram: number;
+  total_ram: number;
+  disks: unknown[];
+  docker_stats: string;
+}
+
+export interface LogsQuery {
+  follow: boolean;
+  tail: 'all' | number;
+  /** Unix seconds. */
+  since?: number;
+  /** Unix seconds. */
+  until?: number;
+  timestamps: boolean;
+}
+
+export type ReportedProperties = Record<string, unknown>;
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+export interface ManagementClientOptions {
+  /** Gives up on a request (connect and answer) after this long; none by default. */
+  timeoutMs?: number;
+}
+
+/**
+ * A small HTTP/1.1 client for the daemon's management API (reference iotedge-cli.md §7). It uses
+ * node:http directly so that short commands such as `iotedge list` stay fast.
+ */
+export class ManagementClient {
+  private readonly endpoint: ManagementEndpoint;
+
+  constructor(
+    readonly host: string,
+    private readonly options: ManagementClientOptions = {},
+  ) {
+    this.endpoint = parseManagementHost(host);
+  }
+
+  async listModules(): Promise<ModuleList> {
+    const list = await this.json<ModuleList>('GET', '/modules');
+    if (!list || !Array.isArray(list.modules)) throw this.invalidResponse('GET', '/modules');
+    return list;
+  }
+
+  async restartModule(name: string): Promise<void> {
+    await this.json('POST', `/modules/${encodeURIComponent(name)}/restart`);
+  }
+
+  /** The raw body of GET /modules/{name}/logs: Docker multiplexed frames (see runtime/daemon/log-frames.ts). */
+  async moduleLogs(name: string, query: LogsQuery, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
+    const path = `/modules/${encodeURIComponent(name)}/logs`;
+    const response = await this.open('GET', path, { ...query }, undefined, signal);
+    if (response.statusCode !== 200) throw await this.errorOf(response);
+    return this.guarded(response);
+  }
+
+  async systemInfo(): Promise<SystemInfo> {
+    const info = await this.json<SystemInfo>('GET', '/systeminfo');
+    if (!info || typeof info !== 'object') throw this.invalidResponse('GET', '/systeminfo');
+    return info;
+  }
+
+  async systemResources(): Promise<SystemResources> {
+    const resources = await this.json<SystemResources>('GET', '/systeminfo/resources');
+    if (!resources || typeof resources !== 'object')
+      throw this.invalidResponse('GET', '/systeminfo/resources');
+    return resources;
+  }
+
+  /** POSTs a deployment manifest (JSON text) and resolves to the agent's reported properties. */
+  async deploy(manifestJson: string): Promise<ReportedProperties> {
+    const reported = await this.json<ReportedProperties>('POST', '/deployment', {}, manifestJson);
+    if (!reported || typeof reported !== 'object') throw this.invalidResponse('POST', '/deployment');
+    return reported;
+  }
+
+  async deploymentStatus(): Promise<ReportedProperties> {
+    const reported = await this.json<ReportedProperties>('GET', '/deployment/status');
+    if (!reported || typeof reported !== 'object') throw this.invalidResponse('GET', '/deployment/status');
+    return reported;
+  }
+
+  private async json<T>(
+    method: string,
+    path: string,
+    query: Query = {},
+    body?: string,
+  ): Promise<T | undefined> {
+    const response = await this.open(method, path, query, body);
+    const text = await this.readBody(response);
+    const status = response.statusCode ?? 0;
+    if (status >= 400) throw this.apiError(response, text);
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw this.invalidResponse(method, path);
+    }
+  }
+
+  private open(
+    method: string,
+    path: string,
+    query: Query,
+    body?: string,
+    signal?: AbortSignal,
+  ): Promise<http.IncomingMessage> {
+    const search = new URLSearchParams({ 'api-version': CLIENT_API_VERSION });
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, String(value));
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        { ...this.endpoint, method, path: `${path}?${search}`, headers, agent: false, signal },
+        (response) => {
+          request.setTimeout(0);
+          resolve(response);
+        },
+      );
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        reject(error.name === 'AbortError' ? error : DaemonUnreachableError.from(this.host, error));
+      });
+      const { timeoutMs } = this.options;
+      if (timeoutMs !== undefined) {
+        request.setTimeout(timeoutMs, () => {
+          const error: NodeJS.ErrnoException = new Error('timed out');
+          error.code = 'ETIMEDOUT';
+          request.destroy(error);
+        });
+      }
+      request.end(body);
+    });
+  }
+
+  private async readBody(response: http.IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.guarded(response)) chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** The response body, with a dropped connection turned into one clear line. */
+  private async *guarded(response: http.IncomingMessage): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of response) yield chunk as Buffer;
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      throw new CliError(
+        `The connection to the IoT Edge daemon at ${this.host} was lost: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private async errorOf(response: http.IncomingMessage): Promise<ManagementApiError> {
+    return this.apiError(response, await this.readBody(response));
+  }
+
+  private apiError(response: http.IncomingMessage, text: string): ManagementApiError {
+    const status = response.statusCode ?? 0;
+    let body: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+        body = parsed as Record<string, unknown>;
+    } catch {
+      // an empty or non-JSON error body: the status line says enough
+    }
+    return new ManagementApiError(status, apiErrorMessage(status, response.statusMessage ?? '', text), body);
+  }
+
+  private invalidResponse(method: string, path: string): CliError {
+    return new CliError(`The IoT Edge daemon at ${this.host} sent an invalid response to ${method} ${path}`);
+  }
+}
+
+/**
+ * The daemon's version (GET /systeminfo), or undefined when it does not answer within `timeoutMs`
+ * or answers with an error. For `iotedge version`.
+ */
+export async function daemonVersion(host: string, timeoutMs = 2000): Promise<string | undefined> {
+  try {
+    const info = await new ManagementClient(host, { timeoutMs }).systemInfo();
+    return typeof info.version === 'string' ? info.version : undefined;
+  } catch {
+    return undefined;
+  }
+}

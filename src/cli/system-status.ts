@@ -1,0 +1,61 @@
+import type { ModuleDetails } from '../runtime/daemon/management-types.js';
+
+/** What `iotedge system status` shows; also its `--json` shape. */
+export interface SystemStatus {
+  daemon: { host: string; running: true; version: string; uptimeSeconds: number };
+  modules: Record<string, number>;
+}
+
+const STATUS_ORDER = ['running', 'backoff', 'unhealthy', 'stopped', 'failed', 'dead', 'unknown'];
+
+/** Module counts per runtime status, in a fixed order (statuses with no module left out). */
+export function countModules(modules: readonly ModuleDetails[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const module of modules) {
+    const status = String(module.status.runtimeStatus.status);
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  const rank = (status: string): number => {
+    const index = STATUS_ORDER.indexOf(status);
+    return index === -1 ? STATUS_ORDER.length : index;
+  };
+  return Object.fromEntries([...counts].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : 1)));
+}
+
+const UNITS: [string, number][] = [
+  ['day', 86_400],
+  ['hour', 3600],
+  ['minute', 60],
+  ['second', 1],
+];
+
+const counted = (count: number, unit: string): string => `${count} ${unit}${count === 1 ? '' : 's'}`;
+
+/** An uptime in its largest unit and the next one: `3 days 4 hours`, `5 minutes 2 seconds`, `1 hour`. */
+export function formatUptime(totalSeconds: number): string {
+  const seconds = Math.max(0, Math.floor(totalSeconds));
+  const index = UNITS.findIndex(([, size]) => seconds >= size);
+  if (index === -1) return counted(0, 'second');
+  const [unit, size] = UNITS[index];
+  const text = counted(Math.floor(seconds / size), unit);
+  const next = UNITS[index + 1];
+  if (!next) return text;
+  const rest = Math.floor((seconds % size) / next[1]);
+  return rest > 0 ? `${text} ${counted(rest, next[0])}` : text;
+}
+
+export function renderSystemStatus(status: SystemStatus): string {
+  const counts = Object.entries(status.modules);
+  const total = counts.reduce((sum, [, count]) => sum + count, 0);
+  const summary =
+    total === 0
+      ? 'none'
+      : `${counts.map(([name, count]) => `${count} ${name}`).join(', ')} (${total} in all)`;
+  return [
+    `iotedged is running at ${status.daemon.host}`,
+    `Version: ${status.daemon.version}`,
+    `Uptime:  ${formatUptime(status.daemon.uptimeSeconds)}`,
+    `Modules: ${summary}`,
+    '',
+  ].join('\n');
+}

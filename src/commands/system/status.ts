@@ -1,0 +1,34 @@
+import { Flags } from '@oclif/core';
+import { DaemonCommand } from '../../cli/daemon-command.js';
+
+export default class SystemStatus extends DaemonCommand {
+  static override description =
+    'Show whether iotedged answers, its version, uptime and a summary of its modules';
+
+  static override examples = ['<%= config.bin %> system status', '<%= config.bin %> system status --json'];
+
+  static override flags = {
+    json: Flags.boolean({ description: 'Print the status as JSON' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(SystemStatus);
+    const client = await this.managementClient(flags.host);
+    const [info, resources, list, { countModules, renderSystemStatus }] = await Promise.all([
+      client.systemInfo(),
+      client.systemResources(),
+      client.listModules(),
+      import('../../cli/system-status.js'),
+    ]);
+    const status = {
+      daemon: {
+        host: flags.host,
+        running: true as const,
+        version: String(info.version),
+        uptimeSeconds: Number(resources.process_uptime) || 0,
+      },
+      modules: countModules(list.modules),
+    };
+    process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : renderSystemStatus(status));
+  }
+}

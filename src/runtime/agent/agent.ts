@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import type { ModuleRuntime, ModuleSpec, ModuleState, RuntimeStatus } from '../modules/types.js';
+import { DeploymentError } from './deployment-error.js';
+import { executePlan } from './executor.js';
+import { parseDeployment, reportedRuntimeSettings, type Deployment } from './manifest.js';
+import { moduleEnvironment, type ModuleEnvContext } from './module-env.js';
+import { nextWakeUp, plan } from './plan.js';
+import { buildReported } from './reported.js';
+import { DEFAULT_TUNING, effectiveStatus, type AgentTuning, type RestartStats } from './restart-policy.js';
+import { AgentStore } from './store.js';
+
+export interface AgentOptions {
+  runtimes: Partial<Record<ModuleSpec['type'], ModuleRuntime>>;
+  store: AgentStore;
+  envContext: Omit<ModuleEnvContext, 'generationId'>;
+  agentVersion: string;
+  daemonVersion: string;
+  /** Image recorded for edgeAgent until a deployment names one (config.yaml agent.config.image). */
+  agentImage: string;
+  tuning?: AgentTuning;
+  periodMs?: number;
+  stopGraceMs?: number;
+  commandTimeoutMs?: number;
+  now?: () => Date;
+  log: (line: string) => void;
+}
+
+export interface ModuleView {
+  spec?: ModuleSpec;
+  state?: ModuleState;
+  status: RuntimeStatus;
+}
+
+/**
+ * The Edge Agent: holds the deployment, reconciles the runtimes towards it (periodically and at
+ * once when a module exits), and reports. One reconcile at a time; a request during one runs
+ * another right after.
+ */
+export class Agent {
+  private deployment: Deployment | undefined;
+  private lastDesiredStatus = { code: 200, description: '' };
+  private lastDesiredVersion: number | undefined;
+  private readonly stats = new Map<string, RestartStats>();
+  /** The modules the previous reconcile planned for, so a status change can be told from an exit. */
+  private planned: ModuleSpec[] | undefined;
+  private states = new Map<string, ModuleState>();
+  private readonly holders = new Map<string, ModuleRuntime>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly startTime: Date;
+  private readonly tuning: AgentTuning;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: AgentOptions) {
+    this.tuning = options.tuning ?? DEFAULT_TUNING;
+    this.now = options.now ?? (() => new Date());
+    this.startTime = this.now();
+  }
+
+  async start(initialDocument?: unknown): Promise<void> {
+    for (const runtime of Object.values(this.options.runtimes)) {
+      runtime?.onEvent(() => this.schedule(0));
+    }
+    const saved = initialDocument ?? (await this.options.store.loadDeployment());
+    if (saved !== undefined) {
+      try {
+        this.deployment = parseDeployment(saved);
+        this.lastDesiredVersion = 1;
+      } catch (error) {
+        this.recordRejection(error);
+      }
+    }
+    await this.reconcile();
+  }
+
+  /** Validates and applies a manifest; a rejected one leaves the previous deployment running. */
+  async deploy(document: unknown): Promise<{ code: number; reported: Record<string, unknown> }> {
+    let deployment: Deployment;
+    try {
+      deployment = parseDeployment(document);
+    } catch (error) {
+      this.recordRejection(error);
+      return { code: this.lastDesiredStatus.code, reported: this.reported() };
+    }
+    await this.options.store.saveDeployment(document);
+    this.deployment = deployment;
+    this.lastDesiredVersion = (this.lastDesiredVersion ?? 0) + 1;
+    await this.reconcile();
+    return { code: this.lastDesiredStatus.code, reported: this.reported() };
+  }
+
+  private recordRejection(error: unknown): void {
+    if (!(error instanceof DeploymentError)) throw error;
+    this.lastDesiredStatus = { code: error.code, description: error.message };
+    this.options.log(`agent: deployment rejected (${error.code}): ${error.message}`);
+  }
+
+  /** Runs one reconcile now (or right after the current one) and resolves when it is done. */
+  reconcile(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.reconcileOnce();
+        } while (this.again && !this.stopped);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.reconcile().catch((error: unknown) =>
+        this.options.log(`agent: reconcile failed: ${(error as Error).stack ?? String(error)}`),
+      );
+    }, delayMs);
+  }
+
+  private async observe(): Promise<ModuleState[]> {
+    const current: ModuleState[] = [];
+    this.holders.clear();
+    for (const runtime of Object.values(this.options.runtimes)) {
+      if (!runtime) continue;
+      for (const state of await runtime.list()) {
+        current.push(state);
+        this.holders.set(state.name, runtime);
+      }
+    }
+    this.states = new Map(current.map((state) => [state.name, state]));
+    return current;
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    if (this.stopped) return;
+    const current = await this.observe();
+    const desired = this.deployment?.modules ?? [];
+    const commands = plan(current, desired, this.stats, this.now(), this.tuning, this.planned);
+    this.planned = desired;
+    if (commands.some((group) => group.length > 0)) {
+      const failures = await executePlan(commands, {
+        runtimeFor: (type) => this.runtimeFor(type),
+        runtimeOf: (name) => this.holders.get(name) ?? this.runtimeFor(this.specOf(name)?.type ?? 'process'),
+        environmentFor: (spec) => this.environmentFor(spec),
+        stats: this.stats,
+        now: this.now,
+        stopGraceMs: this.options.stopGraceMs ?? 10_000,
+        commandTimeoutMs: this.options.commandTimeoutMs ?? 120_000,
+        log: this.options.log,
+      });
+      if (this.deployment) {
+        this.lastDesiredStatus =
+          failures.length > 0
+            ? { code: 500, description: failures.join('; ') }
+            : { code: 200, description: '' };
+      }
+      await this.observe();
+    } else if (this.deployment && this.lastDesiredStatus.code === 500) {
+      this.lastDesiredStatus = { code: 200, description: '' };
+    }
+    const wake = nextWakeUp([...this.states.values()], desired, this.stats, this.now(), this.tuning);
+    const periodMs = this.options.periodMs ?? 5_000;
+    this.schedule(wake ? Math.min(Math.max(wake.getTime() - this.now().getTime(), 0), periodMs) : periodMs);
+  }
+
+  private specOf(name: string): ModuleSpec | undefined {
+    return this.deployment?.modules.find((spec) => spec.name === name);
+  }
+
+  private runtimeFor(type: ModuleSpec['type']): ModuleRuntime {
+    const runtime = this.options.runtimes[type];
+    if (!runtime) {
+      throw new Error(
+        `${type} modules need a ${type === 'docker' ? 'container engine (moby_runtime.uri)' : 'runtime'}`,
+      );
+    }
+    return runtime;
+  }
+
+  private async environmentFor(spec: ModuleSpec): Promise<Record<string, string>> {
+    const generationId = await this.options.store.generationId(spec.name, () => randomUUID());
+    return moduleEnvironment(spec, { ...this.options.envContext, generationId });
+  }
+
+  /** Every module the deployment names or a runtime holds, with its effective status. */
+  modules(): Map<string, ModuleView> {
+    const views = new Map<string, ModuleView>();
+    for (const spec of this.deployment?.modules ?? []) {
+      const state = this.states.get(spec.name);
+      views.set(spec.name, {
+        spec,
+        state,
+        status: effectiveStatus(spec, state, this.stats.get(spec.name), this.tuning),
+      });
+    }
+    for (const state of this.states.values()) {
+      if (!views.has(state.name)) views.set(state.name, { state, status: state.status });
+    }
+    return views;
+  }
+
+  get edgeHubSpec(): ModuleSpec | undefined {
+    return this.deployment?.systemModules.edgeHub;
+  }
+
+  get agentImage(): string {
+    return this.deployment?.systemModules.edgeAgent.image ?? this.options.agentImage;
+  }
+
+  get startedAt(): Date {
+    return this.startTime;
+  }
+
+  runtimeHolding(name: string): ModuleRuntime | undefined {
+    return this.holders.get(name);
+  }
+
+  identities(): Promise<Record<string, string>> {
+    return this.options.store.identities();
+  }
+
+  reported(): Record<string, unknown> {
+    const views = this.modules();
+    return buildReported({
+      agentVersion: this.options.agentVersion,
+      daemonVersion: this.options.daemonVersion,
+      lastDesiredVersion: this.lastDesiredVersion,
+      lastDesiredStatus: this.lastDesiredStatus,
+      runtimeSettings: this.deployment ? reportedRuntimeSettings(this.deployment) : {},
+      agentImage: this.agentImage,
+      agentStartTime: this.startTime,
+      edgeHub: this.edgeHubSpec,
+      modules: this.deployment?.modules ?? [],
+      states: this.states,
+      statuses: new Map([...views].map(([name, view]) => [name, view.status])),
+      stats: this.stats,
+    });
+  }
+
+  /** Stops supervising, then stops every module gracefully (SIGTERM, then SIGKILL after the grace). */
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+    const grace = this.options.stopGraceMs ?? 10_000;
+    await Promise.all(
+      [...this.holders.entries()].map(([name, runtime]) =>
+        runtime
+          .stop(name, grace)
+          .catch((error: unknown) => this.options.log(`agent: stop ${name}: ${String(error)}`)),
+      ),
+    );
+  }
+}

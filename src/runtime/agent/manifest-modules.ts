@@ -1,0 +1,96 @@
+import type { DockerSettings, ImagePullPolicy, ModuleSpec, RestartPolicy } from '../modules/types.js';
+import { configHash } from './config-hash.js';
+import { parseCreateOptions } from './create-options.js';
+import { malformed } from './deployment-error.js';
+import { describeJson, Fields, isObject, quote } from './manifest-fields.js';
+import { parseProcessSettings } from './process-settings.js';
+
+export const RESTART_POLICIES: readonly RestartPolicy[] = ['never', 'on-failure', 'on-unhealthy', 'always'];
+export const IMAGE_PULL_POLICIES: readonly ImagePullPolicy[] = ['on-create', 'never'];
+export const LAST_STARTUP_ORDER = 4294967295;
+
+/** IoT Hub's module id alphabet (up to 128 characters); `/` is not in it. */
+const MODULE_NAME = /^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/;
+
+/** A name under `modules`: a valid IoT Hub module id, not a system module, not `$…`. */
+export function checkModuleName(name: string, path: string): void {
+  if (name === '') throw malformed(path, 'a module name must not be empty');
+  if (name.startsWith('$')) throw malformed(path, 'a module name must not start with $');
+  if (name === 'edgeAgent' || name === 'edgeHub') {
+    throw malformed(path, `${name} is a system module: declare it under systemModules`);
+  }
+  if (name === '.' || name === '..' || !MODULE_NAME.test(name)) {
+    throw malformed(
+      path,
+      "a module name has at most 128 characters among letters, digits and - . + % _ # * ? ! ( ) , : = @ $ '",
+    );
+  }
+}
+
+/** `{"NAME": {"value": "…"}}`. Numbers and booleans are accepted as text, as IoT Edge does. */
+export function parseEnv(module: Fields): Record<string, string> {
+  const section = module.optionalObject('env');
+  const env: Record<string, string> = {};
+  if (section === undefined) return env;
+  for (const [name, entry] of Object.entries(section.value)) {
+    const path = section.key(name);
+    if (name === '' || name.includes('=') || name.includes('\0')) {
+      throw malformed(path, 'an environment variable name must be non-empty, without = or NUL');
+    }
+    if (!isObject(entry)) {
+      throw malformed(path, `expected an object like {"value": "…"}, found ${describeJson(entry)}`);
+    }
+    const value = entry.value;
+    if (value === undefined) throw malformed(`${path}.value`, 'missing (required)');
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw malformed(`${path}.value`, `expected a string, found ${describeJson(value)}`);
+    }
+    env[name] = String(value);
+  }
+  return env;
+}
+
+/** Docker's `[registry/][repo/]name[:tag]`, as IoT Edge checks it; `:latest` when no tag. */
+const IMAGE = /^(?:[^/]*\/)*[^/:]+(?::[^/:]+)?$/;
+
+export function parseImage(settings: Fields): string {
+  const image = settings.nonEmptyString('image');
+  if (/\s/.test(image) || !IMAGE.test(image))
+    settings.fail('image', `${quote(image)} is not a valid image name`);
+  return /:[^/:]+$/.test(image) ? image : `${image}:latest`;
+}
+
+export function parseDockerSettings(settings: Fields): DockerSettings {
+  return { image: parseImage(settings), createOptions: parseCreateOptions(settings.value, settings.path) };
+}
+
+export interface ModuleDefaults {
+  restartPolicy: RestartPolicy;
+  types: readonly ModuleSpec['type'][];
+}
+
+export const USER_MODULE: ModuleDefaults = { restartPolicy: 'on-unhealthy', types: ['docker', 'process'] };
+
+/** One module entry (reference §1.3), `process` modules included; `path` is where it was found. */
+export function parseModule(
+  name: string,
+  value: unknown,
+  path: string,
+  defaults: ModuleDefaults,
+): ModuleSpec {
+  const module = Fields.of(value, path);
+  const type = module.choice('type', defaults.types);
+  const settings = module.object('settings');
+  const spec: Omit<ModuleSpec, 'configHash'> = {
+    name,
+    type,
+    status: module.choice('status', ['running', 'stopped']),
+    restartPolicy: module.choice('restartPolicy', RESTART_POLICIES, defaults.restartPolicy),
+    imagePullPolicy: module.choice('imagePullPolicy', IMAGE_PULL_POLICIES, 'on-create'),
+    startupOrder: module.integer('startupOrder', 0, LAST_STARTUP_ORDER, LAST_STARTUP_ORDER),
+    version: module.has('version') ? module.string('version') : '',
+    env: parseEnv(module),
+    settings: type === 'process' ? parseProcessSettings(settings) : parseDockerSettings(settings),
+  };
+  return { ...spec, configHash: configHash(spec) };
+}

@@ -1,0 +1,95 @@
+import type { ModuleSpec, ModuleState, RuntimeStatus } from '../modules/types.js';
+import type { RestartStats } from './restart-policy.js';
+
+/** IoT Edge reports unknown times as .NET's DateTime.MinValue. */
+export const MIN_TIME = '0001-01-01T00:00:00Z';
+
+const utc = (time: Date | undefined): string =>
+  time ? time.toISOString().replace(/\.\d{3}Z$/, 'Z') : MIN_TIME;
+
+export interface ReportedInput {
+  agentVersion: string;
+  daemonVersion: string;
+  lastDesiredVersion?: number;
+  lastDesiredStatus: { code: number; description: string };
+  /** runtime.settings of the applied deployment, registry passwords already redacted. */
+  runtimeSettings: Record<string, unknown>;
+  agentImage: string;
+  agentStartTime: Date;
+  edgeHub?: ModuleSpec;
+  modules: readonly ModuleSpec[];
+  states: ReadonlyMap<string, ModuleState>;
+  statuses: ReadonlyMap<string, RuntimeStatus>;
+  stats: ReadonlyMap<string, RestartStats>;
+}
+
+function reportedSettings(spec: ModuleSpec): Record<string, unknown> {
+  if (spec.type === 'docker' && 'image' in spec.settings) {
+    return {
+      image: spec.settings.image,
+      imageHash: '',
+      createOptions: JSON.stringify(spec.settings.createOptions),
+    };
+  }
+  return { ...spec.settings };
+}
+
+function reportedModule(spec: ModuleSpec, input: ReportedInput): Record<string, unknown> {
+  const state = input.states.get(spec.name);
+  const stats = input.stats.get(spec.name);
+  return {
+    type: spec.type,
+    version: spec.version,
+    status: spec.status,
+    restartPolicy: spec.restartPolicy,
+    imagePullPolicy: spec.imagePullPolicy,
+    startupOrder: spec.startupOrder,
+    env: Object.fromEntries(Object.entries(spec.env).map(([key, value]) => [key, { value }])),
+    runtimeStatus: input.statuses.get(spec.name) ?? 'unknown',
+    exitCode: state?.exitCode ?? 0,
+    statusDescription: state?.statusDescription ?? state?.status ?? 'not created',
+    lastStartTimeUtc: utc(state?.startTime),
+    lastExitTimeUtc: utc(state?.exitTime),
+    restartCount: stats?.restartCount ?? 0,
+    lastRestartTimeUtc: utc(stats?.lastRestartTime),
+    settings: reportedSettings(spec),
+  };
+}
+
+/** The `$edgeAgent` reported properties (reference edge-runtime.md §2.6). */
+export function buildReported(input: ReportedInput): Record<string, unknown> {
+  return {
+    schemaVersion: '1.0',
+    version: { version: input.agentVersion, build: '', commit: '' },
+    ...(input.lastDesiredVersion !== undefined ? { lastDesiredVersion: input.lastDesiredVersion } : {}),
+    lastDesiredStatus: input.lastDesiredStatus,
+    runtime: {
+      type: 'docker',
+      settings: input.runtimeSettings,
+      platform: { os: 'linux', architecture: process.arch, version: input.daemonVersion },
+    },
+    systemModules: {
+      edgeAgent: {
+        type: 'docker',
+        runtimeStatus: 'running',
+        exitCode: 0,
+        statusDescription: 'running (embedded in iotedged)',
+        lastStartTimeUtc: utc(input.agentStartTime),
+        lastExitTimeUtc: MIN_TIME,
+        imagePullPolicy: 'on-create',
+        startupOrder: 0,
+        settings: { image: input.agentImage, imageHash: '', createOptions: '{}' },
+      },
+      ...(input.edgeHub
+        ? {
+            edgeHub: {
+              ...reportedModule(input.edgeHub, input),
+              runtimeStatus: 'stopped',
+              statusDescription: 'the embedded Edge Hub is not built yet',
+            },
+          }
+        : {}),
+    },
+    modules: Object.fromEntries(input.modules.map((spec) => [spec.name, reportedModule(spec, input)])),
+  };
+}

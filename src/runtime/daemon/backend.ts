@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import type { Agent, ModuleView } from '../agent/agent.js';
+import type { Settings } from '../config/settings.js';
+import { provisioningType } from '../identity/device-identity.js';
+import type { LogLine, LogOptions, ModuleSpec } from '../modules/types.js';
+import { ApiError, type Identity, type ManagementBackend, type ModuleDetails } from './management-types.js';
+
+const iso = (time: Date | undefined) => time?.toISOString();
+
+function settingsOf(spec: ModuleSpec | undefined, image: string | undefined): Record<string, unknown> {
+  if (!spec) return image ? { image } : {};
+  if ('image' in spec.settings)
+    return { image: spec.settings.image, createOptions: spec.settings.createOptions };
+  return {
+    command: spec.settings.command,
+    args: spec.settings.args,
+    ...(spec.settings.cwd ? { cwd: spec.settings.cwd } : {}),
+  };
+}
+
+/** A module as GET /modules shows it (reference iotedge-cli.md §7 ModuleDetails). */
+export function moduleDetails(name: string, view: ModuleView): ModuleDetails {
+  const { spec, state } = view;
+  const exitStatus =
+    state?.exitTime && state.exitCode !== undefined
+      ? { exitTime: state.exitTime.toISOString(), statusCode: String(state.exitCode) }
+      : undefined;
+  return {
+    id: name,
+    name,
+    type: spec?.type ?? state?.type ?? 'process',
+    config: {
+      settings: settingsOf(spec, state?.image),
+      env: Object.entries(spec?.env ?? {}).map(([key, value]) => ({ key, value })),
+    },
+    status: {
+      ...(state?.startTime ? { startTime: iso(state.startTime) } : {}),
+      ...(exitStatus ? { exitStatus } : {}),
+      runtimeStatus: {
+        status: view.status,
+        ...(state?.statusDescription ? { description: state.statusDescription } : {}),
+      },
+    },
+  };
+}
+
+/** The management API over the embedded agent and its module runtimes. */
+export class DaemonBackend implements ManagementBackend {
+  constructor(
+    private readonly agent: Agent,
+    private readonly settings: Settings,
+    private readonly version: string,
+  ) {}
+
+  private systemModules(): ModuleDetails[] {
+    const agent: ModuleDetails = {
+      id: 'edgeAgent',
+      name: 'edgeAgent',
+      type: 'docker',
+      config: { settings: { image: this.agent.agentImage }, env: [] },
+      status: {
+        startTime: this.agent.startedAt.toISOString(),
+        runtimeStatus: { status: 'running', description: 'embedded in iotedged' },
+      },
+    };
+    const hubSpec = this.agent.edgeHubSpec;
+    const hub: ModuleDetails = {
+      id: 'edgeHub',
+      name: 'edgeHub',
+      type: 'docker',
+      config: {
+        settings: hubSpec && 'image' in hubSpec.settings ? { image: hubSpec.settings.image } : {},
+        env: [],
+      },
+      status: { runtimeStatus: { status: 'stopped', description: 'the embedded Edge Hub is not built yet' } },
+    };
+    return hubSpec ? [agent, hub] : [agent];
+  }
+
+  async listModules(): Promise<ModuleDetails[]> {
+    const user = [...this.agent.modules()].map(([name, view]) => moduleDetails(name, view));
+    return [...this.systemModules(), ...user].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+  }
+
+  async getModule(name: string): Promise<ModuleDetails> {
+    const found = (await this.listModules()).find((module) => module.name === name);
+    if (!found) throw new ApiError(404, `Module not found: ${name}`);
+    return found;
+  }
+
+  private holder(name: string) {
+    if (name === 'edgeAgent' || name === 'edgeHub') {
+      throw new ApiError(400, `${name} is embedded in iotedged; restart the daemon instead`);
+    }
+    const runtime = this.agent.runtimeHolding(name);
+    if (!runtime) throw new ApiError(404, `Module not found: ${name}`);
+    return runtime;
+  }
+
+  async startModule(name: string): Promise<boolean> {
+    const runtime = this.holder(name);
+    const running = this.agent.modules().get(name)?.state?.status === 'running';
+    if (running) return false;
+    await runtime.start(name);
+    await this.agent.reconcile();
+    return true;
+  }
+
+  async stopModule(name: string): Promise<boolean> {
+    const runtime = this.holder(name);
+    if (this.agent.modules().get(name)?.state?.status !== 'running') return false;
+    await runtime.stop(name, 10_000);
+    await this.agent.reconcile();
+    return true;
+  }
+
+  async restartModule(name: string): Promise<void> {
+    const runtime = this.holder(name);
+    await runtime.stop(name, 10_000);
+    await runtime.start(name);
+    await this.agent.reconcile();
+  }
+
+  async moduleLogs(name: string, options: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogLine>> {
+    return this.holder(name).logs(name, options, signal);
+  }
+
+  async listIdentities(): Promise<Identity[]> {
+    const generations = await this.agent.identities();
+    return Object.entries(generations).map(([moduleId, generationId]) => ({
+      moduleId,
+      managedBy: 'IotEdge',
+      generationId,
+      authType: 'Sas',
+    }));
+  }
+
+  async systemInfo(): Promise<Record<string, unknown>> {
+    const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
+    const prettyName = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1] ?? os.type();
+    return {
+      osType: 'linux',
+      architecture: process.arch,
+      version: this.version,
+      provisioning: {
+        type: provisioningType(this.settings),
+        dynamicReprovisioning: this.settings.provisioning.dynamic_reprovisioning,
+        alwaysReprovisionOnStartup:
+          this.settings.provisioning.source === 'dps'
+            ? this.settings.provisioning.always_reprovision_on_startup
+            : false,
+      },
+      server_version: this.version,
+      kernel_version: os.release(),
+      operating_system: prettyName,
+      cpus: os.cpus().length,
+      virtualized: 'unknown',
+    };
+  }
+
+  async systemResources(): Promise<Record<string, unknown>> {
+    const { collectAdditionalInfo } = await import('../../checks/system-info.js');
+    const info = (await collectAdditionalInfo({})) as { system_info: Record<string, unknown> };
+    const usage = process.cpuUsage();
+    return {
+      host_uptime: Math.round(os.uptime()),
+      process_uptime: Math.round(process.uptime()),
+      used_cpu: (usage.user + usage.system) / 1e6 / Math.max(process.uptime(), 1),
+      used_ram: os.totalmem() - os.freemem(),
+      total_ram: os.totalmem(),
+      disks: info.system_info.disks,
+      docker_stats: '',
+    };
+  }
+
+  deploy(manifest: unknown): Promise<{ code: number; reported: Record<string, unknown> }> {
+    return this.agent.deploy(manifest);
+  }
+
+  async deploymentStatus(): Promise<Record<string, unknown>> {
+    return this.agent.reported();
+  }
+}

@@ -1,0 +1,189 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DEFAULT_CONFIG_FILE, type Settings } from '../config/settings.js';
+import { packageVersion } from '../../version.js';
+
+const USAGE = `Usage: iotedged [-c|--config-file FILE]
+
+Runs the IoT Edge daemon in the foreground: the Edge Agent and the management API.
+
+Options:
+  -c, --config-file FILE   config.yaml to use (default ${DEFAULT_CONFIG_FILE})
+  -V, --version            print the version and exit
+  -h, --help               print this help and exit
+`;
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+interface Args {
+  configFile: string;
+}
+
+function parseArgs(argv: string[]): Args | 'version' | 'help' {
+  let configFile = DEFAULT_CONFIG_FILE;
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index];
+    if (arg === '-V' || arg === '--version') return 'version';
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '-c' || arg === '--config-file') {
+      const value = argv[index + 1];
+      if (!value) throw new Error(`${arg} needs a file`);
+      configFile = value;
+      index += 1;
+    } else if (arg.startsWith('--config-file=')) {
+      configFile = arg.slice('--config-file='.length);
+    } else {
+      throw new Error(`unknown argument "${arg}"`);
+    }
+  }
+  return { configFile };
+}
+
+/** The management socket: listen.management_uri when it is a unix socket, else the connect one. */
+async function managementSocket(settings: Settings): Promise<string> {
+  const { socketPathOf } = await import('./management-server.js');
+  const listen = settings.listen.management_uri;
+  return listen.startsWith('unix:')
+    ? socketPathOf(listen, 'listen.management_uri')
+    : socketPathOf(settings.connect.management_uri, 'connect.management_uri');
+}
+
+/** A deployment named by the agent's own settings (IoT Edge's ConfigSource=local, LocalConfigPath). */
+async function localDeployment(settings: Settings): Promise<unknown> {
+  const env = settings.agent.env;
+  if (env.ConfigSource?.toLowerCase() !== 'local' || !env.LocalConfigPath) return undefined;
+  const text = await readFile(env.LocalConfigPath, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${env.LocalConfigPath}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    process.stderr.write(`iotedged: ${(error as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (args === 'version') {
+    process.stdout.write(`iotedged ${packageVersion()}\n`);
+    return 0;
+  }
+  if (args === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
+  const { loadConfig } = await import('../config/load.js');
+  let settings: Settings;
+  try {
+    settings = await loadConfig(args.configFile, process.env);
+  } catch (error) {
+    process.stderr.write(`iotedged: ${(error as Error).message}\n`);
+    return 1;
+  }
+
+  const [
+    { Agent },
+    { AgentStore },
+    { ProcessRuntime },
+    { startManagementServer },
+    { DaemonBackend },
+    identity,
+    tuningEnv,
+  ] = await Promise.all([
+    import('../agent/agent.js'),
+    import('../agent/store.js'),
+    import('../modules/process/process-runtime.js'),
+    import('./management-server.js'),
+    import('./backend.js'),
+    import('../identity/device-identity.js'),
+    import('../agent/tuning-env.js'),
+  ]);
+  let tuning;
+  try {
+    tuning = tuningEnv.tuningFromEnv(settings.agent.env);
+  } catch (error) {
+    process.stderr.write(`iotedged: ${args.configFile}: ${(error as Error).message}\n`);
+    return 1;
+  }
+
+  await mkdir(settings.homedir, { recursive: true, mode: 0o755 });
+  const version = packageVersion();
+  const runtime = new ProcessRuntime({ homedir: settings.homedir });
+  const device = identity.deviceIdentity(settings);
+  const agent = new Agent({
+    runtimes: { process: runtime },
+    store: new AgentStore(path.join(settings.homedir, 'agent')),
+    envContext: {
+      deviceId: device.deviceId,
+      iothubHostname: device.iothubHostname,
+      gatewayHostname: settings.hostname,
+      parentHostname: settings.parent_hostname,
+      homedir: settings.homedir,
+      workloadApiVersion: '2019-01-30',
+      runtimeLogLevel: settings.agent.env.RuntimeLogLevel ?? 'info',
+    },
+    agentVersion: version,
+    daemonVersion: version,
+    agentImage: settings.agent.config.image,
+    tuning,
+    stopGraceMs: Number(settings.agent.env.StopGracePeriodInSeconds ?? 10) * 1000,
+    log,
+  });
+
+  let initial: unknown;
+  try {
+    initial = await localDeployment(settings);
+  } catch (error) {
+    log(`agent: could not read the local deployment: ${(error as Error).message}`);
+  }
+
+  let socketPath: string;
+  let server: Awaited<ReturnType<typeof startManagementServer>>;
+  try {
+    socketPath = await managementSocket(settings);
+    server = await startManagementServer(socketPath, new DaemonBackend(agent, settings, version), log);
+  } catch (error) {
+    process.stderr.write(`iotedged: ${(error as Error).message}\n`);
+    await runtime.close();
+    return 1;
+  }
+  log(`iotedged ${version}: management API on unix://${socketPath}, homedir ${settings.homedir}`);
+  await agent.start(initial);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log(`iotedged: ${signal} received, stopping modules`);
+      server.close();
+      server.closeAllConnections();
+      agent
+        .shutdown()
+        .then(() => runtime.close())
+        .then(
+          () => resolve(0),
+          (error: unknown) => {
+            log(`iotedged: shutdown failed: ${String(error)}`);
+            resolve(1);
+          },
+        );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      localDeployment(settings)
+        .then((document) => (document === undefined ? undefined : agent.deploy(document)))
+        .catch((error: unknown) =>
+          log(`agent: could not re-read the local deployment: ${(error as Error).message}`),
+        );
+    });
+  });
+}

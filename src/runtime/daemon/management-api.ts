@@ -1,0 +1,219 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LogOptions } from '../modules/types.js';
+import { parseTimeValue } from '../time-args.js';
+import { parseApiVersion, servesVersion, type ApiVersion } from './api-version.js';
+import { encodeLogFrame } from './log-frames.js';
+import { ApiError, type ManagementBackend } from './management-types.js';
+
+type Handler = (request: Request) => Promise<void>;
+
+interface Request {
+  params: string[];
+  query: URLSearchParams;
+  body: () => Promise<unknown>;
+  response: ServerResponse;
+  signal: AbortSignal;
+}
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  since: ApiVersion;
+  handler: Handler;
+}
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  response.end(text);
+}
+
+function sendEmpty(response: ServerResponse, status: number): void {
+  response.writeHead(status);
+  response.end();
+}
+
+function booleanParam(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  if (value === null || value === '') return false;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ApiError(400, `The request parameter \`${name}\` is malformed`);
+}
+
+/** `since`/`until`: RFC 3339, unix seconds or a duration before `now` (`1 day`), as the CLI accepts them. */
+function timeParam(query: URLSearchParams, name: string, now: Date): number | undefined {
+  const value = query.get(name);
+  if (value === null || value === '') return undefined;
+  const seconds = parseTimeValue(value, now);
+  if (seconds === undefined) throw new ApiError(400, `The request parameter \`${name}\` is malformed`);
+  return seconds;
+}
+
+/** The logs route's query; `now` anchors durations. */
+export function parseLogOptions(query: URLSearchParams, now: Date = new Date()): LogOptions {
+  const tail = query.get('tail') ?? 'all';
+  if (tail !== 'all' && !/^\d+$/.test(tail))
+    throw new ApiError(400, 'The request parameter `tail` is malformed');
+  return {
+    follow: booleanParam(query, 'follow'),
+    timestamps: booleanParam(query, 'timestamps'),
+    tail: tail === 'all' ? undefined : Number(tail),
+    since: timeParam(query, 'since', now),
+    until: timeParam(query, 'until', now),
+  };
+}
+
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'Request body is too large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ApiError(400, `Request body is malformed: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The management API's routes (reference iotedge-cli.md §7) over a backend. Agent-only routes
+ * (creating, updating and deleting modules and identities) are not served: the agent is embedded
+ * in the daemon and does not call them; deployments arrive through POST /deployment instead.
+ */
+export function managementRoutes(backend: ManagementBackend): Route[] {
+  const name = (request: Request) => decodeURIComponent(request.params[0]);
+  return [
+    {
+      method: 'GET',
+      pattern: /^\/modules$/,
+      since: '2018-06-28',
+      handler: async ({ response }) => sendJson(response, 200, { modules: await backend.listModules() }),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/modules\/([^/]+)$/,
+      since: '2018-06-28',
+      handler: async (request) => sendJson(request.response, 200, await backend.getModule(name(request))),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/modules\/([^/]+)\/start$/,
+      since: '2018-06-28',
+      handler: async (request) =>
+        sendEmpty(request.response, (await backend.startModule(name(request))) ? 204 : 304),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/modules\/([^/]+)\/stop$/,
+      since: '2018-06-28',
+      handler: async (request) =>
+        sendEmpty(request.response, (await backend.stopModule(name(request))) ? 204 : 304),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/modules\/([^/]+)\/restart$/,
+      since: '2018-06-28',
+      handler: async (request) => {
+        await backend.restartModule(name(request));
+        sendEmpty(request.response, 204);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/modules\/([^/]+)\/logs$/,
+      since: '2018-06-28',
+      handler: async (request) => {
+        const options = parseLogOptions(request.query);
+        const lines = await backend.moduleLogs(name(request), options, request.signal);
+        request.response.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        for await (const line of lines) {
+          const text = (options.timestamps ? `${line.time.toISOString()} ` : '') + `${line.text}\n`;
+          if (!request.response.write(encodeLogFrame(line.stream, text))) {
+            await new Promise<void>((resolve) => request.response.once('drain', resolve));
+          }
+        }
+        request.response.end();
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/identities\/?$/,
+      since: '2018-06-28',
+      handler: async ({ response }) =>
+        sendJson(response, 200, { identities: await backend.listIdentities() }),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/systeminfo$/,
+      since: '2018-06-28',
+      handler: async ({ response }) => sendJson(response, 200, await backend.systemInfo()),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/systeminfo\/resources$/,
+      since: '2019-11-05',
+      handler: async ({ response }) => sendJson(response, 200, await backend.systemResources()),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/deployment$/,
+      since: '2020-07-07',
+      handler: async (request) => {
+        const { code, reported } = await backend.deploy(await request.body());
+        sendJson(request.response, code, reported);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/deployment\/status$/,
+      since: '2020-07-07',
+      handler: async ({ response }) => sendJson(response, 200, await backend.deploymentStatus()),
+    },
+  ];
+}
+
+/** The request listener: api-version checks, routing, and JSON error bodies. */
+export function managementRequestListener(backend: ManagementBackend, log: (line: string) => void) {
+  const routes = managementRoutes(backend);
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const abort = new AbortController();
+    response.on('close', () => abort.abort());
+    try {
+      const version = parseApiVersion(url.searchParams.get('api-version'));
+      if (!version)
+        throw new ApiError(400, `Invalid API version "${url.searchParams.get('api-version') ?? ''}"`);
+      const route = routes.find(
+        (candidate) => candidate.method === request.method && candidate.pattern.test(url.pathname),
+      );
+      if (!route || !servesVersion(version, route.since)) return sendEmpty(response, 404);
+      await route.handler({
+        params: route.pattern.exec(url.pathname)!.slice(1),
+        query: url.searchParams,
+        body: () => readJsonBody(request),
+        response,
+        signal: abort.signal,
+      });
+    } catch (error) {
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      if (error instanceof ApiError)
+        return sendJson(response, error.status, { message: error.message, ...error.extra });
+      log(
+        `management API ${request.method} ${url.pathname} failed: ${(error as Error).stack ?? String(error)}`,
+      );
+      sendJson(response, 500, { message: (error as Error).message });
+    }
+  };
+}

@@ -1,0 +1,49 @@
+import type { LogLine, LogOptions, RuntimeStatus } from '../modules/types.js';
+
+/** JSON shapes of the management API (reference iotedge-cli.md §7; field names exact). */
+export interface ModuleDetails {
+  id: string;
+  name: string;
+  type: string;
+  config: { settings: Record<string, unknown>; env: { key: string; value: string }[] };
+  status: {
+    startTime?: string;
+    exitStatus?: { exitTime: string; statusCode: string };
+    runtimeStatus: { status: RuntimeStatus; description?: string };
+  };
+}
+
+export interface Identity {
+  moduleId: string;
+  managedBy: string;
+  generationId: string;
+  authType: 'None' | 'Sas' | 'X509';
+}
+
+/** Thrown by a backend to answer with an HTTP status and a message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** What the management API serves; implemented by the daemon over its agent and runtimes. */
+export interface ManagementBackend {
+  listModules(): Promise<ModuleDetails[]>;
+  getModule(name: string): Promise<ModuleDetails>;
+  /** Resolve to false when nothing changed (304). */
+  startModule(name: string): Promise<boolean>;
+  stopModule(name: string): Promise<boolean>;
+  restartModule(name: string): Promise<void>;
+  moduleLogs(name: string, options: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogLine>>;
+  listIdentities(): Promise<Identity[]>;
+  systemInfo(): Promise<Record<string, unknown>>;
+  systemResources(): Promise<Record<string, unknown>>;
+  /** Applies a deployment manifest; resolves to the agent's reported properties. */
+  deploy(manifest: unknown): Promise<{ code: number; reported: Record<string, unknown> }>;
+  deploymentStatus(): Promise<Record<string, unknown>>;
+}

@@ -1,0 +1,48 @@
+import { parseConnectionString } from '../config/connection-string.js';
+import type { Settings } from '../config/settings.js';
+
+/** Who this device is, as far as the configuration tells without reaching the cloud. */
+export interface DeviceIdentity {
+  deviceId: string;
+  iothubHostname: string;
+}
+
+/**
+ * Manual provisioning names the device and hub in config.yaml; DPS and external provisioning
+ * learn them when provisioning, so until then they are unknown (empty).
+ */
+export function deviceIdentity(settings: Settings): DeviceIdentity {
+  const provisioning = settings.provisioning;
+  if (provisioning.source === 'manual') {
+    if (provisioning.authentication?.method === 'x509') {
+      return {
+        deviceId: provisioning.authentication.device_id,
+        iothubHostname: provisioning.authentication.iothub_hostname,
+      };
+    }
+    const connectionString =
+      provisioning.device_connection_string ??
+      (provisioning.authentication?.method === 'device_connection_string'
+        ? provisioning.authentication.device_connection_string
+        : undefined);
+    if (connectionString !== undefined) {
+      try {
+        const parsed = parseConnectionString(connectionString);
+        return { deviceId: parsed.deviceId, iothubHostname: parsed.hostName };
+      } catch {
+        // `iotedge check` reports a malformed connection string; the daemon runs modules anyway.
+      }
+    }
+  }
+  return { deviceId: '', iothubHostname: '' };
+}
+
+/** The provisioning type string of SystemInfo (reference iotedge-cli.md §7). */
+export function provisioningType(settings: Settings): string {
+  const provisioning = settings.provisioning;
+  if (provisioning.source === 'manual') {
+    return provisioning.authentication?.method === 'x509' ? 'manual.x509' : 'manual.device_connection_string';
+  }
+  if (provisioning.source === 'dps') return `dps.${provisioning.attestation.method}`;
+  return 'external';
+}

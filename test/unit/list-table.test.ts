@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { describeStatus, moduleConfig, renderModuleList, tabwrite } from '../../src/cli/list-table.js';
+import type { ModuleDetails } from '../../src/runtime/daemon/management-types.js';
+import type { RuntimeStatus } from '../../src/runtime/modules/types.js';
+
+const now = new Date('2024-06-01T12:00:00Z');
+const ago = (seconds: number): string => new Date(now.getTime() - seconds * 1000).toISOString();
+
+function module(
+  name: string,
+  status: RuntimeStatus,
+  options: {
+    type?: string;
+    settings?: Record<string, unknown>;
+    start?: number;
+    exit?: [number, string];
+  } = {},
+): ModuleDetails {
+  return {
+    id: 'id',
+    name,
+    type: options.type ?? 'docker',
+    config: {
+      settings: options.settings ?? { image: `example.azurecr.io/${name.toLowerCase()}:1.0` },
+      env: [],
+    },
+    status: {
+      ...(options.start !== undefined ? { startTime: ago(options.start) } : {}),
+      ...(options.exit
+        ? { exitStatus: { exitTime: ago(options.exit[0]), statusCode: options.exit[1] } }
+        : {}),
+      runtimeStatus: { status },
+    },
+  };
+}
+
+test('the table is the 1.1 golden text: sorted by byte order, columns max(15, widest) + 2', () => {
+  const modules = [
+    module('tempSensor', 'failed', { exit: [60, '137'] }),
+    module('edgeHub', 'stopped', { exit: [2 * 86_400, '0'] }),
+    module('edgeAgent', 'running', {
+      start: 180,
+      settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.1' },
+    }),
+    module('aVeryLongModuleName', 'backoff', { exit: [15, '1'] }),
+    module('worker', 'running', {
+      type: 'process',
+      start: 3600,
+      settings: { command: 'node', args: ['app.js', '--name', "it's a b"] },
+    }),
+    module('Zeta', 'unknown'),
+    module('probe', 'unhealthy', { start: 5, type: 'process', settings: { command: '/usr/bin/probe' } }),
+    module('deadOne', 'dead'),
+  ];
+  const expected = [
+    'NAME                 STATUS           DESCRIPTION                 CONFIG',
+    'Zeta                 unknown          Unknown                     example.azurecr.io/zeta:1.0',
+    'aVeryLongModuleName  backoff          Backoff (1) 15 seconds ago  example.azurecr.io/averylongmodulename:1.0',
+    'deadOne              dead             Stopped                     example.azurecr.io/deadone:1.0',
+    'edgeAgent            running          Up 3 minutes                mcr.microsoft.com/azureiotedge-agent:1.1',
+    'edgeHub              stopped          Stopped 2 days ago          example.azurecr.io/edgehub:1.0',
+    'probe                unhealthy        Unhealthy 5 seconds         /usr/bin/probe',
+    'tempSensor           failed           Failed (137) a minute ago   example.azurecr.io/tempsensor:1.0',
+    "worker               running          Up an hour                  node app.js --name 'it'\\''s a b'",
+    '',
+  ].join('\n');
+  assert.equal(renderModuleList(modules, now), expected);
+});
+
+test('short cells are padded to the minimum width of 15 plus 2', () => {
+  const text = renderModuleList([module('m', 'running', { type: 'process', settings: {} })], now);
+  assert.equal(
+    text,
+    `NAME${' '.repeat(13)}STATUS${' '.repeat(11)}DESCRIPTION${' '.repeat(6)}CONFIG\nm${' '.repeat(16)}running${' '.repeat(10)}Up${' '.repeat(15)}\n`,
+  );
+});
+
+test('no modules prints the header only', () => {
+  assert.equal(renderModuleList([], now), 'NAME             STATUS           DESCRIPTION      CONFIG\n');
+});
+
+test('descriptions per status, with and without times', () => {
+  assert.equal(describeStatus(module('m', 'running'), now), 'Up');
+  assert.equal(describeStatus(module('m', 'running', { start: 0 }), now), 'Up 0 seconds');
+  assert.equal(describeStatus(module('m', 'unhealthy'), now), 'Unhealthy');
+  assert.equal(describeStatus(module('m', 'stopped'), now), 'Stopped');
+  assert.equal(describeStatus(module('m', 'stopped', { exit: [1, '0'] }), now), 'Stopped 1 second ago');
+  assert.equal(describeStatus(module('m', 'dead', { exit: [7200, '0'] }), now), 'Stopped 2 hours ago');
+  assert.equal(describeStatus(module('m', 'failed'), now), 'Failed');
+  assert.equal(
+    describeStatus(module('m', 'failed', { exit: [86_400 * 400, '2'] }), now),
+    'Failed (2) a year ago',
+  );
+  assert.equal(describeStatus(module('m', 'backoff'), now), 'Backoff');
+  assert.equal(describeStatus(module('m', 'unknown', { start: 5 }), now), 'Unknown');
+  const garbled = module('m', 'running');
+  garbled.status.startTime = 'not a time';
+  assert.equal(describeStatus(garbled, now), 'Up');
+});
+
+test('CONFIG is the image of docker modules and the command line of process modules', () => {
+  assert.equal(moduleConfig(module('m', 'running', { settings: { image: 'img:1' } })), 'img:1');
+  assert.equal(moduleConfig(module('m', 'running', { settings: {} })), '');
+  assert.equal(
+    moduleConfig(module('m', 'running', { type: 'process', settings: { command: 'python3' } })),
+    'python3',
+  );
+  assert.equal(
+    moduleConfig(
+      module('m', 'running', { type: 'process', settings: { command: '/opt/my app/run', args: ['-v', ''] } }),
+    ),
+    "'/opt/my app/run' -v ''",
+  );
+  assert.equal(moduleConfig(module('m', 'running', { type: 'other', settings: { image: 'img:1' } })), '');
+});
+
+test('tabwrite: elastic columns over adjacent lines, last cell unpadded, tabs and newlines flattened', () => {
+  assert.equal(
+    tabwrite(
+      [
+        ['a', 'b'],
+        ['ccc', 'd'],
+      ],
+      2,
+      1,
+    ),
+    'a   b\nccc d\n',
+  );
+  // Column 0 spans all lines; column 1 is interrupted by the second line (where it is the last cell).
+  assert.equal(
+    tabwrite(
+      [
+        ['a', 'bb', 'x'],
+        ['a', 'b'],
+        ['c', 'dddd', 'y'],
+      ],
+      1,
+      1,
+    ),
+    'a bb x\na b\nc dddd y\n',
+  );
+  assert.equal(
+    tabwrite(
+      [
+        ['a', 'bb', 'x'],
+        ['a', 'b', 'y'],
+        ['longer', 'z'],
+      ],
+      1,
+      1,
+    ),
+    'a      bb x\na      b  y\nlonger z\n',
+  );
+  assert.equal(tabwrite([['a\tb', 'c\nd']], 0, 1), 'a b c d\n');
+});

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { countModules, formatUptime, renderSystemStatus } from '../../src/cli/system-status.js';
+import type { ModuleDetails } from '../../src/runtime/daemon/management-types.js';
+
+const withStatus = (status: string): ModuleDetails =>
+  ({
+    id: 'id',
+    name: status,
+    type: 'process',
+    config: { settings: {}, env: [] },
+    status: { runtimeStatus: { status } },
+  }) as ModuleDetails;
+
+test('modules are counted per status in a fixed order', () => {
+  const modules = ['failed', 'running', 'stopped', 'running', 'weird', 'backoff', 'unknown'].map(withStatus);
+  assert.deepEqual(Object.entries(countModules(modules)), [
+    ['running', 2],
+    ['backoff', 1],
+    ['stopped', 1],
+    ['failed', 1],
+    ['unknown', 1],
+    ['weird', 1],
+  ]);
+  assert.deepEqual(countModules([]), {});
+});
+
+test('uptime shows its largest unit and the next one', () => {
+  assert.equal(formatUptime(0), '0 seconds');
+  assert.equal(formatUptime(1), '1 second');
+  assert.equal(formatUptime(59.9), '59 seconds');
+  assert.equal(formatUptime(60), '1 minute');
+  assert.equal(formatUptime(62), '1 minute 2 seconds');
+  assert.equal(formatUptime(3600 + 120 + 5), '1 hour 2 minutes');
+  assert.equal(formatUptime(2 * 86_400 + 5), '2 days');
+  assert.equal(formatUptime(3 * 86_400 + 4 * 3600 + 59), '3 days 4 hours');
+  assert.equal(formatUptime(-5), '0 seconds');
+});
+
+test('the status text names the socket, version, uptime and module summary', () => {
+  const daemon = {
+    host: 'unix:///run/mgmt.sock',
+    running: true as const,
+    version: '1.2.3',
+    uptimeSeconds: 7384,
+  };
+  assert.equal(
+    renderSystemStatus({ daemon, modules: { running: 2, failed: 1 } }),
+    'iotedged is running at unix:///run/mgmt.sock\nVersion: 1.2.3\nUptime:  2 hours 3 minutes\nModules: 2 running, 1 failed (3 in all)\n',
+  );
+  assert.match(renderSystemStatus({ daemon, modules: {} }), /\nModules: none\n$/);
+});
