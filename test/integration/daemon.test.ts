@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { TestDaemon, eventually, manifest, nodeModule } from '../helpers/daemon.js';
+import { FIXTURES, ROOT, TestDaemon, eventually, manifest, nodeModule } from '../helpers/daemon.js';
 
 interface Details {
   name: string;
@@ -236,5 +238,113 @@ describe('startup order and daemon restarts', () => {
       async () => ((await pidOf(daemon, 'steady')) !== before ? true : undefined),
       'a new process',
     );
+  });
+});
+
+describe('logs, health, secrets and one daemon per homedir', () => {
+  const daemon = new TestDaemon({ CoolOffTimeUnitInSeconds: '0.5' });
+  after(() => daemon.cleanup());
+  const sickFile = path.join(daemon.dir, 'sick');
+
+  test('iotedge logs applies --tail, --since/--until and follows with -f', async () => {
+    await daemon.start();
+    await daemon.request('POST', '/deployment', manifest({ talker: nodeModule('sleeper.js', ['100']) }));
+    await waitForStatus(daemon, 'talker', 'running');
+    await eventually(
+      async () =>
+        (await daemon.request('GET', '/modules/talker/logs')).body.includes('tick') ? true : undefined,
+      'ticks',
+    );
+
+    const tail = daemon.cli(['logs', 'talker', '--tail', '1']);
+    assert.equal(tail.code, 0, tail.stderr);
+    assert.equal(tail.stdout.trim().split('\n').length, 1);
+
+    const stamped = daemon.cli(['logs', 'talker', '--tail', '2', '-t']);
+    assert.match(stamped.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z (started|tick) /m);
+
+    const beforeStart = daemon.cli(['logs', 'talker', '--until', '2000-01-01T00:00:00Z']);
+    assert.equal(beforeStart.stdout, '');
+    const recent = daemon.cli(['logs', 'talker', '--since', '1 minute']);
+    assert.match(recent.stdout, /tick talker/);
+
+    const follower = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/run.js'), 'logs', 'talker', '-f', '--tail', '0'],
+      {
+        env: { ...process.env, IOTEDGE_HOST: daemon.host },
+      },
+    );
+    let followed = '';
+    follower.stdout.on('data', (chunk) => (followed += chunk));
+    await eventually(
+      async () => (followed.split('tick talker').length > 3 ? true : undefined),
+      'followed ticks',
+    );
+    follower.kill('SIGINT');
+  });
+
+  test('on-unhealthy restarts a module whose health probe fails, and it recovers', async () => {
+    writeFileSync(sickFile, '');
+    await daemon.request(
+      'POST',
+      '/deployment',
+      manifest({
+        talker: nodeModule('sleeper.js', ['100']),
+        patient: nodeModule('sleeper.js', [], {
+          restartPolicy: 'on-unhealthy',
+          settings: {
+            command: process.execPath,
+            args: [path.join(FIXTURES, 'sleeper.js')],
+            healthProbe: {
+              command: '/bin/sh',
+              args: ['-c', `test ! -e ${sickFile}`],
+              intervalSecs: 0.2,
+              failureThreshold: 2,
+            },
+          },
+        }),
+      }),
+    );
+    await eventually(async () => {
+      const status = await daemon.json<Reported>('GET', '/deployment/status');
+      return status.modules.patient?.restartCount >= 1 ? true : undefined;
+    }, 'a restart of the unhealthy module');
+    rmSync(sickFile);
+    await waitForStatus(daemon, 'patient', 'running');
+  });
+
+  test('registry passwords are never reported and the saved deployment is private', async () => {
+    const secret = 'hunter2-registry-password';
+    const result = await daemon.request(
+      'POST',
+      '/deployment',
+      manifest(
+        { talker: nodeModule('sleeper.js', ['100']) },
+        {
+          runtime: {
+            type: 'docker',
+            settings: {
+              registryCredentials: { acr: { address: 'r.example', username: 'u', password: secret } },
+            },
+          },
+        },
+      ),
+    );
+    assert.equal(result.status, 200, result.body);
+    assert.ok(!result.body.includes(secret));
+    assert.ok(!(await daemon.request('GET', '/deployment/status')).body.includes(secret));
+    assert.equal(statSync(path.join(daemon.homedir, 'agent', 'deployment.json')).mode & 0o777, 0o600);
+  });
+
+  test('a second daemon on the same homedir is refused', () => {
+    const other = path.join(daemon.dir, 'other.yaml');
+    writeFileSync(other, readFileSync(daemon.configFile, 'utf8').replaceAll('mgmt.sock', 'other-mgmt.sock'));
+    const second = spawnSync(process.execPath, [path.join(ROOT, 'bin/iotedged.js'), '-c', other], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(second.status, 1);
+    assert.match(second.stderr, /another iotedged \(pid \d+\) is using/);
   });
 });

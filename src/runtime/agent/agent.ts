@@ -77,6 +77,14 @@ export class Agent {
 
   /** Validates and applies a manifest; a rejected one leaves the previous deployment running. */
   async deploy(document: unknown): Promise<{ code: number; reported: Record<string, unknown> }> {
+    if (this.stopped)
+      return {
+        code: 406,
+        reported: {
+          ...this.reported(),
+          lastDesiredStatus: { code: 406, description: 'Agent is not running' },
+        },
+      };
     let deployment: Deployment;
     try {
       deployment = parseDeployment(document);

@@ -114,6 +114,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   await mkdir(settings.homedir, { recursive: true, mode: 0o755 });
+  const { lockHomedir } = await import('./homedir-lock.js');
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await lockHomedir(settings.homedir);
+  } catch (error) {
+    process.stderr.write(`iotedged: ${(error as Error).message}\n`);
+    return 1;
+  }
   const version = packageVersion();
   const runtime = new ProcessRuntime({ homedir: settings.homedir });
   const device = identity.deviceIdentity(settings);
@@ -152,6 +160,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(`iotedged: ${(error as Error).message}\n`);
     await runtime.close();
+    await unlock();
     return 1;
   }
   log(`iotedged ${version}: management API on unix://${socketPath}, homedir ${settings.homedir}`);
@@ -168,6 +177,7 @@ export async function main(argv: string[]): Promise<number> {
       agent
         .shutdown()
         .then(() => runtime.close())
+        .then(() => unlock())
         .then(
           () => resolve(0),
           (error: unknown) => {
