@@ -17,7 +17,8 @@ export class TestDaemon {
   process: ChildProcess | undefined;
   output = '';
 
-  constructor(agentEnv: Record<string, string> = {}) {
+  /** `extraYaml`: more top-level config.yaml lines, e.g. a moby_runtime section. */
+  constructor(agentEnv: Record<string, string> = {}, extraYaml: string[] = []) {
     const env = { CoolOffTimeUnitInSeconds: '0.2', StopGracePeriodInSeconds: '2', ...agentEnv };
     writeFileSync(
       this.configFile,
@@ -40,6 +41,11 @@ export class TestDaemon {
         `  management_uri: unix://${this.socket}`,
         `  workload_uri: unix://${this.dir}/workload.sock`,
         `homedir: ${this.homedir}`,
+        // Tests share one Docker engine: a daemon that is not about docker must not touch its containers.
+        ...(extraYaml.some((line) => line.startsWith('moby_runtime:'))
+          ? []
+          : ['moby_runtime:', `  uri: unix://${this.dir}/no-docker.sock`]),
+        ...extraYaml,
       ].join('\n'),
     );
   }

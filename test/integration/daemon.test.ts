@@ -348,3 +348,25 @@ describe('logs, health, secrets and one daemon per homedir', () => {
     assert.match(second.stderr, /another iotedged \(pid \d+\) is using/);
   });
 });
+
+describe('a container engine that does not answer', () => {
+  const daemon = new TestDaemon();
+  after(() => daemon.cleanup());
+
+  test('docker modules get 500 naming the engine; process modules run on and the API keeps serving', async () => {
+    await daemon.start();
+    const result = await daemon.request(
+      'POST',
+      '/deployment',
+      manifest({
+        boxed: { type: 'docker', status: 'running', settings: { image: 'busybox:1', createOptions: '{}' } },
+        local: nodeModule('sleeper.js'),
+      }),
+    );
+    const reported = JSON.parse(result.body) as Reported;
+    assert.equal(result.status, 500, result.body);
+    assert.match(reported.lastDesiredStatus.description, /docker runtime: .*no-docker\.sock/);
+    assert.match(reported.lastDesiredStatus.description, /boxed/);
+    await waitForStatus(daemon, 'local', 'running');
+  });
+});

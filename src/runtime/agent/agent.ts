@@ -4,7 +4,7 @@ import { DeploymentError } from './deployment-error.js';
 import { executePlan } from './executor.js';
 import { parseDeployment, reportedRuntimeSettings, type Deployment } from './manifest.js';
 import { moduleEnvironment, type ModuleEnvContext } from './module-env.js';
-import { nextWakeUp, plan } from './plan.js';
+import { describePlan, nextWakeUp, plan } from './plan.js';
 import { buildReported } from './reported.js';
 import { DEFAULT_TUNING, effectiveStatus, type AgentTuning, type RestartStats } from './restart-policy.js';
 import { AgentStore } from './store.js';
@@ -45,6 +45,8 @@ export class Agent {
   private planned: ModuleSpec[] | undefined;
   private states = new Map<string, ModuleState>();
   private readonly holders = new Map<string, ModuleRuntime>();
+  /** Runtimes whose last list() failed, so the failure is logged once, not every round. */
+  private readonly unreachable = new Map<string, string>();
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -134,12 +136,26 @@ export class Agent {
     }, delayMs);
   }
 
+  /**
+   * What every runtime holds. A runtime that cannot answer (container engine down) contributes
+   * nothing this round; the others are still supervised, and commands for its modules fail (500).
+   */
   private async observe(): Promise<ModuleState[]> {
     const current: ModuleState[] = [];
     this.holders.clear();
-    for (const runtime of Object.values(this.options.runtimes)) {
+    for (const [type, runtime] of Object.entries(this.options.runtimes)) {
       if (!runtime) continue;
-      for (const state of await runtime.list()) {
+      let states: ModuleState[];
+      try {
+        states = await runtime.list();
+        this.unreachable.delete(type);
+      } catch (error) {
+        const message = (error as Error).message;
+        if (!this.unreachable.has(type)) this.options.log(`agent: ${type} runtime: ${message}`);
+        this.unreachable.set(type, message);
+        continue;
+      }
+      for (const state of states) {
         current.push(state);
         this.holders.set(state.name, runtime);
       }
@@ -151,10 +167,13 @@ export class Agent {
   private async reconcileOnce(): Promise<void> {
     if (this.stopped) return;
     const current = await this.observe();
-    const desired = this.deployment?.modules ?? [];
+    // Modules of a runtime that cannot be reached are left alone until it answers again.
+    const desired = (this.deployment?.modules ?? []).filter((spec) => !this.unreachable.has(spec.type));
+    const blocked = (this.deployment?.modules ?? []).filter((spec) => this.unreachable.has(spec.type));
     const commands = plan(current, desired, this.stats, this.now(), this.tuning, this.planned);
     this.planned = desired;
     if (commands.some((group) => group.length > 0)) {
+      this.options.log(`agent: ${describePlan(commands)}`);
       const failures = await executePlan(commands, {
         runtimeFor: (type) => this.runtimeFor(type),
         runtimeOf: (name) => this.holders.get(name) ?? this.runtimeFor(this.specOf(name)?.type ?? 'process'),
@@ -174,6 +193,15 @@ export class Agent {
       await this.observe();
     } else if (this.deployment && this.lastDesiredStatus.code === 500) {
       this.lastDesiredStatus = { code: 200, description: '' };
+    }
+    if (this.deployment && blocked.length > 0) {
+      const reasons = [
+        ...new Set(blocked.map((spec) => `${spec.type} runtime: ${this.unreachable.get(spec.type)}`)),
+      ];
+      this.lastDesiredStatus = {
+        code: 500,
+        description: `cannot reach ${reasons.join('; ')} (modules ${blocked.map((spec) => spec.name).join(', ')})`,
+      };
     }
     const wake = nextWakeUp([...this.states.values()], desired, this.stats, this.now(), this.tuning);
     const periodMs = this.options.periodMs ?? 5_000;
@@ -230,6 +258,11 @@ export class Agent {
 
   runtimeHolding(name: string): ModuleRuntime | undefined {
     return this.holders.get(name);
+  }
+
+  /** Registry credentials of the applied deployment (runtime.settings.registryCredentials). */
+  registryCredentials(): { address: string; username: string; password: string }[] {
+    return Object.values(this.deployment?.runtime.settings.registryCredentials ?? {});
   }
 
   identities(): Promise<Record<string, string>> {

@@ -124,9 +124,33 @@ export async function main(argv: string[]): Promise<number> {
   }
   const version = packageVersion();
   const runtime = new ProcessRuntime({ homedir: settings.homedir });
+  const { DockerRuntime } = await import('../modules/docker/docker-runtime.js');
+  let deploymentCredentials = (): { address: string; username: string; password: string }[] => [];
+  const { networkName } = await import('../config/settings.js');
+  const configAuth = settings.agent.config.auth;
+  // Created lazily on first use: a device without a container engine runs process modules only.
+  const docker = new DockerRuntime({
+    uri: settings.moby_runtime.uri,
+    network: networkName(settings),
+    homedir: settings.homedir,
+    allowElevated: settings.allow_elevated_docker_permissions,
+    credentials: (): { address: string; username: string; password: string }[] => [
+      ...deploymentCredentials(),
+      ...(configAuth?.serveraddress && configAuth.username && configAuth.password
+        ? [
+            {
+              address: configAuth.serveraddress,
+              username: configAuth.username,
+              password: configAuth.password,
+            },
+          ]
+        : []),
+    ],
+    log,
+  });
   const device = identity.deviceIdentity(settings);
   const agent = new Agent({
-    runtimes: { process: runtime },
+    runtimes: { process: runtime, docker },
     store: new AgentStore(path.join(settings.homedir, 'agent')),
     envContext: {
       deviceId: device.deviceId,
@@ -144,6 +168,8 @@ export async function main(argv: string[]): Promise<number> {
     stopGraceMs: Number(settings.agent.env.StopGracePeriodInSeconds ?? 10) * 1000,
     log,
   });
+
+  deploymentCredentials = () => agent.registryCredentials();
 
   let initial: unknown;
   try {
@@ -176,7 +202,7 @@ export async function main(argv: string[]): Promise<number> {
       server.closeAllConnections();
       agent
         .shutdown()
-        .then(() => runtime.close())
+        .then(() => Promise.all([runtime.close(), docker.close()]))
         .then(() => unlock())
         .then(
           () => resolve(0),
