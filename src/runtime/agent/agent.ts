@@ -140,11 +140,23 @@ export class Agent {
    * What every runtime holds. A runtime that cannot answer (container engine down) contributes
    * nothing this round; the others are still supervised, and commands for its modules fail (500).
    */
+  /**
+   * Process modules are always watched; another runtime only while the deployment, or the one
+   * before it, has modules of its type. A device that runs no containers then never loads the
+   * Docker client (some 27 MiB) nor polls an engine it does not use.
+   */
+  private inUse(type: string): boolean {
+    if (type === 'process') return true;
+    const uses = (modules: readonly ModuleSpec[] | undefined) =>
+      modules?.some((spec) => spec.type === type) ?? false;
+    return uses(this.deployment?.modules) || uses(this.planned);
+  }
+
   private async observe(): Promise<ModuleState[]> {
     const current: ModuleState[] = [];
     this.holders.clear();
     for (const [type, runtime] of Object.entries(this.options.runtimes)) {
-      if (!runtime) continue;
+      if (!runtime || !this.inUse(type)) continue;
       let states: ModuleState[];
       try {
         states = await runtime.list();

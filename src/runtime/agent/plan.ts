@@ -197,7 +197,7 @@ function moduleSteps(
  * module whatever its restart policy; without it such a change is seen only through the policy.
  */
 /** Code-unit order, as module listings use; localeCompare would load ICU's collation data (~3 MiB). */
-const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const nameOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function plan(
   current: readonly ModuleState[],
@@ -212,10 +212,10 @@ export function plan(
   const groups = new Map<number, Steps[]>();
   const add = (order: number, steps: Steps) => groups.set(order, [...(groups.get(order) ?? []), steps]);
 
-  for (const state of [...removed].sort((a, b) => byName(a.name, b.name))) {
+  for (const state of [...removed].sort((a, b) => nameOrder(a.name, b.name))) {
     add(0, { ...emptySteps(), remove: [{ kind: 'remove', name: state.name }] });
   }
-  for (const { spec, state } of [...pairs].sort((a, b) => byName(a.spec.name, b.spec.name))) {
+  for (const { spec, state } of [...pairs].sort((a, b) => nameOrder(a.spec.name, b.spec.name))) {
     add(spec.startupOrder, moduleSteps(spec, state, stats, now, tuning, previousByName.get(spec.name)));
   }
 

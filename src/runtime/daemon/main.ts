@@ -79,6 +79,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  const { tuneHeapForIdleDaemon } = await import('./heap-tuning.js');
+  tuneHeapForIdleDaemon();
   const { loadConfig } = await import('../config/load.js');
   let settings: Settings;
   try {

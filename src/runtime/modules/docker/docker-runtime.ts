@@ -197,7 +197,15 @@ export class DockerRuntime implements ModuleRuntime {
 
   onEvent(listener: (event: ModuleEvent) => void): void {
     this.listeners.push(listener);
-    if (this.events || this.closed) return;
+    if (this.client) this.watchEvents();
+  }
+
+  /**
+   * Follows the engine's events once the runtime is in use (its client exists), not at
+   * subscription: an agent that never runs a container never loads the Docker client.
+   */
+  private watchEvents(): void {
+    if (this.events || this.closed || this.listeners.length === 0) return;
     this.events = new EventWatch(
       {
         open: async (since) => {
@@ -236,6 +244,10 @@ export class DockerRuntime implements ModuleRuntime {
     if (!this.client) {
       const connecting = connectEngine(this.options.uri).then((engine) => engine.client);
       this.client = connecting;
+      connecting.then(
+        () => this.watchEvents(),
+        () => undefined,
+      );
       connecting.catch(() => {
         if (this.client === connecting) this.client = undefined;
       });
