@@ -1,9 +1,10 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import type { ProcessRuntime } from '../../src/runtime/modules/process/process-runtime.js';
+import { ProcessRuntime } from '../../src/runtime/modules/process/process-runtime.js';
 import type {
   LogLine,
   LogOptions,
@@ -51,6 +52,33 @@ export class Homedirs {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+type RuntimeOptions = ConstructorParameters<typeof ProcessRuntime>[0];
+
+/**
+ * Opens ProcessRuntimes on temporary homedirs; registers an `after` hook of the calling test file
+ * that closes them all, kills their modules and removes the homedirs.
+ */
+export function processRuntimes() {
+  const homedirs = new Homedirs();
+  const runtimes: ProcessRuntime[] = [];
+  after(async () => {
+    await Promise.all(runtimes.map((runtime) => runtime.close().catch(() => undefined)));
+    await homedirs.cleanup();
+  });
+  const open = (homedir: string, options: Partial<RuntimeOptions> = {}) => {
+    const runtime = new ProcessRuntime({ homedir, ...options });
+    runtimes.push(runtime);
+    return { runtime, events: new EventLog(runtime), homedir };
+  };
+  return {
+    homedir: () => homedirs.make(),
+    /** A runtime on a homedir that may already hold modules (as iotedged restarting finds it). */
+    open,
+    /** A runtime on a new, empty homedir. */
+    fresh: async (options: Partial<RuntimeOptions> = {}) => open(await homedirs.make(), options),
+  };
 }
 
 export async function killModules(homedir: string): Promise<void> {

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { daemonVersion } from '../../src/cli/management-client.js';
+import { encodeLogFrame } from '../../src/runtime/daemon/log-frames.js';
 import type { ModuleDetails } from '../../src/runtime/daemon/management-types.js';
+import { manifestWith } from '../helpers/manifest-fixture.js';
 
 /**
  * The CLI's daemon commands against a fake management API on a unix socket that serves the JSON
@@ -84,18 +86,10 @@ const reported = {
   },
 };
 
-function frame(stream: number, text: string): Buffer {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-}
-
 const LOG_FRAMES = Buffer.concat([
-  frame(1, 'line one\n'),
-  frame(2, 'oops on stderr\n'),
-  frame(1, 'line three\n'),
+  encodeLogFrame('stdout', 'line one\n'),
+  encodeLogFrame('stderr', 'oops on stderr\n'),
+  encodeLogFrame('stdout', 'line three\n'),
 ]);
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -117,8 +111,8 @@ function serveLogs(res: ServerResponse, query: URLSearchParams): void {
   res.on('close', () => openLogStreams.delete(res));
   if (query.get('since') === '0') return; // "follow forever" (the Ctrl-C test)
   setTimeout(() => {
-    res.write(frame(1, 'followed line\n'));
-    setTimeout(() => res.end(frame(2, 'last line\n')), 50);
+    res.write(encodeLogFrame('stdout', 'followed line\n'));
+    setTimeout(() => res.end(encodeLogFrame('stderr', 'last line\n')), 50);
   }, 100);
 }
 
@@ -415,22 +409,11 @@ test('system status shows the daemon, its version, uptime and a module summary',
 });
 
 const manifestFile = path.join(tmp, 'deployment.json');
-const manifest = {
-  modulesContent: {
-    $edgeAgent: {
-      'properties.desired': {
-        schemaVersion: '1.1',
-        runtime: {
-          type: 'docker',
-          settings: {
-            registryCredentials: { acr: { username: 'u', password: 'SECRET-PASSWORD', address: 'x' } },
-          },
-        },
-        modules: {},
-      },
-    },
+const manifest = manifestWith({
+  'runtime.settings.registryCredentials': {
+    acr: { username: 'u', password: 'SECRET-PASSWORD', address: 'x' },
   },
-};
+});
 
 test('deploy sends the manifest as it is and prints the resulting status', async () => {
   const text = JSON.stringify(manifest, null, 4);

@@ -2,16 +2,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 
 import { ProcessRuntime } from '../../src/runtime/modules/process/process-runtime.js';
 import {
   alive,
   collect,
   eventually,
-  EventLog,
-  Homedirs,
   MODULE_SCRIPT,
+  processRuntimes,
   processSpec,
   RUNTIME_CHILD,
   stateOf,
@@ -19,13 +18,7 @@ import {
   waitForLine,
 } from '../helpers/process-modules.js';
 
-const homedirs = new Homedirs();
-const runtimes: ProcessRuntime[] = [];
-
-after(async () => {
-  await Promise.all(runtimes.map((runtime) => runtime.close().catch(() => undefined)));
-  await homedirs.cleanup();
-});
+const runtimes = processRuntimes();
 
 /** Runtime A: a child node process that starts module `adoptee`; returns once it runs, with its pid. */
 async function startWithRuntimeA(homedir: string, steps: string[]) {
@@ -49,11 +42,7 @@ async function startWithRuntimeA(homedir: string, steps: string[]) {
   };
 }
 
-function runtimeB(homedir: string) {
-  const runtime = new ProcessRuntime({ homedir });
-  runtimes.push(runtime);
-  return { runtime, events: new EventLog(runtime) };
-}
+const runtimeB = (homedir: string) => runtimes.open(homedir);
 
 /** Processes of the module's process group running the module fixture (not the wrapper naming it). */
 async function copiesIn(pgid: number): Promise<number> {
@@ -73,7 +62,7 @@ async function runRecord(homedir: string) {
 }
 
 test('after iotedged is SIGKILLed, the next runtime adopts the running module, its logs and its exit', async () => {
-  const homedir = await homedirs.make();
+  const homedir = await runtimes.homedir();
   const a = await startWithRuntimeA(homedir, ['out:first', 'wait']);
   process.kill(a.pid, 'SIGWINCH');
   await a.kill();
@@ -117,7 +106,7 @@ test('after iotedged is SIGKILLed, the next runtime adopts the running module, i
 });
 
 test('a module that exits while iotedged is down is reported with its exit code, and starts again', async () => {
-  const homedir = await homedirs.make();
+  const homedir = await runtimes.homedir();
   const a = await startWithRuntimeA(homedir, ['wait']);
   await a.kill();
   process.kill(a.pid, 'SIGUSR2');
@@ -147,7 +136,7 @@ test('a recorded pid from an earlier boot, or now held by another process, is ne
     [{ bootId: 'an-earlier-boot' }, 'the device restarted while the module was running'],
     [{ pidStart: '1' }, 'the module ended while iotedged was not running; its exit code is unknown'],
   ] as const) {
-    const homedir = await homedirs.make();
+    const homedir = await runtimes.homedir();
     const setup = new ProcessRuntime({ homedir });
     await setup.create(processSpec('adoptee'), {});
     await setup.close();

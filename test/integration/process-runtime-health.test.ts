@@ -5,32 +5,20 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { ProcessRuntime } from '../../src/runtime/modules/process/process-runtime.js';
 import {
   eventually,
-  EventLog,
-  Homedirs,
+  processRuntimes,
   processSpec,
   stateOf,
   waitForLine,
 } from '../helpers/process-modules.js';
 
-const homedirs = new Homedirs();
-const runtimes: ProcessRuntime[] = [];
+const runtimes = processRuntimes();
 const servers: Server[] = [];
 
-after(async () => {
-  await Promise.all(runtimes.map((runtime) => runtime.close().catch(() => undefined)));
-  await homedirs.cleanup();
-  servers.forEach((server) => server.close());
-});
+after(() => servers.forEach((server) => server.close()));
 
-async function newRuntime() {
-  const homedir = await homedirs.make();
-  const runtime = new ProcessRuntime({ homedir });
-  runtimes.push(runtime);
-  return { runtime, events: new EventLog(runtime), homedir };
-}
+const newRuntime = () => runtimes.fresh();
 
 test('a failing command probe makes the module unhealthy after failureThreshold failures, and healthy again', async () => {
   const { runtime, events, homedir } = await newRuntime();

@@ -2,36 +2,23 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chmod, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 
-import { ModuleNotFoundError, ProcessRuntime } from '../../src/runtime/modules/process/process-runtime.js';
+import { ModuleNotFoundError } from '../../src/runtime/modules/process/process-runtime.js';
 import {
   alive,
   collect,
   eventually,
-  EventLog,
-  Homedirs,
   MODULE_SCRIPT,
+  processRuntimes,
   processSpec,
   stateOf,
   texts,
   waitForLine,
 } from '../helpers/process-modules.js';
 
-const homedirs = new Homedirs();
-const runtimes: ProcessRuntime[] = [];
-
-after(async () => {
-  await Promise.all(runtimes.map((runtime) => runtime.close().catch(() => undefined)));
-  await homedirs.cleanup();
-});
-
-async function newRuntime(options: Partial<ConstructorParameters<typeof ProcessRuntime>[0]> = {}) {
-  const homedir = await homedirs.make();
-  const runtime = new ProcessRuntime({ homedir, ...options });
-  runtimes.push(runtime);
-  return { runtime, events: new EventLog(runtime), homedir };
-}
+const runtimes = processRuntimes();
+const newRuntime = runtimes.fresh;
 
 test('create, start, start again, stop and remove a module', async () => {
   const { runtime, events } = await newRuntime();
@@ -102,7 +89,7 @@ test('a module that exits is reported at once with its exit code and its last ou
 
 test('a missing or non-executable command fails with the OS error; other modules run on', async () => {
   const { runtime, events } = await newRuntime();
-  const dir = await homedirs.make();
+  const dir = await runtimes.homedir();
   const notExecutable = join(dir, 'script.sh');
   await writeFile(notExecutable, '#!/bin/sh\necho hi\n');
   await chmod(notExecutable, 0o644);
@@ -146,7 +133,7 @@ test('a missing or non-executable command fails with the OS error; other modules
 
 test('a program that cannot be executed after all reports the shell error in its log', async () => {
   const { runtime, events } = await newRuntime();
-  const dir = await homedirs.make();
+  const dir = await runtimes.homedir();
   const badInterpreter = join(dir, 'bad.sh');
   await writeFile(badInterpreter, '#!/no/such/interpreter\n');
   await chmod(badInterpreter, 0o755);

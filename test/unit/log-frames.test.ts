@@ -8,22 +8,15 @@ import {
   type LogFrame,
 } from '../../src/runtime/daemon/log-frames.js';
 
-function frame(stream: number, text: string): Buffer {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-}
-
 const simple = (frames: LogFrame[]) => frames.map(({ stream, payload }) => [stream, payload.toString()]);
 
 const stream = Buffer.concat([
-  frame(1, 'first line\n'),
-  frame(2, 'an error\n'),
-  frame(1, ''),
-  frame(1, 'ünïcode line\n'),
-  frame(0, 'stdin?\n'),
+  encodeLogFrame('stdout', 'first line\n'),
+  encodeLogFrame('stderr', 'an error\n'),
+  encodeLogFrame('stdout', ''),
+  encodeLogFrame('stdout', 'ünïcode line\n'),
+  // encodeLogFrame writes no stdin frames: this one is spelled out
+  Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 7]), Buffer.from('stdin?\n')]),
 ]);
 const expected = [
   [1, 'first line\n'],
@@ -50,7 +43,7 @@ test('frames split at every possible point come out the same', () => {
 test('frames fed one byte at a time come out the same, each as soon as it is complete', () => {
   const decoder = new FrameDecoder();
   const frames: LogFrame[] = [];
-  const first = frame(1, 'first line\n').length;
+  const first = encodeLogFrame('stdout', 'first line\n').length;
   for (let i = 0; i < stream.length; i += 1) {
     const done = decoder.push(stream.subarray(i, i + 1));
     if (i === first - 1) assert.deepEqual(simple(done), [expected[0]]);
@@ -62,7 +55,7 @@ test('frames fed one byte at a time come out the same, each as soon as it is com
 
 test('a large payload across many chunks is reassembled', () => {
   const big = 'x'.repeat(200_000);
-  const bytes = frame(1, big);
+  const bytes = encodeLogFrame('stdout', big);
   const decoder = new FrameDecoder();
   const frames: LogFrame[] = [];
   for (let i = 0; i < bytes.length; i += 65_536) frames.push(...decoder.push(bytes.subarray(i, i + 65_536)));
@@ -79,7 +72,9 @@ test('decodeFrames reads an async stream and rejects one that ends inside a fram
   for await (const f of decodeFrames(chunks(stream.subarray(0, 5), stream.subarray(5)))) frames.push(f);
   assert.deepEqual(simple(frames), expected);
 
-  const truncated = decodeFrames(chunks(frame(1, 'ok\n'), frame(1, 'cut short').subarray(0, 12)));
+  const truncated = decodeFrames(
+    chunks(encodeLogFrame('stdout', 'ok\n'), encodeLogFrame('stdout', 'cut short').subarray(0, 12)),
+  );
   const seen: string[] = [];
   await assert.rejects(
     (async () => {

@@ -15,6 +15,7 @@ import {
   validManifest,
   type JsonMap,
 } from '../helpers/manifest-fixture.js';
+import { unhashedProcessSpec } from '../helpers/module-specs.js';
 
 const moduleNamed = (deployment: Deployment, name: string): ModuleSpec => {
   const found = deployment.modules.find((spec) => spec.name === name);
@@ -56,17 +57,7 @@ test('a complete manifest becomes a Deployment with every default filled in', ()
     'sorted by name',
   );
   const { configHash: filterHash, ...filter } = moduleNamed(deployment, 'filter');
-  assert.deepEqual(filter, {
-    name: 'filter',
-    type: 'process',
-    status: 'running',
-    restartPolicy: 'on-unhealthy',
-    imagePullPolicy: 'on-create',
-    startupOrder: 4294967295,
-    version: '',
-    env: {},
-    settings: { command: '/usr/bin/node', args: ['filter.js'] },
-  });
+  assert.deepEqual(filter, unhashedProcessSpec('filter'));
   assert.match(filterHash, /^[0-9a-f]{64}$/);
   assert.equal(filterHash, configHash(moduleNamed(deployment, 'filter')));
 

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configHash } from '../../src/runtime/agent/config-hash.js';
 import { describePlan, nextWakeUp, plan, type Command } from '../../src/runtime/agent/plan.js';
 import {
   DEFAULT_TUNING,
@@ -8,26 +7,11 @@ import {
   type RestartStats,
 } from '../../src/runtime/agent/restart-policy.js';
 import type { ModuleSpec, ModuleState } from '../../src/runtime/modules/types.js';
+import { processModuleSpec as spec } from '../helpers/module-specs.js';
 
 const at = (seconds: number) => new Date(Date.UTC(2024, 0, 1) + seconds * 1000);
 const NOW = at(10_000);
 const ago = (seconds: number) => at(10_000 - seconds);
-
-function spec(name: string, fields: Partial<Omit<ModuleSpec, 'name' | 'configHash'>> = {}): ModuleSpec {
-  const unhashed: Omit<ModuleSpec, 'configHash'> = {
-    name,
-    type: 'process',
-    status: 'running',
-    restartPolicy: 'on-unhealthy',
-    imagePullPolicy: 'on-create',
-    startupOrder: 4294967295,
-    version: '',
-    env: {},
-    settings: { command: '/usr/bin/node', args: [`${name}.js`] },
-    ...fields,
-  };
-  return { ...unhashed, configHash: configHash(unhashed) };
-}
 
 /** The module as the runtime sees it: created from `of`, running for an hour unless told. */
 function state(of: ModuleSpec, fields: Partial<ModuleState> = {}): ModuleState {
