@@ -31,6 +31,12 @@ interface Reported {
   >;
 }
 
+/** Two well-behaved modules, alpha greeting through its env: the deployment the first tests build on. */
+const greeters = () => ({
+  alpha: nodeModule('sleeper.js', ['200'], { env: { GREETING: { value: 'hello' } } }),
+  beta: nodeModule('sleeper.js'),
+});
+
 async function modules(daemon: TestDaemon): Promise<Map<string, Details>> {
   const list = await daemon.json<{ modules: Details[] }>('GET', '/modules');
   return new Map(list.modules.map((module) => [module.name, module]));
@@ -79,8 +85,7 @@ describe('iotedged with process modules', () => {
       'POST',
       '/deployment',
       manifest({
-        alpha: nodeModule('sleeper.js', ['200'], { env: { GREETING: { value: 'hello' } } }),
-        beta: nodeModule('sleeper.js'),
+        ...greeters(),
       }),
     );
     assert.equal(result.status, 200, result.body);
@@ -128,8 +133,7 @@ describe('iotedged with process modules', () => {
       'POST',
       '/deployment',
       manifest({
-        alpha: nodeModule('sleeper.js', ['200'], { env: { GREETING: { value: 'hello' } } }),
-        beta: nodeModule('sleeper.js'),
+        ...greeters(),
         ghost: {
           type: 'process',
           status: 'running',
