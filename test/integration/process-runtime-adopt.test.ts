@@ -34,6 +34,9 @@ async function startWithRuntimeA(homedir: string, steps: string[]) {
   );
   return {
     pid,
+    /** Resolves once runtime A has logged `text` from the module. */
+    logged: (text: string) =>
+      eventually(() => output.includes(`\nlog ${text}\n`), `runtime A to log ${text}`),
     /** iotedged's crash: nothing runs in runtime A after this. */
     kill: async () => {
       child.kill('SIGKILL');
@@ -64,7 +67,9 @@ async function runRecord(homedir: string) {
 test('after iotedged is SIGKILLed, the next runtime adopts the running module, its logs and its exit', async () => {
   const homedir = await runtimes.homedir();
   const a = await startWithRuntimeA(homedir, ['out:first', 'wait']);
+  // one signal at a time: pending signals are delivered lowest number first, not in sending order
   process.kill(a.pid, 'SIGWINCH');
+  await a.logged('tick 1');
   await a.kill();
 
   // iotedged is down: the module lives on, and writes more than a pipe holds (about 215 kB)
