@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ModuleRuntime, ModuleSpec, ModuleState, RuntimeStatus } from '../modules/types.js';
+import { deferUnprepared } from './defer.js';
 import { DeploymentError } from './deployment-error.js';
 import { executePlan } from './executor.js';
 import { parseDeployment, reportedRuntimeSettings, type Deployment } from './manifest.js';
 import { moduleEnvironment, type ModuleEnvContext } from './module-env.js';
 import { describePlan, nextWakeUp, plan } from './plan.js';
+import { Preparation } from './preparation.js';
 import { buildReported } from './reported.js';
 import { DEFAULT_TUNING, effectiveStatus, type AgentTuning, type RestartStats } from './restart-policy.js';
 import { AgentStore } from './store.js';
@@ -21,6 +23,8 @@ export interface AgentOptions {
   periodMs?: number;
   stopGraceMs?: number;
   commandTimeoutMs?: number;
+  /** How long a failed image pull waits before it is tried again (a new deployment retries at once). */
+  prepareRetryMs?: number;
   now?: () => Date;
   log: (line: string) => void;
 }
@@ -29,6 +33,8 @@ export interface ModuleView {
   spec?: ModuleSpec;
   state?: ModuleState;
   status: RuntimeStatus;
+  /** Why a module that has no container or process yet is not running. */
+  description?: string;
 }
 
 /**
@@ -54,11 +60,21 @@ export class Agent {
   private readonly startTime: Date;
   private readonly tuning: AgentTuning;
   private readonly now: () => Date;
+  private readonly preparation: Preparation;
+  /** Modules whose creation waits for a preparation, from the last reconcile. */
+  private waiting = new Map<string, 'preparing' | 'earlier-group'>();
 
   constructor(private readonly options: AgentOptions) {
     this.tuning = options.tuning ?? DEFAULT_TUNING;
     this.now = options.now ?? (() => new Date());
     this.startTime = this.now();
+    this.preparation = new Preparation({
+      runtimeFor: (type) => options.runtimes[type],
+      onSettled: () => this.schedule(0),
+      now: this.now,
+      retryMs: options.prepareRetryMs ?? 30_000,
+      log: options.log,
+    });
   }
 
   async start(initialDocument?: unknown): Promise<void> {
@@ -97,7 +113,13 @@ export class Agent {
     await this.options.store.saveDeployment(document);
     this.deployment = deployment;
     this.lastDesiredVersion = (this.lastDesiredVersion ?? 0) + 1;
+    this.lastDesiredStatus = { code: 200, description: '' };
+    this.preparation.retryFailures();
     await this.reconcile();
+    // the caller hears how the pulls went; supervision goes on meanwhile (pulls run outside reconcile)
+    const names = deployment.modules.map((spec) => spec.name);
+    await this.preparation.whenSettled(names, this.options.commandTimeoutMs ?? 120_000);
+    if (names.some((name) => this.waiting.has(name))) await this.reconcile();
     return { code: this.lastDesiredStatus.code, reported: this.reported() };
   }
 
@@ -182,11 +204,17 @@ export class Agent {
     // Modules of a runtime that cannot be reached are left alone until it answers again.
     const desired = (this.deployment?.modules ?? []).filter((spec) => !this.unreachable.has(spec.type));
     const blocked = (this.deployment?.modules ?? []).filter((spec) => this.unreachable.has(spec.type));
-    const commands = plan(current, desired, this.stats, this.now(), this.tuning, this.planned);
+    const planned = plan(current, desired, this.stats, this.now(), this.tuning, this.planned);
     this.planned = desired;
+    const { groups: commands, waiting } = deferUnprepared(
+      planned,
+      (spec) => this.preparation.readiness(spec).kind === 'ready',
+    );
+    this.waiting = waiting;
+    let failures: string[] = [];
     if (commands.some((group) => group.length > 0)) {
       this.options.log(`agent: ${describePlan(commands)}`);
-      const failures = await executePlan(commands, {
+      failures = await executePlan(commands, {
         runtimeFor: (type) => this.runtimeFor(type),
         runtimeOf: (name) => this.holders.get(name) ?? this.runtimeFor(this.specOf(name)?.type ?? 'process'),
         environmentFor: (spec) => this.environmentFor(spec),
@@ -196,15 +224,15 @@ export class Agent {
         commandTimeoutMs: this.options.commandTimeoutMs ?? 120_000,
         log: this.options.log,
       });
-      if (this.deployment) {
-        this.lastDesiredStatus =
-          failures.length > 0
-            ? { code: 500, description: failures.join('; ') }
-            : { code: 200, description: '' };
-      }
       await this.observe();
-    } else if (this.deployment && this.lastDesiredStatus.code === 500) {
-      this.lastDesiredStatus = { code: 200, description: '' };
+    }
+    // a rejected deployment (400, 412, 417) stays the last desired status until a new one arrives
+    if (this.deployment && [200, 500].includes(this.lastDesiredStatus.code)) {
+      const problems = [...failures, ...this.preparationFailures()];
+      this.lastDesiredStatus =
+        problems.length > 0
+          ? { code: 500, description: problems.join('; ') }
+          : { code: 200, description: '' };
     }
     if (this.deployment && blocked.length > 0) {
       const reasons = [
@@ -218,6 +246,27 @@ export class Agent {
     const wake = nextWakeUp([...this.states.values()], desired, this.stats, this.now(), this.tuning);
     const periodMs = this.options.periodMs ?? 5_000;
     this.schedule(wake ? Math.min(Math.max(wake.getTime() - this.now().getTime(), 0), periodMs) : periodMs);
+  }
+
+  private preparationFailures(): string[] {
+    return [...this.waiting.keys()].flatMap((name) => {
+      const readiness = this.preparation.peek(name);
+      return readiness?.kind === 'failed' ? [readiness.message] : [];
+    });
+  }
+
+  /** Status and description of a module that the deployment names but no runtime holds yet. */
+  private notCreatedView(spec: ModuleSpec): Pick<ModuleView, 'status' | 'description'> {
+    const readiness = this.preparation.peek(spec.name);
+    if (readiness?.kind === 'failed') return { status: 'failed', description: readiness.message };
+    const reason = this.waiting.get(spec.name);
+    if (reason === 'earlier-group')
+      return { status: 'unknown', description: 'waiting for modules with a lower startupOrder' };
+    if (reason === 'preparing') {
+      const image = 'image' in spec.settings ? ` ${spec.settings.image}` : '';
+      return { status: 'unknown', description: `pulling image${image}` };
+    }
+    return { status: 'unknown' };
   }
 
   private specOf(name: string): ModuleSpec | undefined {
@@ -247,7 +296,9 @@ export class Agent {
       views.set(spec.name, {
         spec,
         state,
-        status: effectiveStatus(spec, state, this.stats.get(spec.name), this.tuning),
+        ...(state
+          ? { status: effectiveStatus(spec, state, this.stats.get(spec.name), this.tuning) }
+          : this.notCreatedView(spec)),
       });
     }
     for (const state of this.states.values()) {
@@ -295,6 +346,9 @@ export class Agent {
       modules: this.deployment?.modules ?? [],
       states: this.states,
       statuses: new Map([...views].map(([name, view]) => [name, view.status])),
+      descriptions: new Map(
+        [...views].flatMap(([name, view]) => (view.description ? [[name, view.description]] : [])),
+      ),
       stats: this.stats,
     });
   }

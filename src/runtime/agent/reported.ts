@@ -20,6 +20,8 @@ export interface ReportedInput {
   modules: readonly ModuleSpec[];
   states: ReadonlyMap<string, ModuleState>;
   statuses: ReadonlyMap<string, RuntimeStatus>;
+  /** Descriptions the agent knows better than the runtime (a failed pull of a module not created). */
+  descriptions: ReadonlyMap<string, string>;
   stats: ReadonlyMap<string, RestartStats>;
 }
 
@@ -47,7 +49,8 @@ function reportedModule(spec: ModuleSpec, input: ReportedInput): Record<string, 
     env: Object.fromEntries(Object.entries(spec.env).map(([key, value]) => [key, { value }])),
     runtimeStatus: input.statuses.get(spec.name) ?? 'unknown',
     exitCode: state?.exitCode ?? 0,
-    statusDescription: state?.statusDescription ?? state?.status ?? 'not created',
+    statusDescription:
+      input.descriptions.get(spec.name) ?? state?.statusDescription ?? state?.status ?? 'not created',
     lastStartTimeUtc: utc(state?.startTime),
     lastExitTimeUtc: utc(state?.exitTime),
     restartCount: stats?.restartCount ?? 0,

@@ -22,6 +22,7 @@ function settingsOf(spec: ModuleSpec | undefined, image: string | undefined): Re
 /** A module as GET /modules shows it (reference iotedge-cli.md §7 ModuleDetails). */
 export function moduleDetails(name: string, view: ModuleView): ModuleDetails {
   const { spec, state } = view;
+  const description = view.description ?? state?.statusDescription;
   const exitStatus =
     state?.exitTime && state.exitCode !== undefined
       ? { exitTime: state.exitTime.toISOString(), statusCode: String(state.exitCode) }
@@ -39,7 +40,7 @@ export function moduleDetails(name: string, view: ModuleView): ModuleDetails {
       ...(exitStatus ? { exitStatus } : {}),
       runtimeStatus: {
         status: view.status,
-        ...(state?.statusDescription ? { description: state.statusDescription } : {}),
+        ...(description ? { description } : {}),
       },
     },
   };

@@ -108,6 +108,11 @@ export interface ModuleRuntime {
   list(): Promise<ModuleState[]>;
   /** Creates (does not start) the module with its full environment. Replaces nothing: remove first. */
   create(spec: ModuleSpec, env: Record<string, string>): Promise<void>;
+  /**
+   * Gets what create needs and may take long to get (a container image). The agent runs it
+   * outside the reconcile loop and creates the module only once it has succeeded.
+   */
+  prepare?(spec: ModuleSpec): Promise<void>;
   start(name: string): Promise<void>;
   /** SIGTERM (or engine stop), then SIGKILL after graceMs. */
   stop(name: string, graceMs: number): Promise<void>;

@@ -102,17 +102,25 @@ export class DockerRuntime implements ModuleRuntime {
       throw new Error(`module ${spec.name}: ${(error as Error).message}`);
     }
     const docker = await this.docker();
-    await ensureImage(docker, this.target, {
-      module: spec.name,
-      image: settings.image,
-      policy: spec.imagePullPolicy,
-      credentials: this.options.credentials?.() ?? [],
-      log: this.options.log,
-    });
+    await this.ensureImage(docker, spec);
     await this.call(`create module ${spec.name}`, undefined, () =>
       docker.createContainer({ ...body, name: spec.name } as Dockerode.ContainerCreateOptions),
     );
     this.stopRequested.delete(spec.name);
+  }
+
+  async prepare(spec: ModuleSpec): Promise<void> {
+    await this.ensureImage(await this.docker(), spec);
+  }
+
+  private ensureImage(docker: Dockerode, spec: ModuleSpec): Promise<void> {
+    return ensureImage(docker, this.target, {
+      module: spec.name,
+      image: (spec.settings as DockerSettings).image,
+      policy: spec.imagePullPolicy,
+      credentials: this.options.credentials?.() ?? [],
+      log: this.options.log,
+    });
   }
 
   async start(name: string): Promise<void> {
