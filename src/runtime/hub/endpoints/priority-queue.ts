@@ -1,0 +1,68 @@
+import type { HubMessage } from '../message.js';
+import type { EnqueueOptions } from './endpoint.js';
+
+export interface Queued {
+  message: HubMessage;
+  /** ms since the epoch after which the message is dropped instead of sent. */
+  expiresAt: number;
+}
+
+/**
+ * One FIFO per priority; take() always serves the highest priority (lowest number) first and
+ * drops what has expired. TTL is stamped at enqueue time, so later route changes do not touch
+ * messages already held (as IoT Edge does).
+ */
+export class PriorityQueue {
+  private readonly queues = new Map<number, Queued[]>();
+  private priorities: number[] = [];
+  private count = 0;
+  expired = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(message: HubMessage, { priority, timeToLiveSecs }: EnqueueOptions): void {
+    this.pushItem({ message, expiresAt: this.now() + timeToLiveSecs * 1000 }, priority);
+  }
+
+  /** Puts a message that could not be delivered back at the head of its priority. */
+  pushFront(item: Queued, priority: number): void {
+    this.queueOf(priority).unshift(item);
+    this.count++;
+  }
+
+  take(): { item: Queued; priority: number } | undefined {
+    const now = this.now();
+    for (const priority of this.priorities) {
+      const queue = this.queues.get(priority)!;
+      while (queue.length > 0) {
+        const item = queue.shift()!;
+        this.count--;
+        if (item.expiresAt <= now) {
+          this.expired++;
+          continue;
+        }
+        return { item, priority };
+      }
+    }
+    return undefined;
+  }
+
+  private pushItem(item: Queued, priority: number): void {
+    this.queueOf(priority).push(item);
+    this.count++;
+  }
+
+  private queueOf(priority: number): Queued[] {
+    let queue = this.queues.get(priority);
+    if (!queue) {
+      queue = [];
+      this.queues.set(priority, queue);
+      this.priorities = [...this.queues.keys()].sort((a, b) => a - b);
+    }
+    return queue;
+  }
+}

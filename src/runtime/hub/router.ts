@@ -1,0 +1,85 @@
+import type { EdgeHubDesired } from './edgehub-desired.js';
+import { routeTableOf } from './edgehub-desired.js';
+import type { Endpoint } from './endpoints/endpoint.js';
+import { ModuleInputEndpoint, type ReceiverDirectory } from './endpoints/module-input.js';
+import { UpstreamEndpoint } from './endpoints/upstream.js';
+import type { HubMessage } from './message.js';
+import type { RouteTable } from './routing/route-table.js';
+import type { Sink } from './routing/route.js';
+
+export interface RouterCounters {
+  routed: number;
+  dropped: number;
+}
+
+/**
+ * Evaluates the deployment's routes for each message and hands it to every endpoint it goes to.
+ * Endpoints live as long as the hub (messages held for a module survive a route change).
+ */
+export class Router {
+  private table: RouteTable | undefined;
+  private readonly endpoints = new Map<string, Endpoint>();
+  readonly upstream: UpstreamEndpoint;
+  readonly counters: RouterCounters = { routed: 0, dropped: 0 };
+
+  constructor(
+    private readonly deviceId: string,
+    private readonly receivers: ReceiverDirectory,
+    private readonly inputWindow = 64,
+  ) {
+    this.upstream = new UpstreamEndpoint();
+    this.endpoints.set(this.upstream.id, this.upstream);
+  }
+
+  /** Installs the routes of a validated `$edgeHub` desired document. */
+  apply(desired: EdgeHubDesired): void {
+    this.table = routeTableOf(desired);
+  }
+
+  get routes(): RouteTable | undefined {
+    return this.table;
+  }
+
+  /**
+   * Resolves once every endpoint the message goes to holds it (then the sender is acknowledged).
+   * A message that no route matches is dropped, and still acknowledged (IoT Edge does the same).
+   */
+  async route(message: HubMessage): Promise<number> {
+    const deliveries = this.table?.evaluate(message) ?? [];
+    if (deliveries.length === 0) {
+      this.counters.dropped++;
+      return 0;
+    }
+    this.counters.routed++;
+    const held = deliveries.map((delivery) =>
+      this.endpointFor(delivery.endpoint).enqueue(message, {
+        priority: delivery.priority,
+        timeToLiveSecs:
+          delivery.timeToLiveSecs < 0 ? Number.MAX_SAFE_INTEGER / 1000 : delivery.timeToLiveSecs,
+      }),
+    );
+    await (held.length === 1 ? held[0] : Promise.all(held));
+    return deliveries.length;
+  }
+
+  /** Endpoints with their pending counts (for metrics). */
+  all(): readonly Endpoint[] {
+    return [...this.endpoints.values()];
+  }
+
+  close(): void {
+    for (const endpoint of this.endpoints.values()) endpoint.close();
+  }
+
+  private endpointFor(sink: Sink): Endpoint {
+    if (sink.kind === 'upstream') return this.upstream;
+    const identity = `${this.deviceId}/${sink.moduleId}`;
+    const id = `${identity}/inputs/${sink.inputName}`;
+    let endpoint = this.endpoints.get(id);
+    if (!endpoint) {
+      endpoint = new ModuleInputEndpoint(identity, sink.inputName, this.receivers, this.inputWindow);
+      this.endpoints.set(id, endpoint);
+    }
+    return endpoint;
+  }
+}
