@@ -102,6 +102,14 @@ describe('iotedged with process modules', () => {
     }, 'alpha greeting in its logs');
   });
 
+  const withRoutes = (routes: Record<string, string>) => {
+    const document = manifest({});
+    const hub = document.modulesContent.$edgeHub['properties.desired'];
+    return {
+      modulesContent: { ...document.modulesContent, $edgeHub: { 'properties.desired': { ...hub, routes } } },
+    };
+  };
+
   test('malformed manifests get IoT Edge codes naming the field, and the running deployment stays', async () => {
     const cases: [unknown, number, RegExp][] = [
       [manifest({ bad: nodeModule('sleeper.js', [], { restartPolicy: 'sometimes' }) }), 400, /restartPolicy/],
@@ -114,6 +122,11 @@ describe('iotedged with process modules', () => {
         }),
         400,
         /createOptions/,
+      ],
+      [
+        withRoutes({ bad: 'FROM /messages/* WHERE temp > 30 INTO $upstream' }),
+        400,
+        /^\$edgeHub\.properties\.desired\.routes\.bad: position \d+: /,
       ],
     ];
     for (const [document, code, field] of cases) {

@@ -1,3 +1,4 @@
+import { parseEdgeHubDesired, type EdgeHubDesired } from '../hub/edgehub-desired.js';
 import type { ImagePullPolicy, ModuleSpec } from '../modules/types.js';
 import { parseCreateOptions } from './create-options.js';
 import { DeploymentError, malformed } from './deployment-error.js';
@@ -42,9 +43,12 @@ export interface Deployment {
   modules: ModuleSpec[];
   /** Desired properties of every other `modulesContent` entry (`$edgeHub` included), as written. */
   moduleTwins: Record<string, Record<string, unknown>>;
+  /** `$edgeHub` desired properties, routes compiled; absent when the manifest has none. */
+  edgeHub?: EdgeHubDesired;
 }
 
 const AGENT = '$edgeAgent';
+const HUB = '$edgeHub';
 const DESIRED = 'properties.desired';
 
 /**
@@ -88,6 +92,7 @@ export function parseDeployment(document: unknown): Deployment {
     systemModules: parseSystemModules(root.object('systemModules')),
     modules: parseModules(root.optionalObject('modules')),
     moduleTwins,
+    ...(desired[HUB] ? { edgeHub: parseEdgeHubDesired(desired[HUB]) } : {}),
   };
 }
 

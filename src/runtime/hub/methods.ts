@@ -1,0 +1,110 @@
+import type { ConnectionRegistry } from './connections.js';
+
+export interface MethodCall {
+  methodName: string;
+  payload: unknown;
+  /** IoT Hub's defaults: 30 s for the response, 0 s to wait for the target to connect. */
+  responseTimeoutInSeconds?: number;
+  connectTimeoutInSeconds?: number;
+}
+
+export interface MethodResult {
+  status: number;
+  payload: unknown;
+}
+
+/** A call that did not reach a response: 404 (target not connected or not listening), 504 (timeout). */
+export class MethodError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 504,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  target: string;
+  resolve(result: MethodResult): void;
+  timer: NodeJS.Timeout;
+}
+
+const MAX_TIMEOUT_SECS = 300;
+
+/**
+ * Direct methods to connected modules and devices: correlates each request with its response by
+ * request id, and answers 404 when the target is not there to take it, 504 when it does not answer
+ * in time.
+ */
+export class MethodDispatcher {
+  private readonly pending = new Map<string, Pending>();
+  private counter = 0;
+
+  constructor(private readonly connections: ConnectionRegistry) {}
+
+  async invoke(target: string, call: MethodCall): Promise<MethodResult> {
+    const responseSecs = call.responseTimeoutInSeconds ?? 30;
+    const connectSecs = call.connectTimeoutInSeconds ?? 0;
+    for (const [name, value] of [
+      ['responseTimeoutInSeconds', responseSecs],
+      ['connectTimeoutInSeconds', connectSecs],
+    ] as const) {
+      if (!Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_SECS)
+        throw new MethodError(400, `${name} must be between 0 and ${MAX_TIMEOUT_SECS}`);
+    }
+    if (typeof call.methodName !== 'string' || call.methodName === '')
+      throw new MethodError(400, 'methodName must be a non-empty string');
+    const link = await this.listening(target, connectSecs * 1000);
+    if (!link) throw new MethodError(404, `${target} is not connected or not listening for methods`);
+    const requestId = (++this.counter).toString(16);
+    const payload = Buffer.from(JSON.stringify(call.payload ?? null));
+    return new Promise<MethodResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new MethodError(504, `${target} did not answer ${call.methodName} within ${responseSecs} s`));
+      }, responseSecs * 1000);
+      this.pending.set(requestId, { target, resolve, timer });
+      link.sendMethodRequest(call.methodName, requestId, payload);
+    });
+  }
+
+  /** A response from `from`; ignored unless it answers a request sent to that same identity. */
+  respond(from: string, requestId: string, status: number, body: Buffer): void {
+    const pending = this.pending.get(requestId);
+    if (!pending || pending.target !== from) return;
+    this.pending.delete(requestId);
+    clearTimeout(pending.timer);
+    let payload: unknown = null;
+    if (body.length > 0) {
+      try {
+        payload = JSON.parse(body.toString('utf8'));
+      } catch {
+        payload = body.toString('utf8');
+      }
+    }
+    pending.resolve({ status, payload });
+  }
+
+  private listening(target: string, waitMs: number) {
+    const now = this.connections.get(target);
+    if (now?.subscriptions.has('methods') || waitMs === 0)
+      return Promise.resolve(now?.subscriptions.has('methods') ? now : undefined);
+    return new Promise<typeof now>((resolve) => {
+      const done = (link: typeof now) => {
+        clearTimeout(timer);
+        unwatch();
+        resolve(link);
+      };
+      const unwatch = this.connections.watch(target, () => {
+        const link = this.connections.get(target);
+        if (link?.subscriptions.has('methods')) done(link);
+      });
+      const timer = setTimeout(() => done(undefined), waitMs);
+    });
+  }
+
+  close(): void {
+    for (const pending of this.pending.values()) clearTimeout(pending.timer);
+    this.pending.clear();
+  }
+}

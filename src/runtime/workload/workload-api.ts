@@ -1,0 +1,158 @@
+import type http from 'node:http';
+
+import type { EdgeCa } from '../identity/certificates/edge-ca.js';
+import { CertificateError } from '../identity/certificates/errors.js';
+import { issueModuleIdentityCertificate } from '../identity/certificates/identity-cert.js';
+import { issueLeaf, type IssuedCertificate } from '../identity/certificates/leaf.js';
+import { workloadSign, type ModuleKeyId } from '../identity/module-keys.js';
+
+/** What the workload API needs from the daemon. */
+export interface WorkloadContext {
+  deviceId: string;
+  iothubHostname: string;
+  /** The edge device's symmetric key (base64), when it is provisioned with one. */
+  deviceKey(): string | undefined;
+  edgeCa(): Promise<EdgeCa>;
+  now(): Date;
+}
+
+const SERVER_CERT_MAX_MS = 90 * 24 * 60 * 60 * 1000;
+
+class WorkloadError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(response: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  // the SDK only parses replies whose Content-Type names JSON
+  response.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  response.end(text);
+}
+
+async function readJson(request: http.IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of request) {
+    text += chunk;
+    if (text.length > 64 * 1024) throw new WorkloadError(413, 'Request body is too large');
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new WorkloadError(400, 'Request body is malformed');
+}
+
+function certificateResponse(issued: IssuedCertificate) {
+  return {
+    privateKey: { type: 'key', bytes: issued.privateKeyPem },
+    certificate: issued.chainPem,
+    expiration: issued.notAfter.toISOString(),
+  };
+}
+
+function expirationOf(body: Record<string, unknown>, required: boolean): Date | undefined {
+  if (body.expiration === undefined && !required) return undefined;
+  const expiration = typeof body.expiration === 'string' ? new Date(body.expiration) : undefined;
+  if (!expiration || Number.isNaN(expiration.getTime()))
+    throw new WorkloadError(400, 'Request body is malformed');
+  return expiration;
+}
+
+const SIGN = /^\/modules\/([^/]+)\/genid\/([^/]+)\/sign$/;
+const SERVER_CERT = /^\/modules\/([^/]+)\/genid\/([^/]+)\/certificate\/server$/;
+const IDENTITY_CERT = /^\/modules\/([^/]+)\/certificate\/identity$/;
+
+/**
+ * The workload API of one module's socket (reference iotedge-cli.md §8). The socket says who the
+ * caller is: a module may sign and get certificates only for itself (404 otherwise, as 1.1).
+ */
+export function workloadRequestListener(
+  caller: string,
+  context: WorkloadContext,
+  log: (line: string) => void,
+): (request: http.IncomingMessage, response: http.ServerResponse) => Promise<void> {
+  const ownModule = (encoded: string) => {
+    const name = decodeURIComponent(encoded);
+    if (name !== caller) throw new WorkloadError(404, `Module not found: ${name}`);
+    return name;
+  };
+  return async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (!url.searchParams.get('api-version')) {
+      send(response, 400, { message: 'Missing api-version query parameter' });
+      return;
+    }
+    const path = url.pathname;
+    try {
+      let match: RegExpExecArray | null;
+      if (request.method === 'GET' && path === '/trust-bundle') {
+        send(response, 200, { certificate: (await context.edgeCa()).trustBundlePem });
+      } else if (request.method === 'POST' && (match = SIGN.exec(path))) {
+        const module = ownModule(match[1]!);
+        const body = await readJson(request);
+        if (body.keyId !== 'primary' && body.keyId !== 'secondary')
+          throw new WorkloadError(400, 'keyId must be "primary" or "secondary"');
+        if (body.algo !== 'HMACSHA256') throw new WorkloadError(400, 'algo must be "HMACSHA256"');
+        if (typeof body.data !== 'string') throw new WorkloadError(400, 'data must be a base64 string');
+        const deviceKey = context.deviceKey();
+        if (!deviceKey) throw new WorkloadError(500, 'this device is not provisioned with a symmetric key');
+        const digest = workloadSign(
+          deviceKey,
+          module,
+          body.keyId as ModuleKeyId,
+          decodeURIComponent(match[2]!),
+          Buffer.from(body.data, 'base64'),
+        );
+        send(response, 200, { digest });
+      } else if (request.method === 'POST' && (match = SERVER_CERT.exec(path))) {
+        const module = ownModule(match[1]!);
+        const body = await readJson(request);
+        const commonName = typeof body.commonName === 'string' ? body.commonName : '';
+        if (commonName.trim() === '') throw new WorkloadError(400, 'Request body is malformed');
+        const isIp = /^[\d.]+$|:/.test(commonName);
+        const issued = await issueLeaf(await context.edgeCa(), {
+          commonName,
+          profile: 'server',
+          dnsNames: isIp ? [module] : [commonName, module],
+          ipAddresses: isIp ? [commonName] : [],
+          now: context.now(),
+          maxLifetimeMs: SERVER_CERT_MAX_MS,
+          expiration: expirationOf(body, true),
+        });
+        send(response, 201, certificateResponse(issued));
+      } else if (request.method === 'POST' && (match = IDENTITY_CERT.exec(path))) {
+        const module = ownModule(match[1]!);
+        const body = await readJson(request);
+        const issued = await issueModuleIdentityCertificate(await context.edgeCa(), {
+          iothubHostname: context.iothubHostname,
+          deviceId: context.deviceId,
+          moduleId: module,
+          expiration: expirationOf(body, false),
+          now: context.now(),
+        });
+        send(response, 201, certificateResponse(issued));
+      } else {
+        send(response, 404, { message: `No route for ${request.method} ${path}` });
+      }
+    } catch (error) {
+      if (error instanceof WorkloadError) send(response, error.status, { message: error.message });
+      else if (error instanceof CertificateError && error.code === 'invalid')
+        send(response, 400, { message: 'Request body is malformed' });
+      else {
+        log(`workload: ${caller}: ${request.method} ${path}: ${(error as Error).message}`);
+        send(response, 500, { message: (error as Error).message });
+      }
+    }
+  };
+}
