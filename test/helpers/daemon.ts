@@ -18,7 +18,7 @@ export class TestDaemon {
   output = '';
 
   /** `extraYaml`: more top-level config.yaml lines, e.g. a moby_runtime section. */
-  constructor(agentEnv: Record<string, string> = {}, extraYaml: string[] = []) {
+  constructor(agentEnv: Record<string, string> = {}, extraYaml: string[] = [], hostname = 'edge-host') {
     const env = { CoolOffTimeUnitInSeconds: '0.2', StopGracePeriodInSeconds: '2', ...agentEnv };
     writeFileSync(
       this.configFile,
@@ -33,7 +33,7 @@ export class TestDaemon {
         ...Object.entries(env).map(([key, value]) => `    ${key}: "${value}"`),
         '  config:',
         '    image: mcr.microsoft.com/azureiotedge-agent:1.1',
-        'hostname: edge-host',
+        `hostname: ${hostname}`,
         'connect:',
         `  management_uri: unix://${this.socket}`,
         `  workload_uri: unix://${this.dir}/workload.sock`,
@@ -126,6 +126,17 @@ export class TestDaemon {
   }
 }
 
+/** The embedded hub on loopback, on ports the system picks, so that test daemons never collide. */
+export const LOOPBACK_HUB_PORTS = hubPorts(0, 0);
+
+/** edgeHub createOptions binding the hub's MQTT and HTTPS listeners to 127.0.0.1 ports. */
+export function hubPorts(mqtt: number, https: number): string {
+  const binding = (port: number) => [{ HostIp: '127.0.0.1', HostPort: String(port) }];
+  return JSON.stringify({
+    HostConfig: { PortBindings: { '8883/tcp': binding(mqtt), '443/tcp': binding(https) } },
+  });
+}
+
 /** A deployment manifest for process modules, with IoT Edge's envelope. */
 export function manifest(
   modules: Record<string, Record<string, unknown>>,
@@ -146,7 +157,10 @@ export function manifest(
               type: 'docker',
               status: 'running',
               restartPolicy: 'always',
-              settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.1', createOptions: '{}' },
+              settings: {
+                image: 'mcr.microsoft.com/azureiotedge-hub:1.1',
+                createOptions: LOOPBACK_HUB_PORTS,
+              },
             },
           },
           modules,

@@ -94,7 +94,7 @@ describe('iotedged with process modules', () => {
     await waitForStatus(daemon, 'alpha', 'running');
     await waitForStatus(daemon, 'beta', 'running');
     const list = await modules(daemon);
-    assert.equal(list.get('edgeHub')?.status.runtimeStatus.status, 'stopped');
+    assert.equal(list.get('edgeHub')?.status.runtimeStatus.status, 'running');
     assert.deepEqual(list.get('alpha')?.config.settings.command, process.execPath);
     await eventually(async () => {
       const logs = await daemon.request('GET', '/modules/alpha/logs?tail=all');

@@ -15,6 +15,8 @@ export interface AgentOptions {
   runtimes: Partial<Record<ModuleSpec['type'], ModuleRuntime>>;
   store: AgentStore;
   envContext: Omit<ModuleEnvContext, 'generationId'>;
+  /** IOTEDGE_GATEWAYHOSTNAME when it depends on the hub's port (the static context holds the default). */
+  gatewayHostname?: () => string;
   agentVersion: string;
   daemonVersion: string;
   /** Image recorded for edgeAgent until a deployment names one (config.yaml agent.config.image). */
@@ -23,6 +25,12 @@ export interface AgentOptions {
   periodMs?: number;
   stopGraceMs?: number;
   commandTimeoutMs?: number;
+  /** Told of every deployment the agent accepts (at start and on deploy): the embedded hub applies it. */
+  onDeployment?: (deployment: Deployment) => Promise<void>;
+  /** The embedded Edge Hub's state, reported as the edgeHub system module's. */
+  hubStatus?: () => { status: RuntimeStatus; description: string; startTime?: Date };
+  /** Runs before a module is created (the workload socket it binds must exist by then). */
+  beforeCreate?: (spec: ModuleSpec) => Promise<void>;
   /** How long a failed image pull waits before it is tried again (a new deployment retries at once). */
   prepareRetryMs?: number;
   now?: () => Date;
@@ -90,6 +98,7 @@ export class Agent {
         this.recordRejection(error);
       }
     }
+    if (this.deployment) await this.announce(this.deployment);
     await this.reconcile();
   }
 
@@ -115,12 +124,21 @@ export class Agent {
     this.lastDesiredVersion = (this.lastDesiredVersion ?? 0) + 1;
     this.lastDesiredStatus = { code: 200, description: '' };
     this.preparation.retryFailures();
+    await this.announce(deployment);
     await this.reconcile();
     // the caller hears how the pulls went; supervision goes on meanwhile (pulls run outside reconcile)
     const names = deployment.modules.map((spec) => spec.name);
     await this.preparation.whenSettled(names, this.options.commandTimeoutMs ?? 120_000);
     if (names.some((name) => this.waiting.has(name))) await this.reconcile();
     return { code: this.lastDesiredStatus.code, reported: this.reported() };
+  }
+
+  private async announce(deployment: Deployment): Promise<void> {
+    try {
+      await this.options.onDeployment?.(deployment);
+    } catch (error) {
+      this.options.log(`agent: the embedded hub could not apply the deployment: ${(error as Error).message}`);
+    }
   }
 
   private recordRejection(error: unknown): void {
@@ -285,7 +303,9 @@ export class Agent {
 
   private async environmentFor(spec: ModuleSpec): Promise<Record<string, string>> {
     const generationId = await this.options.store.generationId(spec.name, () => randomUUID());
-    return moduleEnvironment(spec, { ...this.options.envContext, generationId });
+    await this.options.beforeCreate?.(spec);
+    const gatewayHostname = this.options.gatewayHostname?.() ?? this.options.envContext.gatewayHostname;
+    return moduleEnvironment(spec, { ...this.options.envContext, gatewayHostname, generationId });
   }
 
   /** Every module the deployment names or a runtime holds, with its effective status. */
@@ -343,6 +363,7 @@ export class Agent {
       agentImage: this.agentImage,
       agentStartTime: this.startTime,
       edgeHub: this.edgeHubSpec,
+      edgeHubStatus: this.options.hubStatus?.(),
       modules: this.deployment?.modules ?? [],
       states: this.states,
       statuses: new Map([...views].map(([name, view]) => [name, view.status])),

@@ -22,6 +22,8 @@ export interface ReportedInput {
   statuses: ReadonlyMap<string, RuntimeStatus>;
   /** Descriptions the agent knows better than the runtime (a failed pull of a module not created). */
   descriptions: ReadonlyMap<string, string>;
+  /** The embedded hub's state, reported as edgeHub's. */
+  edgeHubStatus?: { status: RuntimeStatus; description: string; startTime?: Date };
   stats: ReadonlyMap<string, RestartStats>;
 }
 
@@ -87,8 +89,11 @@ export function buildReported(input: ReportedInput): Record<string, unknown> {
         ? {
             edgeHub: {
               ...reportedModule(input.edgeHub, input),
-              runtimeStatus: 'stopped',
-              statusDescription: 'the embedded Edge Hub is not built yet',
+              runtimeStatus: input.edgeHubStatus?.status ?? 'stopped',
+              statusDescription: input.edgeHubStatus?.description ?? 'the Edge Hub is not running',
+              ...(input.edgeHubStatus?.startTime
+                ? { lastStartTimeUtc: utc(input.edgeHubStatus.startTime) }
+                : {}),
             },
           }
         : {}),

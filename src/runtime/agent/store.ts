@@ -1,23 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-async function readJson(file: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${file}: ${(error as Error).message}`);
-  }
-}
-
-/** Written to a temporary file and renamed, so a crash never leaves half a file behind. */
-async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temporary, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
-  await rename(temporary, file);
-}
+import { readJsonFile as readJson, writeJsonAtomically } from '../json-file.js';
 
 /**
  * What the agent keeps across daemon restarts, under <homedir>/agent: the last accepted

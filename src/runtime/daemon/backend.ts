@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Agent, ModuleView } from '../agent/agent.js';
 import type { Settings } from '../config/settings.js';
+import type { HubStatus } from './hub-service.js';
 import { provisioningType } from '../identity/device-identity.js';
 import type { LogLine, LogOptions, ModuleSpec } from '../modules/types.js';
 import { ApiError, type Identity, type ManagementBackend, type ModuleDetails } from './management-types.js';
@@ -52,7 +53,16 @@ export class DaemonBackend implements ManagementBackend {
     private readonly agent: Agent,
     private readonly settings: Settings,
     private readonly version: string,
+    private readonly hub?: { status: HubStatus },
   ) {}
+
+  private hubStatus(): ModuleDetails['status'] {
+    const state = this.hub?.status ?? { status: 'stopped', description: 'the Edge Hub is not running' };
+    return {
+      ...(state.startTime ? { startTime: state.startTime.toISOString() } : {}),
+      runtimeStatus: { status: state.status, description: state.description },
+    };
+  }
 
   private systemModules(): ModuleDetails[] {
     const agent: ModuleDetails = {
@@ -74,7 +84,7 @@ export class DaemonBackend implements ManagementBackend {
         settings: hubSpec && 'image' in hubSpec.settings ? { image: hubSpec.settings.image } : {},
         env: [],
       },
-      status: { runtimeStatus: { status: 'stopped', description: 'the embedded Edge Hub is not built yet' } },
+      status: this.hubStatus(),
     };
     return hubSpec ? [agent, hub] : [agent];
   }

@@ -151,9 +151,33 @@ export async function main(argv: string[]): Promise<number> {
     log,
   });
   const device = identity.deviceIdentity(settings);
+  const agentStore = new AgentStore(path.join(settings.homedir, 'agent'));
+  const [{ HubService }, { IOTHUB_WIRE }] = await Promise.all([
+    import('./hub-service.js'),
+    import('../hub/mqtt-head/iothub-wire.js'),
+  ]);
+  const hub = new HubService({
+    settings,
+    device,
+    generationIds: () => agentStore.identities(),
+    wire: IOTHUB_WIRE,
+    log,
+  });
+  try {
+    await hub.start();
+  } catch (error) {
+    process.stderr.write(`iotedged: ${(error as Error).message}\n`);
+    await runtime.close();
+    await unlock();
+    return 1;
+  }
   const agent = new Agent({
     runtimes: { process: runtime, docker },
-    store: new AgentStore(path.join(settings.homedir, 'agent')),
+    store: agentStore,
+    onDeployment: (deployment) => hub.apply(deployment),
+    beforeCreate: (spec) => hub.beforeCreate(spec),
+    hubStatus: () => hub.status,
+    gatewayHostname: () => hub.gatewayHostname(),
     envContext: {
       deviceId: device.deviceId,
       iothubHostname: device.iothubHostname,
@@ -184,9 +208,10 @@ export async function main(argv: string[]): Promise<number> {
   let server: Awaited<ReturnType<typeof startManagementServer>>;
   try {
     socketPath = await managementSocket(settings);
-    server = await startManagementServer(socketPath, new DaemonBackend(agent, settings, version), log);
+    server = await startManagementServer(socketPath, new DaemonBackend(agent, settings, version, hub), log);
   } catch (error) {
     process.stderr.write(`iotedged: ${(error as Error).message}\n`);
+    await hub.close();
     await runtime.close();
     await unlock();
     return 1;
@@ -204,7 +229,7 @@ export async function main(argv: string[]): Promise<number> {
       server.closeAllConnections();
       agent
         .shutdown()
-        .then(() => Promise.all([runtime.close(), docker.close()]))
+        .then(() => Promise.all([runtime.close(), docker.close(), hub.close()]))
         .then(() => unlock())
         .then(
           () => resolve(0),

@@ -5,6 +5,8 @@ import type { Settings } from '../config/settings.js';
 export interface DeviceIdentity {
   deviceId: string;
   iothubHostname: string;
+  /** The device's symmetric key (base64) when provisioned with one. A secret: never log it. */
+  deviceKey?: string;
 }
 
 /**
@@ -28,7 +30,11 @@ export function deviceIdentity(settings: Settings): DeviceIdentity {
     if (connectionString !== undefined) {
       try {
         const parsed = parseConnectionString(connectionString);
-        return { deviceId: parsed.deviceId, iothubHostname: parsed.hostName };
+        return {
+          deviceId: parsed.deviceId,
+          iothubHostname: parsed.hostName,
+          deviceKey: parsed.sharedAccessKey,
+        };
       } catch {
         // `iotedge check` reports a malformed connection string; the daemon runs modules anyway.
       }

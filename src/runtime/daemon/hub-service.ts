@@ -1,0 +1,248 @@
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+
+import type { Deployment } from '../agent/manifest.js';
+import type { Settings } from '../config/settings.js';
+import { loadEdgeCa, type EdgeCa } from '../identity/certificates/edge-ca.js';
+import {
+  issueHubServerCertificate,
+  type HubServerCertificate,
+} from '../identity/certificates/server-cert.js';
+import { methodsRequestListener } from '../hub/http/methods-api.js';
+import { EdgeHub } from '../hub/hub.js';
+import { IdentityRegistry } from '../hub/identities.js';
+import { hubBindings, sameBinding, type Binding } from '../hub/listen-ports.js';
+import { MqttHead } from '../hub/mqtt-head/head.js';
+import type { Wire } from '../hub/mqtt-head/wire.js';
+import { SessionStore } from '../hub/sessions.js';
+import { TwinStore } from '../hub/twin-store.js';
+import type { ModuleSpec } from '../modules/types.js';
+import { WorkloadServers } from '../workload/workload-server.js';
+
+export interface HubServiceOptions {
+  settings: Settings;
+  device: { deviceId: string; iothubHostname: string; deviceKey?: string };
+  /** Module generation ids, as the agent keeps them. */
+  generationIds(): Promise<Record<string, string>>;
+  wire: Wire;
+  log(line: string): void;
+}
+
+export interface HubStatus {
+  status: 'running' | 'stopped' | 'failed';
+  description: string;
+  startTime?: Date;
+}
+
+type Listener = {
+  binding: Binding;
+  server: tls.Server;
+  sockets: Set<import('node:net').Socket>;
+  secure: Set<tls.TLSSocket>;
+};
+
+/**
+ * The Edge Hub as iotedged embeds it: the edge CA and the hub's server certificate (renewed before
+ * it expires), the workload sockets of modules, and the hub's MQTT and HTTPS listeners on the host
+ * ports the deployment's edgeHub entry binds.
+ */
+export class HubService {
+  private ca!: EdgeCa;
+  private certificate!: HubServerCertificate;
+  private hub!: EdgeHub;
+  private head!: MqttHead;
+  private sessions!: SessionStore;
+  private twins!: TwinStore;
+  readonly workload: WorkloadServers;
+  private mqtt: Listener | undefined;
+  private https: Listener | undefined;
+  private renewal: NodeJS.Timeout | undefined;
+  private state: HubStatus = { status: 'stopped', description: 'no deployment yet' };
+
+  constructor(private readonly options: HubServiceOptions) {
+    const { settings, device } = options;
+    this.workload = new WorkloadServers(
+      settings.homedir,
+      {
+        deviceId: device.deviceId,
+        iothubHostname: device.iothubHostname,
+        deviceKey: () => device.deviceKey,
+        edgeCa: () => this.edgeCa(),
+        now: () => new Date(),
+      },
+      options.log,
+    );
+  }
+
+  get edgeHub(): EdgeHub {
+    return this.hub;
+  }
+
+  get status(): HubStatus {
+    return this.state;
+  }
+
+  /** The bound MQTT and HTTPS ports (useful when the deployment asked for port 0). */
+  ports(): { mqtt?: number; https?: number } {
+    const port = (listener?: Listener) => (listener?.server.address() as AddressInfo | null)?.port;
+    return { mqtt: port(this.mqtt), https: port(this.https) };
+  }
+
+  /**
+   * How modules reach the hub: config.yaml `hostname`, with the MQTT port when it is not 8883 (the
+   * SDK accepts `host:port` for MQTT; its HTTPS method calls always go to port 443).
+   */
+  gatewayHostname(): string {
+    const port = this.ports().mqtt;
+    const hostname = this.options.settings.hostname;
+    return port === undefined || port === 8883 ? hostname : `${hostname}:${port}`;
+  }
+
+  async start(): Promise<void> {
+    const { settings, device, log } = this.options;
+    const dir = path.join(settings.homedir, 'hub');
+    this.twins = new TwinStore(path.join(dir, 'twins.json'));
+    this.sessions = new SessionStore(path.join(dir, 'sessions.json'));
+    await Promise.all([this.twins.load(), this.sessions.load()]);
+    const identities = new IdentityRegistry({
+      deviceId: device.deviceId,
+      iothubHostname: device.iothubHostname,
+      edgeHostname: settings.hostname,
+      deviceKey: device.deviceKey,
+      generationIds: this.options.generationIds,
+      now: () => new Date(),
+    });
+    this.hub = new EdgeHub({ identities, twins: this.twins, log });
+    this.head = await MqttHead.create({
+      hub: this.hub,
+      wire: this.options.wire,
+      sessions: this.sessions,
+      log,
+    });
+    await this.edgeCa();
+  }
+
+  /** Creates the edge CA and the server certificate on first use; both are renewed later. */
+  private async edgeCa(): Promise<EdgeCa> {
+    if (!this.ca || this.ca.notAfter.getTime() <= Date.now()) await this.renew();
+    return this.ca;
+  }
+
+  private async renew(): Promise<void> {
+    this.ca = await loadEdgeCa(this.options.settings);
+    this.certificate = await issueHubServerCertificate(this.ca, { hostname: this.options.settings.hostname });
+    const context = { key: this.certificate.privateKeyPem, cert: this.certificate.chainPem };
+    for (const listener of [this.mqtt, this.https]) listener?.server.setSecureContext(context);
+    clearTimeout(this.renewal);
+    const due = Math.max(this.certificate.renewAt.getTime() - Date.now(), 60_000);
+    // setTimeout holds 32-bit milliseconds: wake at most every 20 days and look again
+    this.renewal = setTimeout(
+      () => {
+        this.renew().catch((error: Error) =>
+          this.options.log(`hub: certificate renewal failed: ${error.message}`),
+        );
+      },
+      Math.min(due, 20 * 24 * 3600 * 1000),
+    );
+    this.renewal.unref();
+    this.options.log(
+      `hub: server certificate for ${this.options.settings.hostname} valid until ${this.certificate.notAfter.toISOString()}`,
+    );
+  }
+
+  async beforeCreate(spec: ModuleSpec): Promise<void> {
+    await this.workload.ensure(spec.name);
+  }
+
+  /** Applies a deployment the agent accepted: routes, module twins, listeners. */
+  async apply(deployment: Deployment): Promise<void> {
+    const moduleTwins = Object.fromEntries(
+      deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
+    );
+    this.hub.applyDeployment(deployment.edgeHub, moduleTwins);
+    for (const spec of deployment.modules) await this.workload.ensure(spec.name);
+    const hubSpec = deployment.systemModules.edgeHub;
+    if (hubSpec.status !== 'running') {
+      await this.stopListeners();
+      this.state = { status: 'stopped', description: 'edgeHub is stopped in the deployment' };
+      return;
+    }
+    const createOptions = 'image' in hubSpec.settings ? hubSpec.settings.createOptions : undefined;
+    const bindings = hubBindings(createOptions);
+    try {
+      if (!sameBinding(this.mqtt?.binding, bindings.mqtt)) {
+        await close(this.mqtt);
+        this.mqtt = await listen(
+          bindings.mqtt,
+          tls.createServer(this.tlsOptions(), (socket) => this.head.handle(socket)),
+        );
+      }
+      if (!sameBinding(this.https?.binding, bindings.https)) {
+        await close(this.https);
+        const listener = methodsRequestListener(this.hub, this.options.log);
+        this.https = await listen(
+          bindings.https,
+          https.createServer(this.tlsOptions(), (request, response) => void listener(request, response)),
+        );
+      }
+      const ports = this.ports();
+      if (this.state.status !== 'running')
+        this.state = { status: 'running', description: '', startTime: new Date() };
+      this.state.description = `MQTT on ${bindings.mqtt.host}:${ports.mqtt}, HTTPS on ${bindings.https.host}:${ports.https}`;
+      this.options.log(`hub: ${this.state.description}`);
+    } catch (error) {
+      this.state = { status: 'failed', description: (error as Error).message };
+      this.options.log(`hub: ${this.state.description}`);
+    }
+  }
+
+  private tlsOptions(): tls.TlsOptions {
+    return { key: this.certificate.privateKeyPem, cert: this.certificate.chainPem, minVersion: 'TLSv1.2' };
+  }
+
+  private async stopListeners(): Promise<void> {
+    await Promise.all([close(this.mqtt), close(this.https)]);
+    this.mqtt = this.https = undefined;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.renewal);
+    this.hub?.close();
+    await this.stopListeners();
+    await this.head?.close();
+    await Promise.all([this.workload.close(), this.twins?.flush(), this.sessions?.flush()]);
+  }
+}
+
+function listen(binding: Binding, server: tls.Server): Promise<Listener> {
+  const sockets = new Set<import('node:net').Socket>();
+  const secure = new Set<tls.TLSSocket>();
+  server.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('secureConnection', (socket: tls.TLSSocket) => {
+    secure.add(socket);
+    socket.once('close', () => secure.delete(socket));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen on ${binding.host}:${binding.port}: ${error.code ?? error.message}`)),
+    );
+    server.listen({ host: binding.host, port: binding.port }, () =>
+      resolve({ binding, server, sockets, secure }),
+    );
+  });
+}
+
+async function close(listener: Listener | undefined): Promise<void> {
+  if (!listener) return;
+  const closed = new Promise((resolve) => listener.server.close(resolve));
+  // TLS sockets before the TCP sockets under them (the other order can crash Node 20 at exit)
+  for (const socket of listener.secure) socket.destroy();
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const socket of listener.sockets) socket.destroy();
+  await closed;
+}

@@ -1,0 +1,133 @@
+import { ConnectionRegistry, type ClientIdentity } from './connections.js';
+import type { EdgeHubDesired } from './edgehub-desired.js';
+import type { IdentityRegistry } from './identities.js';
+import type { HubMessage } from './message.js';
+import { MethodDispatcher } from './methods.js';
+import { Router } from './router.js';
+import { TwinStore, type JsonObject } from './twin-store.js';
+
+export interface EdgeHubOptions {
+  identities: IdentityRegistry;
+  twins?: TwinStore;
+  /** Messages in flight to one module input at a time. */
+  inputWindow?: number;
+  now?: () => Date;
+  log: (line: string) => void;
+}
+
+export interface ClientRecord {
+  status: 'Connected' | 'Disconnected';
+  lastConnectedTimeUtc?: string;
+  lastDisconnectedTimeUtc?: string;
+}
+
+/**
+ * The Edge Hub's core, whatever the protocol: who is connected, where messages go, twins and
+ * direct methods. Protocol heads (MQTT now, AMQP later) translate their wire format into calls here.
+ */
+export class EdgeHub {
+  readonly connections = new ConnectionRegistry();
+  readonly router: Router;
+  readonly methods: MethodDispatcher;
+  readonly twins: TwinStore;
+  private readonly clients = new Map<string, ClientRecord>();
+  private desired: EdgeHubDesired | undefined;
+  private lastDesiredStatus = { code: 200, description: '' };
+  private readonly now: () => Date;
+
+  constructor(private readonly options: EdgeHubOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.router = new Router(options.identities.deviceId, this.connections, options.inputWindow);
+    this.methods = new MethodDispatcher(this.connections);
+    this.twins = options.twins ?? new TwinStore();
+    this.connections.on({
+      connected: (identity) => this.record(identity, 'Connected'),
+      disconnected: (identity) => this.record(identity, 'Disconnected'),
+    });
+  }
+
+  get identities(): IdentityRegistry {
+    return this.options.identities;
+  }
+
+  /**
+   * Applies a deployment: its routes (already validated) and the desired properties of its modules.
+   * Connected modules subscribed to desired updates get the change at once.
+   */
+  applyDeployment(desired: EdgeHubDesired | undefined, moduleTwins: Record<string, JsonObject>): void {
+    this.desired = desired;
+    if (desired) this.router.apply(desired);
+    this.lastDesiredStatus = { code: 200, description: '' };
+    for (const [module, properties] of Object.entries(moduleTwins)) {
+      if (module.startsWith('$')) continue;
+      const id = `${this.options.identities.deviceId}/${module}`;
+      const change = this.twins.setDesired(id, properties);
+      const link = this.connections.get(id);
+      if (change && link?.subscriptions.has('desired')) link.sendDesiredPatch(change.patch, change.version);
+    }
+  }
+
+  /** Routes telemetry; resolves when every endpoint holds it (then the client may be acknowledged). */
+  telemetry(message: HubMessage): Promise<number> {
+    message.systemProperties.enqueuedTime ??= this.now().toISOString();
+    return this.router.route(message);
+  }
+
+  getTwin(identity: ClientIdentity): { desired: JsonObject; reported: JsonObject } {
+    return this.twins.get(identity.id);
+  }
+
+  /** Merges a reported patch (validated by the caller) and routes the twin change notification. */
+  async patchReported(identity: ClientIdentity, patch: JsonObject): Promise<number> {
+    const version = this.twins.patchReported(identity.id, patch);
+    const body = Buffer.from(JSON.stringify({ version, properties: { reported: patch } }));
+    await this.router.route({
+      body,
+      properties: {},
+      systemProperties: {
+        messageSchema: 'twinChangeNotification',
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        connectionDeviceId: identity.deviceId,
+        ...(identity.moduleId ? { connectionModuleId: identity.moduleId } : {}),
+        enqueuedTime: this.now().toISOString(),
+      },
+      source: '/twinChangeNotifications',
+    });
+    return version;
+  }
+
+  /** `$edgeHub` reported properties (reference edge-runtime.md §3.7). */
+  reported(): JsonObject {
+    const escape = (id: string) => id.replace(/\./g, '%2E').replace(/\$/g, '%24').replace(/ /g, '%20');
+    return {
+      schemaVersion: '1.0',
+      lastDesiredStatus: this.lastDesiredStatus,
+      ...(this.desired
+        ? { routes: Object.fromEntries(this.desired.routes.map((r) => [r.name, r.route.text])) }
+        : {}),
+      clients: Object.fromEntries([...this.clients].map(([id, record]) => [escape(id), record])),
+    };
+  }
+
+  close(): void {
+    this.methods.close();
+    this.router.close();
+    for (const link of [...this.connections.all()]) link.close();
+  }
+
+  private record(identity: ClientIdentity, status: ClientRecord['status']): void {
+    const time = this.now().toISOString();
+    const previous = this.clients.get(identity.id);
+    if (status === 'Disconnected' && identity.moduleId === undefined) {
+      // leaf devices leave the list when they go; modules stay as Disconnected
+      this.clients.delete(identity.id);
+      return;
+    }
+    this.clients.set(identity.id, {
+      ...previous,
+      status,
+      ...(status === 'Connected' ? { lastConnectedTimeUtc: time } : { lastDisconnectedTimeUtc: time }),
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import type { Client } from 'aedes';
+
+import type { ClientIdentity, ClientLink, Subscription } from '../connections.js';
+import type { HubMessage } from '../message.js';
+
+/** Publishes to this one client (not through the broker's fan-out). */
+export type DirectPublish = (client: Client, topic: string, payload: Buffer, qos: 0 | 1) => Promise<void>;
+
+export interface OutboundTopics {
+  input(identity: ClientIdentity, inputName: string, message: HubMessage): string;
+  desiredPatch(version: number): string;
+  methodRequest(method: string, requestId: string): string;
+  twinResponse(status: number, requestId: string, version?: number): string;
+}
+
+interface InFlight {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/**
+ * One MQTT connection as the hub core sees it. Input messages go at QoS 1 and count as delivered
+ * when the client's PUBACK arrives (matched by the payload buffer, which the broker keeps by
+ * reference); twin and method traffic is QoS 0, as the SDK uses it.
+ */
+export class MqttLink implements ClientLink {
+  private readonly inFlight = new Map<Buffer, InFlight>();
+  private closed = false;
+
+  constructor(
+    readonly identity: ClientIdentity,
+    readonly client: Client,
+    readonly subscriptions: Set<Subscription>,
+    private readonly topics: OutboundTopics,
+    private readonly publish: DirectPublish,
+    private readonly marked: WeakSet<Buffer>,
+  ) {}
+
+  deliverInput(inputName: string, message: HubMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('disconnected'));
+    // a buffer of its own per delivery, so that its acknowledgement is told apart
+    const payload = Buffer.from(message.body);
+    this.marked.add(payload);
+    return new Promise<void>((resolve, reject) => {
+      this.inFlight.set(payload, { resolve, reject });
+      this.publish(this.client, this.topics.input(this.identity, inputName, message), payload, 1).catch(
+        (error: Error) => {
+          this.inFlight.delete(payload);
+          reject(error);
+        },
+      );
+      // a clean session's deliveries are not kept by the broker: no acknowledgement event comes back
+      if (this.client.clean) this.acknowledged(payload);
+    });
+  }
+
+  acknowledged(payload: Buffer): void {
+    const pending = this.inFlight.get(payload);
+    if (!pending) return;
+    this.inFlight.delete(payload);
+    pending.resolve();
+  }
+
+  sendDesiredPatch(patch: Record<string, unknown>, version: number): void {
+    this.direct(
+      this.topics.desiredPatch(version),
+      Buffer.from(JSON.stringify({ ...patch, $version: version })),
+    );
+  }
+
+  sendMethodRequest(method: string, requestId: string, payload: Buffer): void {
+    this.direct(this.topics.methodRequest(method, requestId), payload);
+  }
+
+  sendTwinResponse(status: number, requestId: string, body: unknown, version?: number): void {
+    const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body));
+    this.direct(this.topics.twinResponse(status, requestId, version), payload);
+  }
+
+  close(): void {
+    if (!this.closed) this.client.close();
+    this.disconnected();
+  }
+
+  /** The connection is gone: deliveries still in flight go back to their endpoints. */
+  disconnected(): void {
+    this.closed = true;
+    for (const pending of this.inFlight.values()) pending.reject(new Error('disconnected'));
+    this.inFlight.clear();
+  }
+
+  private direct(topic: string, payload: Buffer): void {
+    if (this.closed) return;
+    this.marked.add(payload);
+    this.publish(this.client, topic, payload, 0).catch(() => undefined);
+  }
+}

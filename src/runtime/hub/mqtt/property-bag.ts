@@ -1,0 +1,144 @@
+/**
+ * The IoT Hub MQTT property bag: the last topic segment, `k=v&k2=v2`, keys and values
+ * percent-encoded (RFC 2396 unreserved characters kept, `$` as `%24`, space as `%20`, never `+`).
+ */
+import type { HubMessage, SystemProperties, SystemPropertyName } from '../message.js';
+
+/** Wire keys a client may send that are system properties, not application properties. */
+const INBOUND_SYSTEM_KEYS: ReadonlyMap<string, SystemPropertyName> = new Map([
+  ['$.mid', 'messageId'],
+  ['$.cid', 'correlationId'],
+  ['$.to', 'to'],
+  ['$.uid', 'userId'],
+  ['$.ct', 'contentType'],
+  ['$.ce', 'contentEncoding'],
+  ['$.exp', 'absoluteExpiryTime'],
+  ['$.on', 'outputName'],
+  ['$.schema', 'messageSchema'],
+  ['$.ctime', 'creationTime'],
+  ['$.ifid', 'interfaceId'],
+  ['$.sub', 'componentName'],
+  ['iothub-operation', 'operation'],
+  ['ack', 'ack'],
+]);
+
+/** System properties the hub writes into the bags it sends to clients, in this order. */
+const OUTBOUND_SYSTEM_KEYS: readonly (readonly [SystemPropertyName, string])[] = [
+  ['messageId', '$.mid'],
+  ['correlationId', '$.cid'],
+  ['to', '$.to'],
+  ['userId', '$.uid'],
+  ['contentType', '$.ct'],
+  ['contentEncoding', '$.ce'],
+  ['absoluteExpiryTime', '$.exp'],
+  ['messageSchema', '$.schema'],
+  ['creationTime', '$.ctime'],
+  ['connectionDeviceId', '$.cdid'],
+  ['connectionModuleId', '$.cmid'],
+  ['componentName', '$.sub'],
+  ['operation', 'iothub-operation'],
+  ['ack', 'ack'],
+];
+
+const OUTBOUND_BY_WIRE_KEY: ReadonlyMap<string, SystemPropertyName> = new Map(
+  OUTBOUND_SYSTEM_KEYS.map(([name, key]) => [key, name]),
+);
+
+const ENCODED_OUTBOUND_KEYS = OUTBOUND_SYSTEM_KEYS.map(
+  ([name, key]) => [name, encodeURIComponent(key)] as const,
+);
+
+const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export interface DecodedPropertyBag {
+  properties: Record<string, string>;
+  systemProperties: SystemProperties;
+}
+
+/**
+ * Percent-decodes like .NET's Uri.UnescapeDataString: a malformed escape (`%zz`, a stray `%`, bytes
+ * that are not UTF-8) is kept as written instead of failing the whole message.
+ */
+export function percentDecode(text: string): string {
+  if (text.indexOf('%') === -1) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text.replace(ESCAPE_RUN, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run;
+      }
+    });
+  }
+}
+
+/** encodeURIComponent, except that a lone surrogate becomes U+FFFD instead of throwing. */
+export function percentEncode(text: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return encodeURIComponent(text.replace(LONE_SURROGATE, '\uFFFD'));
+  }
+}
+
+/** Sets a key even when it is `__proto__`, which a plain assignment would swallow. */
+export function setOwn(target: Record<string, string>, key: string, value: string): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+/**
+ * Decodes the bag in `text[start, end)`. Pairs without `=` get an empty value; empty pairs are
+ * skipped; a repeated key keeps its last value. `+` is a plus sign, not a space.
+ */
+export function decodePropertyBag(text: string, start = 0, end = text.length): DecodedPropertyBag {
+  const properties: Record<string, string> = {};
+  const systemProperties: SystemProperties = {};
+  let pos = start;
+  while (pos < end) {
+    let amp = text.indexOf('&', pos);
+    if (amp === -1 || amp > end) amp = end;
+    if (amp > pos) {
+      let eq = text.indexOf('=', pos);
+      if (eq === -1 || eq > amp) eq = amp;
+      const key = percentDecode(text.slice(pos, eq));
+      const value = eq < amp ? percentDecode(text.slice(eq + 1, amp)) : '';
+      const system = INBOUND_SYSTEM_KEYS.get(key);
+      if (system !== undefined) systemProperties[system] = value;
+      else setOwn(properties, key, value);
+    }
+    pos = amp + 1;
+  }
+  return { properties, systemProperties };
+}
+
+/**
+ * The bag of a message sent to a client: application properties, then the system properties the
+ * clients know. An application property spelt like a system key that is also set (say `$.cdid`)
+ * is left out, so a sender cannot spoof who sent the message. Every pair has an `=` (the Node SDK
+ * reads a bare key's value as the text "undefined").
+ */
+export function encodePropertyBag(message: Pick<HubMessage, 'properties' | 'systemProperties'>): string {
+  const system = message.systemProperties;
+  let bag = '';
+  for (const key in message.properties) {
+    if (!Object.prototype.hasOwnProperty.call(message.properties, key)) continue;
+    const shadowedBy = OUTBOUND_BY_WIRE_KEY.get(key);
+    if (shadowedBy !== undefined && system[shadowedBy] !== undefined) continue;
+    if (bag.length > 0) bag += '&';
+    bag += percentEncode(key) + '=' + percentEncode(message.properties[key]);
+  }
+  for (const [name, encodedKey] of ENCODED_OUTBOUND_KEYS) {
+    const value = system[name];
+    if (value === undefined) continue;
+    if (bag.length > 0) bag += '&';
+    bag += encodedKey + '=' + percentEncode(value);
+  }
+  return bag;
+}
