@@ -17,6 +17,7 @@ import { hubBindings, sameBinding, type Binding } from '../hub/listen-ports.js';
 import { MqttHead } from '../hub/mqtt-head/head.js';
 import type { Wire } from '../hub/mqtt-head/wire.js';
 import { SessionStore } from '../hub/sessions.js';
+import type { TwinObject } from '../hub/twin/twin-json.js';
 import { TwinStore } from '../hub/twin-store.js';
 import type { ModuleSpec } from '../modules/types.js';
 import { WorkloadServers } from '../workload/workload-server.js';
@@ -160,7 +161,7 @@ export class HubService {
   async apply(deployment: Deployment): Promise<void> {
     const moduleTwins = Object.fromEntries(
       deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
-    );
+    ) as Record<string, TwinObject>;
     this.hub.applyDeployment(deployment.edgeHub, moduleTwins);
     for (const spec of deployment.modules) await this.workload.ensure(spec.name);
     const hubSpec = deployment.systemModules.edgeHub;

@@ -4,6 +4,7 @@ import type { IdentityRegistry } from './identities.js';
 import type { HubMessage } from './message.js';
 import { MethodDispatcher } from './methods.js';
 import { Router } from './router.js';
+import { twinChangeNotification } from './twin/twin-change.js';
 import { TwinStore, type JsonObject } from './twin-store.js';
 
 export interface EdgeHubOptions {
@@ -80,25 +81,12 @@ export class EdgeHub {
   /** Merges a reported patch (validated by the caller) and routes the twin change notification. */
   async patchReported(identity: ClientIdentity, patch: JsonObject): Promise<number> {
     const version = this.twins.patchReported(identity.id, patch);
-    const body = Buffer.from(JSON.stringify({ version, properties: { reported: patch } }));
-    await this.router.route({
-      body,
-      properties: {},
-      systemProperties: {
-        messageSchema: 'twinChangeNotification',
-        contentType: 'application/json',
-        contentEncoding: 'utf-8',
-        connectionDeviceId: identity.deviceId,
-        ...(identity.moduleId ? { connectionModuleId: identity.moduleId } : {}),
-        enqueuedTime: this.now().toISOString(),
-      },
-      source: '/twinChangeNotifications',
-    });
+    await this.router.route(twinChangeNotification(identity, patch, version, this.now()));
     return version;
   }
 
   /** `$edgeHub` reported properties (reference edge-runtime.md §3.7). */
-  reported(): JsonObject {
+  reported(): Record<string, unknown> {
     const escape = (id: string) => id.replace(/\./g, '%2E').replace(/\$/g, '%24').replace(/ /g, '%20');
     return {
       schemaVersion: '1.0',

@@ -1,43 +1,16 @@
 import { JsonFileWriter, readJsonFile } from '../json-file.js';
+import {
+  applyReportedPatch,
+  asTwinDocument,
+  emptyTwin,
+  replaceDesired,
+  type TwinDocument,
+} from './twin/twin-document.js';
+import type { TwinObject } from './twin/twin-json.js';
 
-export type JsonObject = Record<string, unknown>;
+export type { TwinDocument };
 
-export interface TwinDocument {
-  desired: JsonObject & { $version: number };
-  reported: JsonObject & { $version: number };
-}
-
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** JSON merge patch (RFC 7386): null deletes, objects merge, anything else replaces. */
-export function mergePatch(target: JsonObject, patch: JsonObject): JsonObject {
-  const result: JsonObject = { ...target };
-  for (const [key, value] of Object.entries(patch)) {
-    if (key === '$version') continue;
-    if (value === null) delete result[key];
-    else if (isObject(value)) result[key] = mergePatch(isObject(result[key]) ? result[key] : {}, value);
-    else result[key] = value;
-  }
-  return result;
-}
-
-/** The merge patch that turns `from` into `to` (metadata keys starting with `$` ignored). */
-export function diffPatch(from: JsonObject, to: JsonObject): JsonObject {
-  const patch: JsonObject = {};
-  for (const key of Object.keys(from)) if (!key.startsWith('$') && !(key in to)) patch[key] = null;
-  for (const [key, value] of Object.entries(to)) {
-    if (key.startsWith('$')) continue;
-    const before = from[key];
-    if (isObject(value) && isObject(before)) {
-      const inner = diffPatch(before, value);
-      if (Object.keys(inner).length > 0) patch[key] = inner;
-    } else if (JSON.stringify(before) !== JSON.stringify(value)) patch[key] = value;
-  }
-  return patch;
-}
-
-const emptyTwin = (): TwinDocument => ({ desired: { $version: 1 }, reported: { $version: 1 } });
+export type JsonObject = TwinObject;
 
 /**
  * The twins of the identities in the hub's scope, kept by the hub (there is no upstream yet):
@@ -55,8 +28,13 @@ export class TwinStore {
 
   async load(): Promise<void> {
     if (!this.writer) return;
-    const saved = (await readJsonFile(this.writer.file)) as Record<string, TwinDocument> | undefined;
-    this.twins = new Map(Object.entries(saved ?? {}));
+    const saved = (await readJsonFile(this.writer.file)) as Record<string, unknown> | undefined;
+    this.twins = new Map(
+      Object.entries(saved ?? {}).flatMap(([id, value]) => {
+        const twin = asTwinDocument(value);
+        return twin ? [[id, twin] as const] : [];
+      }),
+    );
   }
 
   get(id: string): TwinDocument {
@@ -67,22 +45,20 @@ export class TwinStore {
 
   /** Replaces desired properties; returns the patch to notify with its version, or undefined if unchanged. */
   setDesired(id: string, desired: JsonObject): { patch: JsonObject; version: number } | undefined {
-    const twin = this.get(id);
-    const patch = diffPatch(twin.desired, desired);
-    if (Object.keys(patch).length === 0) return undefined;
-    const version = twin.desired.$version + 1;
-    twin.desired = { ...mergePatch(twin.desired, patch), $version: version };
+    const replaced = replaceDesired(this.get(id), desired);
+    if (!replaced.patch) return undefined;
+    this.twins.set(id, replaced.twin);
     this.scheduleSave();
-    return { patch, version };
+    const { $version, ...patch } = replaced.patch;
+    return { patch, version: $version };
   }
 
   /** Merges a validated reported patch; returns the new reported version. */
   patchReported(id: string, patch: JsonObject): number {
-    const twin = this.get(id);
-    const version = twin.reported.$version + 1;
-    twin.reported = { ...mergePatch(twin.reported, patch), $version: version };
+    const twin = applyReportedPatch(this.get(id), patch);
+    this.twins.set(id, twin);
     this.scheduleSave();
-    return version;
+    return twin.reported.$version;
   }
 
   async flush(): Promise<void> {

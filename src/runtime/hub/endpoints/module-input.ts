@@ -23,6 +23,9 @@ export class ModuleInputEndpoint implements Endpoint {
   readonly id: string;
   private readonly queue: PriorityQueue;
   private inFlight = 0;
+  /** Deliveries that failed with their connection, sent again first and in their original order. */
+  private returned: { item: Queued; priority: number; seq: number }[] = [];
+  private sequence = 0;
   private closed = false;
   private readonly unwatch: () => void;
   delivered = 0;
@@ -40,7 +43,7 @@ export class ModuleInputEndpoint implements Endpoint {
   }
 
   get pending(): number {
-    return this.queue.size + this.inFlight;
+    return this.queue.size + this.returned.length + this.inFlight;
   }
 
   get expired(): number {
@@ -59,16 +62,21 @@ export class ModuleInputEndpoint implements Endpoint {
   }
 
   private pump(): void {
-    while (!this.closed && this.inFlight < this.window && this.queue.size > 0) {
+    while (!this.closed && this.inFlight < this.window && this.pendingToSend() > 0) {
       const receiver = this.directory.receiver(this.identityId);
       if (!receiver) return;
-      const next = this.queue.take();
+      const next = this.returned.shift() ?? this.queue.take();
       if (!next) return;
       this.send(receiver, next.item, next.priority);
     }
   }
 
+  private pendingToSend(): number {
+    return this.returned.length + this.queue.size;
+  }
+
   private send(receiver: InputReceiver, item: Queued, priority: number): void {
+    const seq = this.sequence++;
     this.inFlight++;
     receiver.deliverInput(this.inputName, item.message).then(
       () => {
@@ -79,7 +87,8 @@ export class ModuleInputEndpoint implements Endpoint {
       () => {
         this.inFlight--;
         // the connection went away: keep the message for the next one (watch() pumps again)
-        this.queue.pushFront(item, priority);
+        this.returned.push({ item, priority, seq });
+        this.returned.sort((a, b) => a.seq - b.seq);
       },
     );
   }

@@ -28,12 +28,6 @@ export class PriorityQueue {
     this.pushItem({ message, expiresAt: this.now() + timeToLiveSecs * 1000 }, priority);
   }
 
-  /** Puts a message that could not be delivered back at the head of its priority. */
-  pushFront(item: Queued, priority: number): void {
-    this.queueOf(priority).unshift(item);
-    this.count++;
-  }
-
   take(): { item: Queued; priority: number } | undefined {
     const now = this.now();
     for (const priority of this.priorities) {

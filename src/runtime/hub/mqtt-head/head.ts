@@ -3,6 +3,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { ClientIdentity, Subscription } from '../connections.js';
 import type { EdgeHub } from '../hub.js';
 import type { SessionStore } from '../sessions.js';
+import type { TwinObject } from '../twin/twin-json.js';
 import { MqttLink } from './link.js';
 import type { Wire } from './wire.js';
 
@@ -224,7 +225,7 @@ export class MqttHead {
       link?.sendTwinResponse(400, requestId, { errorCode: 400004, message: problem });
       return done(null);
     }
-    this.hub.patchReported(identity, patch as Record<string, unknown>).then(
+    this.hub.patchReported(identity, patch as TwinObject).then(
       (version) => {
         link?.sendTwinResponse(204, requestId, undefined, version);
         done(null);

@@ -7,6 +7,7 @@ import {
   methodRequestTopic,
   twinResponseTopic,
 } from '../mqtt/topics.js';
+import { reportedPatchError } from '../twin/reported-validation.js';
 import type { Wire } from './wire.js';
 
 /** IoT Hub's MQTT mapping, as the Azure IoT device SDKs speak it. */
@@ -19,11 +20,7 @@ export const IOTHUB_WIRE: Wire = {
   },
   publish: (topic, payload, identity) => classifyPublish(identity, topic, payload),
   subscribe: (filter, identity) => classifySubscribe(identity, filter),
-  reportedPatchProblem(patch) {
-    return typeof patch === 'object' && patch !== null && !Array.isArray(patch)
-      ? undefined
-      : 'the reported properties patch must be a JSON object';
-  },
+  reportedPatchProblem: (patch) => reportedPatchError(patch)?.message,
   input: (identity, inputName, message) =>
     inputMessageTopic(identity.deviceId, identity.moduleId ?? '', inputName, message),
   desiredPatch: desiredPatchTopic,

@@ -45,6 +45,13 @@ test('every inbound system key maps to its HubMessage name, `$` written raw or a
   });
 });
 
+test('a system key is recognised however it is percent-encoded, but not when encoded twice', () => {
+  assert.deepEqual(decodePropertyBag('%24%2Emid=a&%24%2ecid=b&%2524.uid=c'), {
+    properties: { '%24.uid': 'c' },
+    systemProperties: { messageId: 'a', correlationId: 'b' },
+  });
+});
+
 test('keys the hub does not take from clients stay application properties under their literal names', () => {
   const { properties, systemProperties } = decodePropertyBag(
     '%24.cdid=spoof&%24.cmid=m&%24.x=1&iothub-ack=full',

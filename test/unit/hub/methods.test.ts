@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  ConnectionRegistry,
+  type ClientLink,
+  type Subscription,
+} from '../../../src/runtime/hub/connections.js';
+import { hubBindings } from '../../../src/runtime/hub/listen-ports.js';
+import { MethodDispatcher, MethodError } from '../../../src/runtime/hub/methods.js';
+
+function listener(id: string, subscribed = true) {
+  const requests: { method: string; requestId: string; payload: string }[] = [];
+  const link: ClientLink = {
+    identity: { id, deviceId: id.split('/')[0]!, moduleId: id.split('/')[1] },
+    subscriptions: new Set<Subscription>(subscribed ? ['methods'] : []),
+    deliverInput: () => Promise.resolve(),
+    sendDesiredPatch: () => undefined,
+    sendMethodRequest: (method, requestId, payload) =>
+      requests.push({ method, requestId, payload: payload.toString() }),
+    close: () => undefined,
+  };
+  return { link, requests };
+}
+
+test('a method request reaches the target and its response comes back by request id', async () => {
+  const connections = new ConnectionRegistry();
+  const methods = new MethodDispatcher(connections);
+  const target = listener('dev/m');
+  connections.add(target.link);
+  const call = methods.invoke('dev/m', { methodName: 'ping', payload: { n: 1 } });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(target.requests.length, 1);
+  assert.deepEqual(target.requests[0]!.payload, '{"n":1}');
+  // a response from another identity with the same id is ignored
+  methods.respond('dev/other', target.requests[0]!.requestId, 500, Buffer.from('{}'));
+  methods.respond('dev/m', target.requests[0]!.requestId, 201, Buffer.from('{"pong":true}'));
+  assert.deepEqual(await call, { status: 201, payload: { pong: true } });
+});
+
+test('404 when the target is not connected or not listening, after the connect timeout', async () => {
+  const connections = new ConnectionRegistry();
+  const methods = new MethodDispatcher(connections);
+  await assert.rejects(
+    methods.invoke('dev/absent', { methodName: 'x', payload: null }),
+    (error: MethodError) => {
+      assert.equal(error.status, 404);
+      return true;
+    },
+  );
+  connections.add(listener('dev/deaf', false).link);
+  await assert.rejects(
+    methods.invoke('dev/deaf', { methodName: 'x', payload: null, connectTimeoutInSeconds: 0.05 }),
+    { status: 404 },
+  );
+});
+
+test('a target that connects within the connect timeout gets the call', async () => {
+  const connections = new ConnectionRegistry();
+  const methods = new MethodDispatcher(connections);
+  const call = methods.invoke('dev/late', { methodName: 'x', payload: 'p', connectTimeoutInSeconds: 5 });
+  const late = listener('dev/late');
+  connections.add(late.link);
+  await new Promise((resolve) => setImmediate(resolve));
+  methods.respond('dev/late', late.requests[0]!.requestId, 200, Buffer.from('"ok"'));
+  assert.deepEqual(await call, { status: 200, payload: 'ok' });
+});
+
+test('504 when no response comes in time; 400 for out-of-range timeouts', async () => {
+  const connections = new ConnectionRegistry();
+  const methods = new MethodDispatcher(connections);
+  connections.add(listener('dev/slow').link);
+  await assert.rejects(
+    methods.invoke('dev/slow', { methodName: 'x', payload: 1, responseTimeoutInSeconds: 0.05 }),
+    {
+      status: 504,
+    },
+  );
+  await assert.rejects(
+    methods.invoke('dev/slow', { methodName: 'x', payload: 1, responseTimeoutInSeconds: 301 }),
+    {
+      status: 400,
+    },
+  );
+  methods.close();
+});
+
+test('hub ports come from edgeHub PortBindings, else 8883 and 443 on every address', () => {
+  assert.deepEqual(hubBindings(undefined), {
+    mqtt: { host: '0.0.0.0', port: 8883 },
+    https: { host: '0.0.0.0', port: 443 },
+  });
+  assert.deepEqual(
+    hubBindings({
+      HostConfig: {
+        PortBindings: {
+          '8883/tcp': [{ HostIp: '127.0.0.1', HostPort: '18883' }],
+          '443/tcp': [{ HostPort: '0' }],
+          '5671/tcp': [{ HostPort: '5671' }],
+        },
+      },
+    }),
+    { mqtt: { host: '127.0.0.1', port: 18883 }, https: { host: '0.0.0.0', port: 0 } },
+  );
+  assert.deepEqual(
+    hubBindings({ HostConfig: { PortBindings: { '8883/tcp': [{ HostPort: 'nope' }] } } }).mqtt,
+    {
+      host: '0.0.0.0',
+      port: 8883,
+    },
+  );
+});
