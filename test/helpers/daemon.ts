@@ -130,10 +130,13 @@ export class TestDaemon {
 export const LOOPBACK_HUB_PORTS = hubPorts(0, 0);
 
 /** edgeHub createOptions binding the hub's MQTT and HTTPS listeners to 127.0.0.1 ports. */
-export function hubPorts(mqtt: number, https: number): string {
+export function hubPorts(mqtt: number, https: number, metrics?: number): string {
   const binding = (port: number) => [{ HostIp: '127.0.0.1', HostPort: String(port) }];
+  const bindings = { '8883/tcp': binding(mqtt), '443/tcp': binding(https) };
   return JSON.stringify({
-    HostConfig: { PortBindings: { '8883/tcp': binding(mqtt), '443/tcp': binding(https) } },
+    HostConfig: {
+      PortBindings: metrics === undefined ? bindings : { ...bindings, '9600/tcp': binding(metrics) },
+    },
   });
 }
 

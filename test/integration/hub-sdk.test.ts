@@ -14,7 +14,7 @@ function deployment(desired: Record<string, unknown>) {
   };
   // IoT Hub's own ports, on loopback: the SDK's invokeMethod always calls https://{gateway}:443 and
   // breaks on a gateway name with a port, so MQTT must be on 8883 for it to work
-  agent.systemModules.edgeHub.settings.createOptions = hubPorts(8883, 443);
+  agent.systemModules.edgeHub.settings.createOptions = hubPorts(8883, 443, 0);
   return {
     modulesContent: {
       ...document.modulesContent,
@@ -87,11 +87,32 @@ describe('modules written with the Azure IoT device SDK talk through the hub', (
     await logged('receiver', /desired \{"threshold":7,"\$version":\d+\}/);
   });
 
-  test('edgeHub is reported running, with its ports', async () => {
+  test('edgeHub is reported running, with its ports, and serves Prometheus metrics', async () => {
     const status = await daemon.json<{
       systemModules: { edgeHub: { runtimeStatus: string; statusDescription: string } };
     }>('GET', '/deployment/status');
     assert.equal(status.systemModules.edgeHub.runtimeStatus, 'running');
+    const metricsPort = /metrics on 127\.0\.0\.1:(\d+)/.exec(
+      status.systemModules.edgeHub.statusDescription,
+    )?.[1];
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const sample = (name: string, labels: RegExp) =>
+      Number(
+        metrics
+          .split('\n')
+          .find((line) => line.startsWith(name) && labels.test(line))
+          ?.split(' ')
+          .pop(),
+      );
+    assert.ok(sample('edgehub_messages_received_total', /route_output="out1",id="edge-1\/sender"/) >= 5);
+    assert.ok(
+      sample(
+        'edgehub_messages_sent_total',
+        /to="edge-1\/receiver",from_route_output="out1",to_route_input="in1"/,
+      ) >= 3,
+    );
+    assert.equal(sample('edgehub_connected_clients', /edge_device="edge-1"/), 2);
+    assert.match(metrics, /edgehub_gettwin_total\{source="client",id="edge-1\/receiver"/);
     assert.match(
       status.systemModules.edgeHub.statusDescription,
       /MQTT on 127\.0\.0\.1:8883, HTTPS on 127\.0\.0\.1:443/,

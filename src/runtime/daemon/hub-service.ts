@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import https from 'node:https';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -10,6 +13,7 @@ import {
   issueHubServerCertificate,
   type HubServerCertificate,
 } from '../identity/certificates/server-cert.js';
+import { metricsServer } from '../hub/http/metrics-server.js';
 import { methodsRequestListener } from '../hub/http/methods-api.js';
 import { EdgeHub } from '../hub/hub.js';
 import { IdentityRegistry } from '../hub/identities.js';
@@ -37,6 +41,7 @@ export interface HubStatus {
   startTime?: Date;
 }
 
+type PlainListener = { binding: Binding; server: http.Server };
 type Listener = {
   binding: Binding;
   server: tls.Server;
@@ -59,6 +64,7 @@ export class HubService {
   readonly workload: WorkloadServers;
   private mqtt: Listener | undefined;
   private https: Listener | undefined;
+  private metrics: PlainListener | undefined;
   private renewal: NodeJS.Timeout | undefined;
   private state: HubStatus = { status: 'stopped', description: 'no deployment yet' };
 
@@ -86,9 +92,10 @@ export class HubService {
   }
 
   /** The bound MQTT and HTTPS ports (useful when the deployment asked for port 0). */
-  ports(): { mqtt?: number; https?: number } {
-    const port = (listener?: Listener) => (listener?.server.address() as AddressInfo | null)?.port;
-    return { mqtt: port(this.mqtt), https: port(this.https) };
+  ports(): { mqtt?: number; https?: number; metrics?: number } {
+    const port = (listener?: { server: net.Server }) =>
+      (listener?.server.address() as AddressInfo | null)?.port;
+    return { mqtt: port(this.mqtt), https: port(this.https), metrics: port(this.metrics) };
   }
 
   /**
@@ -188,15 +195,49 @@ export class HubService {
           https.createServer(this.tlsOptions(), (request, response) => void listener(request, response)),
         );
       }
+      await this.serveMetrics(bindings.metrics);
       const ports = this.ports();
       if (this.state.status !== 'running')
         this.state = { status: 'running', description: '', startTime: new Date() };
-      this.state.description = `MQTT on ${bindings.mqtt.host}:${ports.mqtt}, HTTPS on ${bindings.https.host}:${ports.https}`;
+      this.state.description =
+        `MQTT on ${bindings.mqtt.host}:${ports.mqtt}, HTTPS on ${bindings.https.host}:${ports.https}` +
+        (bindings.metrics ? `, metrics on ${bindings.metrics.host}:${ports.metrics}` : '');
       this.options.log(`hub: ${this.state.description}`);
     } catch (error) {
       this.state = { status: 'failed', description: (error as Error).message };
       this.options.log(`hub: ${this.state.description}`);
     }
+  }
+
+  /** Prometheus metrics, when the deployment binds edgeHub's 9600/tcp (prom-client loads then). */
+  private async serveMetrics(binding: Binding | undefined): Promise<void> {
+    if (sameBinding(this.metrics?.binding, binding ?? { host: '', port: -1 })) return;
+    if (this.metrics) {
+      const closed = new Promise((resolve) => this.metrics!.server.close(resolve));
+      this.metrics.server.closeAllConnections();
+      await closed;
+    }
+    this.metrics = undefined;
+    if (!binding) return;
+    const { prometheusMetrics } = await import('../hub/metrics.js');
+    const { device } = this.options;
+    const prometheus = await prometheusMetrics(
+      { iothub: device.iothubHostname, edge_device: device.deviceId, instance_number: randomUUID() },
+      { connectedClients: () => this.hub.connections.size, endpoints: () => this.hub.router.all() },
+    );
+    this.hub.router.metrics = prometheus.metrics;
+    const server = metricsServer(prometheus);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `metrics: cannot listen on ${binding.host}:${binding.port}: ${error.code ?? error.message}`,
+          ),
+        ),
+      );
+      server.listen({ host: binding.host, port: binding.port }, () => resolve());
+    });
+    this.metrics = { binding, server };
   }
 
   private tlsOptions(): tls.TlsOptions {
@@ -212,6 +253,7 @@ export class HubService {
     clearTimeout(this.renewal);
     this.hub?.close();
     await this.stopListeners();
+    await this.serveMetrics(undefined);
     await this.head?.close();
     await Promise.all([this.workload.close(), this.twins?.flush(), this.sessions?.flush()]);
   }

@@ -75,12 +75,14 @@ export class EdgeHub {
   }
 
   getTwin(identity: ClientIdentity): { desired: JsonObject; reported: JsonObject } {
+    this.router.metrics.getTwin(identity.id);
     return this.twins.get(identity.id);
   }
 
   /** Merges a reported patch (validated by the caller) and routes the twin change notification. */
   async patchReported(identity: ClientIdentity, patch: JsonObject): Promise<number> {
     const version = this.twins.patchReported(identity.id, patch);
+    this.router.metrics.reportedProperties(identity.id);
     await this.router.route(twinChangeNotification(identity, patch, version, this.now()));
     return version;
   }

@@ -2,6 +2,8 @@ import type { EdgeHubDesired } from './edgehub-desired.js';
 import { routeTableOf } from './edgehub-desired.js';
 import type { Endpoint } from './endpoints/endpoint.js';
 import { ModuleInputEndpoint, type ReceiverDirectory } from './endpoints/module-input.js';
+import type { EndpointObserver } from './endpoints/endpoint.js';
+import { NO_METRICS, type HubMetrics } from './metrics.js';
 import { UpstreamEndpoint } from './endpoints/upstream.js';
 import type { HubMessage } from './message.js';
 import type { RouteTable } from './routing/route-table.js';
@@ -21,13 +23,20 @@ export class Router {
   private readonly endpoints = new Map<string, Endpoint>();
   readonly upstream: UpstreamEndpoint;
   readonly counters: RouterCounters = { routed: 0, dropped: 0 };
+  /** Replaced when the metrics endpoint is switched on. */
+  metrics: HubMetrics = NO_METRICS;
+  private readonly observer: EndpointObserver = {
+    delivered: (message, endpointId, priority, seconds) =>
+      this.metrics.sent(message, endpointId, priority, seconds),
+    expired: (message) => this.metrics.dropped(message, 'ttl_expiry'),
+  };
 
   constructor(
     private readonly deviceId: string,
     private readonly receivers: ReceiverDirectory,
     private readonly inputWindow = 64,
   ) {
-    this.upstream = new UpstreamEndpoint();
+    this.upstream = new UpstreamEndpoint(this.observer);
     this.endpoints.set(this.upstream.id, this.upstream);
   }
 
@@ -46,8 +55,10 @@ export class Router {
    */
   async route(message: HubMessage): Promise<number> {
     const deliveries = this.table?.evaluate(message) ?? [];
+    this.metrics.received(message);
     if (deliveries.length === 0) {
       this.counters.dropped++;
+      this.metrics.dropped(message, 'no_route');
       return 0;
     }
     this.counters.routed++;
@@ -77,7 +88,13 @@ export class Router {
     const id = `${identity}/inputs/${sink.inputName}`;
     let endpoint = this.endpoints.get(id);
     if (!endpoint) {
-      endpoint = new ModuleInputEndpoint(identity, sink.inputName, this.receivers, this.inputWindow);
+      endpoint = new ModuleInputEndpoint(
+        identity,
+        sink.inputName,
+        this.receivers,
+        this.inputWindow,
+        this.observer,
+      );
       this.endpoints.set(id, endpoint);
     }
     return endpoint;

@@ -18,3 +18,11 @@ export interface Endpoint {
   readonly pending: number;
   close(): void;
 }
+
+/** Told what happens to messages at endpoints (the hub's metrics). */
+export interface EndpointObserver {
+  delivered(message: HubMessage, endpointId: string, priority: number, seconds: number): void;
+  expired(message: HubMessage): void;
+}
+
+export const IGNORE_ENDPOINTS: EndpointObserver = { delivered: () => undefined, expired: () => undefined };

@@ -1,5 +1,5 @@
 import type { HubMessage } from '../message.js';
-import type { Endpoint, EnqueueOptions } from './endpoint.js';
+import { IGNORE_ENDPOINTS, type Endpoint, type EndpointObserver, type EnqueueOptions } from './endpoint.js';
 import { PriorityQueue, type Queued } from './priority-queue.js';
 
 /** A connected module that has subscribed to its inputs. */
@@ -35,10 +35,11 @@ export class ModuleInputEndpoint implements Endpoint {
     private readonly inputName: string,
     private readonly directory: ReceiverDirectory,
     private readonly window = 64,
-    now?: () => number,
+    private readonly observer: EndpointObserver = IGNORE_ENDPOINTS,
+    private readonly now: () => number = Date.now,
   ) {
     this.id = `${identityId}/inputs/${inputName}`;
-    this.queue = new PriorityQueue(now);
+    this.queue = new PriorityQueue(now, (message) => observer.expired(message));
     this.unwatch = directory.watch(identityId, () => this.pump());
   }
 
@@ -82,6 +83,7 @@ export class ModuleInputEndpoint implements Endpoint {
       () => {
         this.inFlight--;
         this.delivered++;
+        this.observer.delivered(item.message, this.id, priority, (this.now() - item.enqueuedAt) / 1000);
         this.pump();
       },
       () => {

@@ -5,6 +5,7 @@ export interface Queued {
   message: HubMessage;
   /** ms since the epoch after which the message is dropped instead of sent. */
   expiresAt: number;
+  enqueuedAt: number;
 }
 
 /**
@@ -18,14 +19,18 @@ export class PriorityQueue {
   private count = 0;
   expired = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly onExpired: (message: HubMessage) => void = () => undefined,
+  ) {}
 
   get size(): number {
     return this.count;
   }
 
   push(message: HubMessage, { priority, timeToLiveSecs }: EnqueueOptions): void {
-    this.pushItem({ message, expiresAt: this.now() + timeToLiveSecs * 1000 }, priority);
+    const now = this.now();
+    this.pushItem({ message, enqueuedAt: now, expiresAt: now + timeToLiveSecs * 1000 }, priority);
   }
 
   take(): { item: Queued; priority: number } | undefined {
@@ -37,6 +42,7 @@ export class PriorityQueue {
         this.count--;
         if (item.expiresAt <= now) {
           this.expired++;
+          this.onExpired(item.message);
           continue;
         }
         return { item, priority };

@@ -1,5 +1,5 @@
 import type { HubMessage } from '../message.js';
-import type { Endpoint, EnqueueOptions } from './endpoint.js';
+import { IGNORE_ENDPOINTS, type Endpoint, type EndpointObserver, type EnqueueOptions } from './endpoint.js';
 import { PriorityQueue } from './priority-queue.js';
 
 /**
@@ -10,8 +10,8 @@ export class UpstreamEndpoint implements Endpoint {
   readonly id = '$upstream';
   private readonly queue: PriorityQueue;
 
-  constructor(now?: () => number) {
-    this.queue = new PriorityQueue(now);
+  constructor(observer: EndpointObserver = IGNORE_ENDPOINTS, now?: () => number) {
+    this.queue = new PriorityQueue(now, (message) => observer.expired(message));
   }
 
   get pending(): number {
