@@ -118,4 +118,14 @@ describe('modules written with the Azure IoT device SDK talk through the hub', (
       /MQTT on 127\.0\.0\.1:8883, HTTPS on 127\.0\.0\.1:443/,
     );
   });
+
+  test('after the hub restarts, the SDK reconnects and its persistent session still gets desired updates', async () => {
+    await daemon.signal('SIGKILL');
+    await daemon.start();
+    // the receiver never subscribes again to desired updates after a reconnect (node-sdk.md §5.7):
+    // only the session the hub kept makes this patch reach it
+    const result = await daemon.request('POST', '/deployment', deployment({ threshold: 9 }));
+    assert.equal(result.status, 200, result.body);
+    await logged('receiver', /desired \{"threshold":9,"\$version":\d+\}/);
+  });
 });

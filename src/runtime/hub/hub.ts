@@ -42,7 +42,11 @@ export class EdgeHub {
     this.methods = new MethodDispatcher(this.connections);
     this.twins = options.twins ?? new TwinStore();
     this.connections.on({
-      connected: (identity) => this.record(identity, 'Connected'),
+      connected: (identity) => {
+        this.record(identity, 'Connected');
+        // a client that keeps its session (and the SDK never subscribes again) hears what it missed
+        this.notifyDesired(identity.id);
+      },
       disconnected: (identity) => this.record(identity, 'Disconnected'),
     });
   }
@@ -62,10 +66,16 @@ export class EdgeHub {
     for (const [module, properties] of Object.entries(moduleTwins)) {
       if (module.startsWith('$')) continue;
       const id = `${this.options.identities.deviceId}/${module}`;
-      const change = this.twins.setDesired(id, properties);
-      const link = this.connections.get(id);
-      if (change && link?.subscriptions.has('desired')) link.sendDesiredPatch(change.patch, change.version);
+      this.twins.setDesired(id, properties);
+      this.notifyDesired(id);
     }
+  }
+
+  private notifyDesired(id: string): void {
+    const link = this.connections.get(id);
+    if (!link?.subscriptions.has('desired')) return;
+    const change = this.twins.desiredToNotify(id);
+    if (change) link.sendDesiredPatch(change.patch, change.version);
   }
 
   /** Routes telemetry; resolves when every endpoint holds it (then the client may be acknowledged). */
@@ -76,6 +86,7 @@ export class EdgeHub {
 
   getTwin(identity: ClientIdentity): { desired: JsonObject; reported: JsonObject } {
     this.router.metrics.getTwin(identity.id);
+    this.twins.markNotified(identity.id);
     return this.twins.get(identity.id);
   }
 
@@ -108,6 +119,7 @@ export class EdgeHub {
 
   private record(identity: ClientIdentity, status: ClientRecord['status']): void {
     const time = this.now().toISOString();
+    this.options.log(`hub: ${identity.id} ${status.toLowerCase()}`);
     const previous = this.clients.get(identity.id);
     if (status === 'Disconnected' && identity.moduleId === undefined) {
       // leaf devices leave the list when they go; modules stay as Disconnected

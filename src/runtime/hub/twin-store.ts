@@ -4,9 +4,10 @@ import {
   asTwinDocument,
   emptyTwin,
   replaceDesired,
+  withoutMetadata,
   type TwinDocument,
 } from './twin/twin-document.js';
-import type { TwinObject } from './twin/twin-json.js';
+import { diffPatch, type TwinObject } from './twin/twin-json.js';
 
 export type { TwinDocument };
 
@@ -14,11 +15,13 @@ export type JsonObject = TwinObject;
 
 /**
  * The twins of the identities in the hub's scope, kept by the hub (there is no upstream yet):
- * desired properties from the deployment, reported properties from the clients. Saved to one
- * file (atomically, debounced) so reported properties survive a restart.
+ * desired properties from the deployment, reported properties from the clients, and for each
+ * identity the desired properties it was last told about, so that a client that was away hears
+ * what it missed. Saved to one file (atomically, debounced) so all of it survives a restart.
  */
 export class TwinStore {
   private twins = new Map<string, TwinDocument>();
+  private notified = new Map<string, TwinObject & { $version: number }>();
   private saving: NodeJS.Timeout | undefined;
   private readonly writer?: JsonFileWriter;
 
@@ -28,13 +31,36 @@ export class TwinStore {
 
   async load(): Promise<void> {
     if (!this.writer) return;
-    const saved = (await readJsonFile(this.writer.file)) as Record<string, unknown> | undefined;
+    const saved = (await readJsonFile(this.writer.file)) as
+      | { twins?: Record<string, unknown>; notified?: Record<string, TwinObject & { $version: number }> }
+      | undefined;
     this.twins = new Map(
-      Object.entries(saved ?? {}).flatMap(([id, value]) => {
+      Object.entries(saved?.twins ?? {}).flatMap(([id, value]) => {
         const twin = asTwinDocument(value);
         return twin ? [[id, twin] as const] : [];
       }),
     );
+    this.notified = new Map(Object.entries(saved?.notified ?? {}));
+  }
+
+  /**
+   * What `id` has not been told about its desired properties yet (a patch with nulls for removed
+   * properties, and the version), or undefined when it is up to date; marks it told.
+   */
+  desiredToNotify(id: string): { patch: JsonObject; version: number } | undefined {
+    const desired = this.get(id).desired;
+    const last = this.notified.get(id);
+    if (last?.$version === desired.$version) return undefined;
+    this.notified.set(id, desired);
+    this.scheduleSave();
+    const patch = diffPatch(withoutMetadata(last ?? {}), withoutMetadata(desired));
+    return Object.keys(patch).length === 0 ? undefined : { patch, version: desired.$version };
+  }
+
+  /** A client just read its whole twin: it knows the current desired properties. */
+  markNotified(id: string): void {
+    this.notified.set(id, this.get(id).desired);
+    this.scheduleSave();
   }
 
   get(id: string): TwinDocument {
@@ -79,6 +105,6 @@ export class TwinStore {
   }
 
   private save(): void {
-    this.writer?.save(Object.fromEntries(this.twins));
+    this.writer?.save({ twins: Object.fromEntries(this.twins), notified: Object.fromEntries(this.notified) });
   }
 }
