@@ -13,6 +13,7 @@ import {
   issueHubServerCertificate,
   type HubServerCertificate,
 } from '../identity/certificates/server-cert.js';
+import { loadServerCertificate, saveServerCertificate } from '../identity/certificates/server-cert-cache.js';
 import { metricsServer } from '../hub/http/metrics-server.js';
 import { methodsRequestListener } from '../hub/http/methods-api.js';
 import { EdgeHub } from '../hub/hub.js';
@@ -139,8 +140,15 @@ export class HubService {
   }
 
   private async renew(): Promise<void> {
+    const { homedir, hostname } = this.options.settings;
     this.ca = await loadEdgeCa(this.options.settings);
-    this.certificate = await issueHubServerCertificate(this.ca, { hostname: this.options.settings.hostname });
+    const directory = path.join(homedir, 'hub');
+    const saved = await loadServerCertificate(directory, this.ca, hostname, new Date());
+    if (saved) this.certificate = saved;
+    else {
+      this.certificate = await issueHubServerCertificate(this.ca, { hostname });
+      await saveServerCertificate(directory, this.certificate);
+    }
     const context = { key: this.certificate.privateKeyPem, cert: this.certificate.chainPem };
     for (const listener of [this.mqtt, this.https]) listener?.server.setSecureContext(context);
     clearTimeout(this.renewal);

@@ -1,12 +1,21 @@
-// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill
-// loaded first. This is the only module that imports @peculiar/x509.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+// The only module that uses @peculiar/x509. It is loaded on the first certificate created (with
+// the Reflect metadata polyfill its tsyringe needs first): together they cost some 20 MiB, which
+// a daemon that reuses its certificates never pays.
 import { randomBytes, webcrypto } from 'node:crypto';
 
 import type { CryptoKey, SigningKey } from './keys.js';
 
-x509.cryptoProvider.set(webcrypto);
+type X509 = typeof import('@peculiar/x509');
+let library: Promise<X509> | undefined;
+
+function load(): Promise<X509> {
+  library ??= import('reflect-metadata').then(async () => {
+    const x509 = await import('@peculiar/x509');
+    x509.cryptoProvider.set(webcrypto);
+    return x509;
+  });
+  return library;
+}
 
 export type CertificateProfile = 'ca' | 'server' | 'client';
 
@@ -28,11 +37,10 @@ export interface CertificateRequest {
   signingKey: SigningKey;
 }
 
-const { KeyUsageFlags: Usage } = x509;
-
 /** Creates and signs a certificate; returns its PEM. */
 export async function createCertificate(request: CertificateRequest): Promise<string> {
-  const subject: x509.JsonName = [{ CN: [request.commonName] }];
+  const x509 = await load();
+  const subject: import('@peculiar/x509').JsonName = [{ CN: [request.commonName] }];
   if (request.organization !== undefined) subject.push({ O: [request.organization] });
   const issuer = request.issuerPem === undefined ? undefined : new x509.X509Certificate(request.issuerPem);
   const cert = await x509.X509CertificateGenerator.create({
@@ -44,16 +52,18 @@ export async function createCertificate(request: CertificateRequest): Promise<st
     publicKey: request.publicKey,
     signingKey: request.signingKey.key,
     signingAlgorithm: request.signingKey.algorithm,
-    extensions: await extensions(request, issuer),
+    extensions: await extensions(x509, request, issuer),
   });
   return cert.toString('pem').replace(/\n?$/, '\n');
 }
 
 async function extensions(
+  x509: X509,
   request: CertificateRequest,
-  issuer?: x509.X509Certificate,
-): Promise<x509.Extension[]> {
-  const list: x509.Extension[] = [];
+  issuer?: InstanceType<X509['X509Certificate']>,
+): Promise<InstanceType<X509['Extension']>[]> {
+  const { KeyUsageFlags: Usage } = x509;
+  const list: InstanceType<X509['Extension']>[] = [];
   if (request.profile === 'ca') {
     list.push(
       new x509.BasicConstraintsExtension(true, request.pathLength, true),
@@ -68,7 +78,7 @@ async function extensions(
       ]),
     );
   }
-  const names: x509.JsonGeneralName[] = [
+  const names: import('@peculiar/x509').JsonGeneralName[] = [
     ...(request.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(request.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
     ...(request.uris ?? []).map((value) => ({ type: 'url' as const, value })),
