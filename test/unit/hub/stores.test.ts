@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+
+import { SessionStore } from '../../../src/runtime/hub/sessions.js';
+import { TwinStore } from '../../../src/runtime/hub/twin-store.js';
+
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+const tempFile = async (name: string) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'iotedge-hub-store-'));
+  dirs.push(dir);
+  return path.join(dir, 'hub', name);
+};
+
+test('persistent sessions survive a restart; clean sessions are neither kept nor restored', async () => {
+  const file = await tempFile('sessions.json');
+  const first = new SessionStore(file);
+  await first.load();
+  first.open('dev/m', false).add('desired');
+  first.changed('dev/m');
+  first.open('dev/clean', true).add('inputs');
+  first.changed('dev/clean');
+  await first.flush();
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+
+  const second = new SessionStore(file);
+  await second.load();
+  assert.deepEqual([...second.open('dev/m', false)], ['desired']);
+  assert.deepEqual([...second.open('dev/clean', false)], []);
+  assert.deepEqual([...second.open('dev/m', true)], [], 'connecting with a clean session drops it');
+  assert.deepEqual([...second.open('dev/m', false)], []);
+});
+
+test('desired changes: a patch with nulls for what went, once, and nothing after a full read', async () => {
+  const file = await tempFile('twins.json');
+  const twins = new TwinStore(file);
+  twins.setDesired('dev/m', { a: 1, b: { c: 2 } });
+  assert.deepEqual(twins.desiredToNotify('dev/m'), { patch: { a: 1, b: { c: 2 } }, version: 2 });
+  assert.equal(twins.desiredToNotify('dev/m'), undefined, 'told already');
+  twins.setDesired('dev/m', { b: { c: 3 } });
+  assert.deepEqual(twins.desiredToNotify('dev/m'), { patch: { a: null, b: { c: 3 } }, version: 3 });
+  assert.equal(
+    twins.setDesired('dev/m', { b: { c: 3 } }),
+    undefined,
+    'the same desired properties change nothing',
+  );
+  twins.setDesired('dev/m', { b: { c: 4 } });
+  twins.markNotified('dev/m');
+  assert.equal(twins.desiredToNotify('dev/m'), undefined, 'a client that read its twin is up to date');
+
+  assert.equal(twins.patchReported('dev/m', { x: 1 }), 2);
+  await twins.flush();
+  const reloaded = new TwinStore(file);
+  await reloaded.load();
+  assert.deepEqual(reloaded.get('dev/m').reported, { x: 1, $version: 2 });
+  assert.equal(reloaded.get('dev/m').desired.$version, 4);
+  assert.equal(reloaded.desiredToNotify('dev/m'), undefined, 'what each client was told survives too');
+});
