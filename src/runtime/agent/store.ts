@@ -7,7 +7,7 @@ import { readJsonFile as readJson, writeJsonAtomically } from '../json-file.js';
  * deployment (it may hold registry credentials, hence mode 0600) and module generation ids.
  */
 export class AgentStore {
-  private generationIds: Record<string, string> | undefined;
+  private generationIds: Promise<Record<string, string>> | undefined;
   /** Identity writes in order, so concurrent module creations cannot lose each other's ids. */
   private identityWrites: Promise<void> = Promise.resolve();
 
@@ -31,22 +31,27 @@ export class AgentStore {
 
   /** The module's generation id, created on first use and kept until `forget`. */
   async generationId(module: string, create: () => string): Promise<string> {
-    this.generationIds ??=
-      ((await readJson(this.identitiesFile)) as Record<string, string> | undefined) ?? {};
-    if (!this.generationIds[module]) {
-      this.generationIds[module] = create();
-      const snapshot = { ...this.generationIds };
+    const generationIds = await this.loadIdentities();
+    if (!generationIds[module]) {
+      generationIds[module] = create();
+      const snapshot = { ...generationIds };
       this.identityWrites = this.identityWrites
         .catch(() => undefined)
         .then(() => writeJsonAtomically(this.identitiesFile, snapshot));
       await this.identityWrites;
     }
-    return this.generationIds[module];
+    return generationIds[module];
   }
 
   async identities(): Promise<Record<string, string>> {
-    this.generationIds ??=
-      ((await readJson(this.identitiesFile)) as Record<string, string> | undefined) ?? {};
-    return { ...this.generationIds };
+    return { ...(await this.loadIdentities()) };
+  }
+
+  /** Read once: concurrent first callers share one load, so none overwrites another's new id. */
+  private loadIdentities(): Promise<Record<string, string>> {
+    this.generationIds ??= readJson(this.identitiesFile).then(
+      (saved) => (saved as Record<string, string> | undefined) ?? {},
+    );
+    return this.generationIds;
   }
 }

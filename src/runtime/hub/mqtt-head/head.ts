@@ -17,6 +17,8 @@ export interface MqttHeadOptions {
 }
 
 const NOT_AUTHORIZED = 5;
+/** IoT Hub's limit on a message (body plus properties) and on any inbound packet. */
+const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
 
 function refusal(reason: string): AuthenticateError {
   return Object.assign(new Error(reason), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
@@ -42,6 +44,7 @@ export class MqttHead {
   private readonly identities = new WeakMap<Client, ClientIdentity>();
   /** Payloads the hub publishes; only these may leave the broker. */
   private readonly marked = new WeakSet<Buffer>();
+  private unguarded = false;
 
   private constructor(
     private readonly options: MqttHeadOptions,
@@ -67,9 +70,29 @@ export class MqttHead {
     return box.head;
   }
 
-  /** Hands a (TLS) connection to the broker. */
+  /**
+   * Hands a (TLS) connection to the broker, behind a guard on its packet headers: aedes buffers a
+   * packet whole before anyone may judge it, so a header announcing more than the limit (up to
+   * 256 MiB) would hold the connection open and its bytes in memory until keep-alive ends it.
+   */
   handle = (socket: import('node:stream').Duplex): void => {
-    this.broker.handle(socket);
+    const client = this.broker.handle(socket) as Client & { _parser?: { parse(buffer: Buffer): unknown } };
+    const parser = client._parser;
+    if (typeof parser?.parse !== 'function') {
+      if (!this.unguarded) this.options.log('hub: mqtt: packet sizes are not guarded (aedes has no _parser)');
+      this.unguarded = true;
+      return;
+    }
+    // an accepted publish has at most 4 bytes of MQTT framing besides its topic and body
+    const guard = new FrameGuard((this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) + 4);
+    const parse = parser.parse.bind(parser);
+    parser.parse = (buffer: Buffer) => {
+      const problem = guard.feed(buffer);
+      if (problem === undefined) return parse(buffer);
+      // the broker's own error path: logged as a client error, the connection destroyed, the will sent
+      client.emit('error', new Error(problem));
+      return 0;
+    };
   };
 
   close(): Promise<void> {
@@ -170,7 +193,7 @@ export class MqttHead {
     if (!identity) return done(new Error('not authenticated'));
     if (packet.qos === 2) return done(new Error('QoS 2 is not supported'));
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const max = this.options.maxMessageBytes ?? 256 * 1024;
+    const max = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     if (payload.length + Buffer.byteLength(packet.topic) > max) {
       return done(new Error(`message of ${payload.length} bytes is over the ${max}-byte limit`));
     }
@@ -246,8 +269,10 @@ export class MqttHead {
     if (!identity) return done(new Error('not authenticated'));
     const parsed = this.options.wire.subscribe(sub.topic, identity);
     if (parsed.kind === 'forbidden') {
+      // SUBACK 0x80 for this filter; the connection and its other subscriptions stay (an error
+      // here would make aedes close the connection, and the SDK reconnect and try again at once)
       this.options.log(`hub: mqtt: ${identity.id}: subscription to ${sub.topic} refused: ${parsed.reason}`);
-      return done(new Error(parsed.reason));
+      return done(null, null);
     }
     if (parsed.kind === 'subscription') {
       const link = this.links.get(client);
@@ -262,5 +287,58 @@ export class MqttHead {
       this.options.log(`hub: mqtt: ${identity.id}: subscription to ${sub.topic} ignored`);
     }
     done(null, { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 });
+  }
+}
+
+/**
+ * Follows the MQTT fixed headers in a connection's bytes without parsing packets: says why the
+ * connection must close as soon as a header announces a packet over `maxRemainingLength` bytes, or
+ * the first packet is not a CONNECT (aedes would wait for such a packet whole before refusing it).
+ */
+export class FrameGuard {
+  /** Bytes of the current packet still to come. */
+  private skip = 0;
+  private readingLength = false;
+  private length = 0;
+  private lengthBytes = 0;
+  private first = true;
+  private problem: string | undefined;
+
+  constructor(private readonly maxRemainingLength: number) {}
+
+  /** undefined while the bytes may go on to the broker; once a problem is found, always that. */
+  feed(bytes: Uint8Array): string | undefined {
+    return (this.problem ??= this.scan(bytes));
+  }
+
+  private scan(bytes: Uint8Array): string | undefined {
+    let at = 0;
+    while (at < bytes.length) {
+      if (this.skip > 0) {
+        const taken = Math.min(this.skip, bytes.length - at);
+        this.skip -= taken;
+        at += taken;
+      } else if (!this.readingLength) {
+        if (this.first && bytes[at]! >> 4 !== 1) return 'the first packet is not a CONNECT';
+        this.first = false;
+        this.readingLength = true;
+        this.length = 0;
+        this.lengthBytes = 0;
+        at++;
+      } else {
+        const byte = bytes[at++]!;
+        this.length += (byte & 0x7f) * 128 ** this.lengthBytes++;
+        if (byte & 0x80) {
+          if (this.lengthBytes === 4) return 'malformed remaining length';
+          continue;
+        }
+        if (this.length > this.maxRemainingLength) {
+          return `a packet of ${this.length} bytes is over the ${this.maxRemainingLength}-byte limit`;
+        }
+        this.readingLength = false;
+        this.skip = this.length;
+      }
+    }
+    return undefined;
   }
 }
