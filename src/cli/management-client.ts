@@ -104,6 +104,24 @@ export class ManagementClient {
     return reported;
   }
 
+  /** A direct method on a module, through the daemon's Edge Hub. */
+  async invokeMethod(call: {
+    target: string;
+    methodName: string;
+    payload?: unknown;
+    responseTimeoutInSeconds?: number;
+    connectTimeoutInSeconds?: number;
+  }): Promise<{ status: number; payload: unknown }> {
+    const result = await this.json<{ status: number; payload: unknown }>(
+      'POST',
+      '/methods',
+      {},
+      JSON.stringify(call),
+    );
+    if (!result || typeof result.status !== 'number') throw this.invalidResponse('POST', '/methods');
+    return result;
+  }
+
   async deploymentStatus(): Promise<ReportedProperties> {
     const reported = await this.json<ReportedProperties>('GET', '/deployment/status');
     if (!reported || typeof reported !== 'object') throw this.invalidResponse('GET', '/deployment/status');

@@ -2,6 +2,7 @@ import Check from './check.js';
 import CheckList from './check-list.js';
 import Deploy from './deploy.js';
 import Help from './help.js';
+import Invoke from './invoke.js';
 import List from './list.js';
 import Logs from './logs.js';
 import Restart from './restart.js';
@@ -14,6 +15,7 @@ export const commands = {
   'check-list': CheckList,
   deploy: Deploy,
   help: Help,
+  invoke: Invoke,
   list: List,
   logs: Logs,
   restart: Restart,

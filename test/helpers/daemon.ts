@@ -87,7 +87,13 @@ export class TestDaemon {
     return new Promise((resolve, reject) => {
       const separator = route.includes('?') ? '&' : '?';
       const request = http.request(
-        { socketPath: this.socket, method, path: `${route}${separator}api-version=2020-07-07` },
+        {
+          socketPath: this.socket,
+          method,
+          path: `${route}${separator}api-version=2020-07-07`,
+          // a fresh connection each time: reusing one the server is closing for idleness fails with EPIPE
+          agent: false,
+        },
         (response) => {
           let text = '';
           response.setEncoding('utf8');

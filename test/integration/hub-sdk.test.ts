@@ -81,6 +81,18 @@ describe('modules written with the Azure IoT device SDK talk through the hub', (
     assert.match(logs('receiver'), /method ping \{"hello":"there"\}/);
   });
 
+  test('iotedge invoke calls a module method through the hub', () => {
+    const ok = daemon.cli(['invoke', 'receiver', 'ping', '--payload', '{"a":1}', '--timeout', '10']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(JSON.parse(ok.stdout), { status: 200, payload: { pong: { a: 1 }, from: 'receiver' } });
+    const absent = daemon.cli(['invoke', 'nobody', 'ping']);
+    assert.equal(absent.code, 1);
+    assert.match(absent.stderr, /edge-1\/nobody is not connected or not listening for methods/);
+    const bad = daemon.cli(['invoke', 'receiver', 'ping', '--payload', '{nope']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--payload: not valid JSON/);
+  });
+
   test('a new deployment changes desired properties; the module hears at once', async () => {
     const result = await daemon.request('POST', '/deployment', deployment({ threshold: 7 }));
     assert.equal(result.status, 200, result.body);

@@ -2,10 +2,18 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Agent, ModuleView } from '../agent/agent.js';
 import type { Settings } from '../config/settings.js';
+import type { EdgeHub } from '../hub/hub.js';
+import { MethodError } from '../hub/methods.js';
 import type { HubStatus } from './hub-service.js';
 import { provisioningType } from '../identity/device-identity.js';
 import type { LogLine, LogOptions, ModuleSpec } from '../modules/types.js';
-import { ApiError, type Identity, type ManagementBackend, type ModuleDetails } from './management-types.js';
+import {
+  ApiError,
+  type Identity,
+  type ManagementBackend,
+  type MethodInvocation,
+  type ModuleDetails,
+} from './management-types.js';
 
 const iso = (time: Date | undefined) => time?.toISOString();
 
@@ -53,8 +61,20 @@ export class DaemonBackend implements ManagementBackend {
     private readonly agent: Agent,
     private readonly settings: Settings,
     private readonly version: string,
-    private readonly hub?: { status: HubStatus },
+    private readonly hub?: { status: HubStatus; edgeHub?: EdgeHub },
   ) {}
+
+  async invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }> {
+    const edgeHub = this.hub?.status.status === 'running' ? this.hub.edgeHub : undefined;
+    if (!edgeHub) throw new ApiError(503, 'the Edge Hub is not running');
+    const target = `${edgeHub.identities.deviceId}/${call.target}`;
+    try {
+      return await edgeHub.methods.invoke(target, { ...call, payload: call.payload ?? null });
+    } catch (error) {
+      if (error instanceof MethodError) throw new ApiError(error.status, error.message);
+      throw error;
+    }
+  }
 
   private hubStatus(): ModuleDetails['status'] {
     const state = this.hub?.status ?? { status: 'stopped', description: 'the Edge Hub is not running' };

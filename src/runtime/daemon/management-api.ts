@@ -3,7 +3,7 @@ import type { LogOptions } from '../modules/types.js';
 import { parseTimeValue } from '../time-args.js';
 import { parseApiVersion, servesVersion, type ApiVersion } from './api-version.js';
 import { encodeLogFrame } from './log-frames.js';
-import { ApiError, type ManagementBackend } from './management-types.js';
+import { ApiError, type ManagementBackend, type MethodInvocation } from './management-types.js';
 
 type Handler = (request: Request) => Promise<void>;
 
@@ -170,6 +170,20 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       handler: async (request) => {
         const { code, reported } = await backend.deploy(await request.body());
         sendJson(request.response, code, reported);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/methods$/,
+      since: '2020-07-07',
+      handler: async (request) => {
+        const body = await request.body();
+        if (!body || typeof body !== 'object' || Array.isArray(body))
+          throw new ApiError(400, 'expected a JSON object {target, methodName, payload, ...}');
+        const call = body as MethodInvocation;
+        if (typeof call.target !== 'string' || call.target === '')
+          throw new ApiError(400, 'target: expected a module name');
+        sendJson(request.response, 200, await backend.invokeMethod(call));
       },
     },
     {

@@ -46,4 +46,15 @@ export interface ManagementBackend {
   /** Applies a deployment manifest; resolves to the agent's reported properties. */
   deploy(manifest: unknown): Promise<{ code: number; reported: Record<string, unknown> }>;
   deploymentStatus(): Promise<Record<string, unknown>>;
+  /** A direct method on a module of this device (by name) through the Edge Hub. */
+  invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }>;
+}
+
+/** The body of POST /methods. */
+export interface MethodInvocation {
+  target: string;
+  methodName: string;
+  payload?: unknown;
+  responseTimeoutInSeconds?: number;
+  connectTimeoutInSeconds?: number;
 }
