@@ -44,6 +44,7 @@ export class MqttHead {
   private readonly identities = new WeakMap<Client, ClientIdentity>();
   /** Payloads the hub publishes; only these may leave the broker. */
   private readonly marked = new WeakSet<Buffer>();
+  private readonly sessionSets = new WeakMap<Client, Set<Subscription>>();
   private unguarded = false;
 
   private constructor(
@@ -108,7 +109,7 @@ export class MqttHead {
     broker.on('clientReady', (client) => {
       const identity = this.identities.get(client);
       if (!identity) return client.close();
-      const subscriptions = this.options.sessions.open(client.id, client.clean);
+      const subscriptions = this.sessionOf(client);
       const link = new MqttLink(
         identity,
         client,
@@ -143,6 +144,20 @@ export class MqttHead {
       this.options.sessions.changed(client.id);
       this.hub.connections.changed(link.identity.id);
     });
+  }
+
+  /**
+   * The client's subscriptions, opened once per connection: a SUBSCRIBE may be handled before
+   * the broker reports the client ready, and both must see the same set (for a clean session
+   * nothing else holds it).
+   */
+  private sessionOf(client: Client): Set<Subscription> {
+    let subscriptions = this.sessionSets.get(client);
+    if (!subscriptions) {
+      subscriptions = this.options.sessions.open(client.id, client.clean);
+      this.sessionSets.set(client, subscriptions);
+    }
+    return subscriptions;
   }
 
   private gone(client: Client): void {
@@ -276,7 +291,7 @@ export class MqttHead {
     }
     if (parsed.kind === 'subscription') {
       const link = this.links.get(client);
-      const subscriptions = link?.subscriptions ?? this.options.sessions.open(client.id, client.clean);
+      const subscriptions = link?.subscriptions ?? this.sessionOf(client);
       if (!subscriptions.has(parsed.subscription)) {
         subscriptions.add(parsed.subscription);
         this.options.sessions.changed(client.id);
