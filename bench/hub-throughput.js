@@ -4,13 +4,16 @@
 // generator (one process, mqtt.js 4.3.8 as the Azure IoT SDK uses it). Two scenarios: the most
 // messages a window of in-flight messages gets through, and a fixed offered rate (latency).
 //
-// Usage: npm run build && node bench/hub-throughput.js [--seconds 5] [--rounds 2] [--window 16]
-//          [--rate 5000] [--profile <dir>]      (writes bench/results/hub-throughput.{json,md})
-// --profile runs iotedged under `node --cpu-prof` and prints where its time went instead of writing
-// results (a profiled hub is slower).
+// Usage: npm run build && node bench/hub-throughput.js [--seconds 3] [--rounds 5] [--window 16]
+//          [--rate 5000]                        (writes bench/results/hub-throughput.{json,md})
+// Needs Debian's mosquitto (apt-get install -y mosquitto). Experiments, which print and write no
+// results: --profile <dir> runs the hub alone under `node --cpu-prof` and prints where its time
+// went; --hub-only; --no-optimize-for-size; --iotedged-flags="--trace-gc ...". --tcp adds
+// Mosquitto's plain TCP listener as a reference row.
+// The window of 16 is IoT Hub's limit on a client's QoS 1 publishes in flight.
 import { spawn, spawnSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -30,8 +33,8 @@ const mqtt = require('mqtt');
 
 const { values: flags } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '2' },
+    seconds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     window: { type: 'string', default: '16' },
     rate: { type: 'string', default: '5000' },
     profile: { type: 'string' },
@@ -41,6 +44,8 @@ const { values: flags } = parseArgs({
     'no-optimize-for-size': { type: 'boolean', default: false },
     // the hub alone, no results written (as with --profile)
     'hub-only': { type: 'boolean', default: false },
+    // Mosquitto's plain TCP listener too, for reference
+    tcp: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(flags.seconds);
@@ -54,13 +59,15 @@ const MOSQUITTO_INFLIGHT = 64;
 const ROUTE =
   'FROM /messages/modules/sender/outputs/out1 INTO BrokeredEndpoint("/modules/receiver/inputs/in1")';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const LOAD_BEFORE = Number(os.loadavg()[0].toFixed(2));
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** TestDaemon, started with extra node flags (--cpu-prof) when profiling. */
 class BenchDaemon extends TestDaemon {
-  constructor(nodeFlags) {
+  nodeFlags = [];
+
+  constructor() {
     super({}, [], 'localhost');
-    this.nodeFlags = nodeFlags;
   }
 
   async start() {
@@ -212,6 +219,7 @@ async function startMosquitto(dir, hub) {
     ].join('\n'),
   );
   const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  interrupted.children.add(child);
   let output = '';
   child.stderr.on('data', (chunk) => (output += chunk));
   const spawned = await new Promise((resolve) => {
@@ -273,10 +281,16 @@ async function connectPair(subject) {
   return { publisher, subscriber, tls: tlsOf(publisher) };
 }
 
-/** CPU seconds (user + system) a process has used so far. */
+/** read and write system calls a process has made so far (writev and sendmsg count as writes). */
+function syscalls(pid) {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  return { reads: Number(/syscr: (\d+)/.exec(io)[1]), writes: Number(/syscw: (\d+)/.exec(io)[1]) };
+}
+
+/** CPU seconds a process has used so far, in user space and in the kernel. */
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }
 
 function percentile(sorted, p) {
@@ -349,13 +363,15 @@ async function measure(pair, subject, mode, seconds) {
     at: performance.now(),
     sent,
     broker: cpuSeconds(subject.pid),
+    syscalls: syscalls(subject.pid),
     generator: process.cpuUsage(),
   };
   counting = true;
   await sleep(seconds * 1000);
   counting = false;
   const elapsed = (performance.now() - before.at) / 1000;
-  const brokerCpu = cpuSeconds(subject.pid) - before.broker;
+  const brokerCpu = cpuSeconds(subject.pid);
+  const after = syscalls(subject.pid);
   const generatorUsage = process.cpuUsage(before.generator);
   const sentCounted = sent - before.sent;
   sending = false;
@@ -370,35 +386,52 @@ async function measure(pair, subject, mode, seconds) {
     offered: sentCounted,
     lost: inFlight,
     latencies: latencies.subarray(0, counted),
-    brokerCpu,
+    brokerUser: brokerCpu.user - before.broker.user,
+    brokerSystem: brokerCpu.system - before.broker.system,
+    brokerReads: after.reads - before.syscalls.reads,
+    brokerWrites: after.writes - before.syscalls.writes,
     generatorCpu: (generatorUsage.user + generatorUsage.system) / 1e6,
   };
 }
 
-function summarize(subject, samples) {
-  const elapsed = samples.reduce((sum, s) => sum + s.elapsed, 0);
-  const received = samples.reduce((sum, s) => sum + s.received, 0);
-  const offered = samples.reduce((sum, s) => sum + s.offered, 0);
-  const brokerCpu = samples.reduce((sum, s) => sum + s.brokerCpu, 0);
-  const generatorCpu = samples.reduce((sum, s) => sum + s.generatorCpu, 0);
-  const latencies = new Float64Array(samples.reduce((sum, s) => sum + s.latencies.length, 0));
-  samples.reduce((at, s) => (latencies.set(s.latencies, at), at + s.latencies.length), 0);
-  latencies.sort();
+/** The figures of one round. */
+function figures(sample) {
+  const { elapsed, received } = sample;
+  const latencies = Float64Array.from(sample.latencies).sort();
   const round = (value, digits) => Number(value.toFixed(digits));
+  const brokerCpu = sample.brokerUser + sample.brokerSystem;
   return {
-    subject: subject.name,
     msg_per_s: Math.round(received / elapsed),
-    offered_msg_per_s: Math.round(offered / elapsed),
+    offered_msg_per_s: Math.round(sample.offered / elapsed),
     p50_ms: round(percentile(latencies, 50), 3),
     p99_ms: round(percentile(latencies, 99), 3),
     p999_ms: round(percentile(latencies, 99.9), 3),
     max_ms: round(latencies[latencies.length - 1] ?? NaN, 3),
     messages: received,
-    lost: samples.reduce((sum, s) => sum + s.lost, 0),
+    lost: sample.lost,
     broker_cpu_percent: round((100 * brokerCpu) / elapsed, 1),
     broker_cpu_us_per_msg: round((1e6 * brokerCpu) / received, 1),
-    generator_cpu_percent: round((100 * generatorCpu) / elapsed, 1),
+    broker_kernel_cpu_us_per_msg: round((1e6 * sample.brokerSystem) / received, 1),
+    broker_read_syscalls_per_msg: round(sample.brokerReads / received, 2),
+    broker_write_syscalls_per_msg: round(sample.brokerWrites / received, 2),
+    generator_cpu_percent: round((100 * sample.generatorCpu) / elapsed, 1),
   };
+}
+
+/**
+ * A broker's row: the median round of each figure (other work on the machine spoils a round now and
+ * then, and a pooled p99 would carry it), messages and losses summed, and each round's msg/s and p99.
+ */
+function summarize(subject, samples) {
+  const rounds = samples.map(figures);
+  const median = (key) => [...rounds.map((r) => r[key])].sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
+  const row = { subject: subject.name };
+  for (const key of Object.keys(rounds[0])) row[key] = median(key);
+  row.messages = rounds.reduce((sum, r) => sum + r.messages, 0);
+  row.lost = rounds.reduce((sum, r) => sum + r.lost, 0);
+  row.rounds_msg_per_s = rounds.map((r) => r.msg_per_s);
+  row.rounds_p99_ms = rounds.map((r) => r.p99_ms);
+  return row;
 }
 
 /** Self time of a .cpuprofile, by function and by package/file, as text. */
@@ -448,13 +481,16 @@ function markdown(result) {
   const p = result.parameters;
   const table = (rows) =>
     [
-      '| broker | msg/s | offered msg/s | p50 ms | p99 ms | p99.9 ms | max ms | broker CPU % | broker CPU µs/msg | load generator CPU % |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| broker | msg/s | offered msg/s | p50 ms | p99 ms | p99.9 ms | max ms | broker CPU % | ' +
+        'broker CPU µs/msg (of which kernel) | ' +
+        'broker read / write syscalls per msg | load generator CPU % |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...rows.map(
         (r) =>
           `| ${r.subject} | ${r.msg_per_s} | ${r.offered_msg_per_s} | ${fmt(r.p50_ms)} | ${fmt(r.p99_ms)} | ` +
-          `${fmt(r.p999_ms)} | ${fmt(r.max_ms)} | ${r.broker_cpu_percent} | ${r.broker_cpu_us_per_msg} | ` +
-          `${r.generator_cpu_percent} |`,
+          `${fmt(r.p999_ms)} | ${fmt(r.max_ms)} | ${r.broker_cpu_percent} | ${r.broker_cpu_us_per_msg} ` +
+          `(${r.broker_kernel_cpu_us_per_msg}) | ` +
+          `${r.broker_read_syscalls_per_msg} / ${r.broker_write_syscalls_per_msg} | ${r.generator_cpu_percent} |`,
       ),
     ].join('\n');
   const r = result.ratios;
@@ -464,24 +500,30 @@ function markdown(result) {
     `${result.date}. Run with \`npm run build && node bench/hub-throughput.js\` ` +
     `(options: \`--seconds ${p.seconds} --rounds ${p.rounds} --window ${p.window} --rate ${p.rate}\`, ` +
     '`--profile <dir>` to profile iotedged instead).\n\n' +
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, ${m.platform}; ${result.mosquitto_version}.\n\n` +
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, ${m.platform}; ${result.mosquitto_version}; ` +
+    `load average ${result.load_average.before} before the run, ${result.load_average.after} after.\n\n` +
     `Module \`sender\` → route → module \`receiver\`, MQTT 3.1.1 QoS 1 both ways, ${p.payload_bytes}-byte ` +
     'messages, one load generator process (mqtt.js 4.3.8, as the Azure IoT SDK) holding both ' +
     'connections; latency = receipt − publish on its clock. The hub is iotedged (its Edge Hub ' +
     'is TLS-only, SAS tokens from the workload API, the route ' +
     `\`${ROUTE}\`). Mosquitto relays the same load on a plain topic, over TLS with the hub's own ` +
-    `server certificate and key (\`max_inflight_messages ${MOSQUITTO_INFLIGHT}\`, the hub's input window), and ` +
-    'over plain TCP for reference. Everything on one machine and loopback: the brokers share ' +
+    `server certificate and key (\`max_inflight_messages ${MOSQUITTO_INFLIGHT}\`, the hub's input window)` +
+    (result.scenarios.max_throughput.length > 2 ? ', and over plain TCP for reference (`--tcp`)' : '') +
+    '; both brokers keep Nagle on their sockets (their defaults), the load generator turns it off on its own. ' +
+    'Everything on one machine and loopback: the brokers share ' +
     `the ${m.cores} cores with the load generator. TLS negotiated: ${Object.entries(result.tls)
       .map(([name, text]) => `${name}: ${text}`)
       .join('; ')}.\n\n` +
     `Rounds interleave the brokers (${p.rounds} rounds × ${p.seconds} s counted per broker and scenario, ` +
-    `after ${p.warmup_ms} ms of warm-up each time); figures pool the rounds.\n\n` +
+    `after ${p.warmup_ms} ms of warm-up each time); each figure is the median round's (JSON: every round's ` +
+    'msg/s and p99).\n\n' +
     `## Maximum throughput: ${p.window} messages in flight end to end\n\n${table(result.scenarios.max_throughput)}\n\n` +
     `## Fixed offered rate: ${p.rate} msg/s\n\n${table(result.scenarios.fixed_rate)}\n\n` +
     '## Ratios and targets\n\n' +
     `- Throughput, hub / Mosquitto TLS: **${r.throughput_hub_to_mosquitto_tls}** ` +
-    `(target ≥ 0.5: ${t.throughput_met ? 'met' : 'NOT met'}); hub / Mosquitto TCP: ${r.throughput_hub_to_mosquitto_tcp}.\n` +
+    `(target ≥ 0.5: ${t.throughput_met ? 'met' : 'NOT met'})` +
+    (r.throughput_hub_to_mosquitto_tcp ? `; hub / Mosquitto TCP: ${r.throughput_hub_to_mosquitto_tcp}` : '') +
+    '.\n' +
     `- Broker CPU per message, hub / Mosquitto TLS: ${r.cpu_per_msg_hub_to_mosquitto_tls} at full load, ` +
     `${r.cpu_per_msg_hub_to_mosquitto_tls_at_rate} at ${p.rate} msg/s.\n` +
     `- p99 at ${p.rate} msg/s: hub ${result.scenarios.fixed_rate[0].p99_ms} ms, Mosquitto TLS ` +
@@ -507,6 +549,8 @@ function report(subjects, pairs, rows, mosquittoVersion, write) {
     date: new Date().toISOString(),
     machine: machine(),
     mosquitto_version: mosquittoVersion,
+    // other work on the machine shows in the tails: the 1-minute load average before and after
+    load_average: { before: LOAD_BEFORE, after: Number(os.loadavg()[0].toFixed(2)) },
     parameters: {
       payload_bytes: PAYLOAD_BYTES,
       qos: 1,
@@ -522,7 +566,7 @@ function report(subjects, pairs, rows, mosquittoVersion, write) {
     scenarios: rows,
     ratios: {
       throughput_hub_to_mosquitto_tls: ratio(hubMax.msg_per_s, mosqMax.msg_per_s),
-      throughput_hub_to_mosquitto_tcp: ratio(hubMax.msg_per_s, tcpMax.msg_per_s),
+      ...(tcpMax ? { throughput_hub_to_mosquitto_tcp: ratio(hubMax.msg_per_s, tcpMax.msg_per_s) } : {}),
       cpu_per_msg_hub_to_mosquitto_tls: ratio(hubMax.broker_cpu_us_per_msg, mosqMax.broker_cpu_us_per_msg),
       cpu_per_msg_hub_to_mosquitto_tls_at_rate: ratio(
         hubRate.broker_cpu_us_per_msg,
@@ -562,16 +606,42 @@ function withoutOptimizeForSize(dir) {
   return `--import=${file}`;
 }
 
+/** Processes to stop, and the daemon's directory to remove, if the bench is interrupted. */
+const interrupted = { children: new Set(), dirs: new Set() };
+/** Stops what is still running; resolves once it has exited (iotedged stops its modules on SIGTERM). */
+function stopEverything() {
+  const running = [...interrupted.children].filter(
+    (child) => child.exitCode === null && child.signalCode === null,
+  );
+  const exited = running.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+  for (const child of running) child.kill('SIGTERM');
+  // a daemon still running needs its homedir to stop its modules: the directory goes only after it
+  if (running.length === 0) for (const dir of interrupted.dirs) rmSync(dir, { recursive: true, force: true });
+  return Promise.all(exited);
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    Promise.race([stopEverything(), sleep(10_000)])
+      .then(stopEverything)
+      .finally(() => process.exit(130));
+  });
+}
+// an uncaught error skips the finally of main(); this still signals what runs
+process.once('exit', stopEverything);
+
 async function main() {
-  const daemon = new BenchDaemon([
+  const daemon = new BenchDaemon();
+  daemon.nodeFlags = [
     ...flags['iotedged-flags'].split(' ').filter(Boolean),
-    ...(flags['no-optimize-for-size'] ? [withoutOptimizeForSize(os.tmpdir())] : []),
+    ...(flags['no-optimize-for-size'] ? [withoutOptimizeForSize(daemon.dir)] : []),
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-  ]);
+  ];
   let mosquitto;
   const pairs = [];
+  interrupted.dirs.add(daemon.dir);
   try {
     await daemon.start();
+    interrupted.children.add(daemon.process);
     const hub = await deployHub(daemon);
     // profiling measures the hub alone, so that its profile holds only its own busy time
     if (!hubOnly) mosquitto = await startMosquitto(path.join(daemon.dir, 'mosquitto'), hub);
@@ -589,26 +659,26 @@ async function main() {
       },
     ];
     if (mosquitto) {
-      subjects.push(
-        {
-          name: 'Mosquitto (TLS)',
-          pid: mosquitto.child.pid,
-          connect: { ...tlsConnect, port: mosquitto.ports.tls },
-          sender: mosquittoClient('sender'),
-          receiver: mosquittoClient('receiver'),
-          publishTopic: 'bench/out1',
-          subscribe: 'bench/#',
-        },
-        {
-          name: 'Mosquitto (plain TCP)',
-          pid: mosquitto.child.pid,
-          connect: { protocol: 'mqtt', port: mosquitto.ports.tcp },
-          sender: mosquittoClient('tcp-sender'),
-          receiver: mosquittoClient('tcp-receiver'),
-          publishTopic: 'bench/tcp/out1',
-          subscribe: 'bench/tcp/#',
-        },
-      );
+      subjects.push({
+        name: 'Mosquitto (TLS)',
+        pid: mosquitto.child.pid,
+        connect: { ...tlsConnect, port: mosquitto.ports.tls },
+        sender: mosquittoClient('sender'),
+        receiver: mosquittoClient('receiver'),
+        publishTopic: 'bench/out1',
+        subscribe: 'bench/#',
+      });
+    }
+    if (mosquitto && flags.tcp) {
+      subjects.push({
+        name: 'Mosquitto (plain TCP)',
+        pid: mosquitto.child.pid,
+        connect: { protocol: 'mqtt', port: mosquitto.ports.tcp },
+        sender: mosquittoClient('tcp-sender'),
+        receiver: mosquittoClient('tcp-receiver'),
+        publishTopic: 'bench/tcp/out1',
+        subscribe: 'bench/tcp/#',
+      });
     }
     for (const subject of subjects) pairs.push(await connectPair(subject));
     const scenarios = [
@@ -650,7 +720,8 @@ async function main() {
       pair.publisher.end(true);
       pair.subscriber.end(true);
     }
-    mosquitto?.child.kill('SIGTERM');
+    // Mosquitto, even when it failed to start listening
+    for (const child of interrupted.children) if (child !== daemon.process) child.kill('SIGTERM');
     await daemon.cleanup();
   }
 
