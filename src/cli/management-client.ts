@@ -1,6 +1,10 @@
 import http from 'node:http';
 import { CLIENT_API_VERSION } from '../runtime/daemon/api-version.js';
-import type { ModuleDetails } from '../runtime/daemon/management-types.js';
+import type {
+  CreatedLeafDevice,
+  LeafDeviceDetails,
+  ModuleDetails,
+} from '../runtime/daemon/management-types.js';
 import { CliError } from './cli-error.js';
 import { apiErrorMessage, DaemonUnreachableError, ManagementApiError } from './management-errors.js';
 import { parseManagementHost, type ManagementEndpoint } from './management-host.js';
@@ -104,7 +108,7 @@ export class ManagementClient {
     return reported;
   }
 
-  /** A direct method on a module, through the daemon's Edge Hub. */
+  /** A direct method on a module or a leaf device, through the daemon's Edge Hub. */
   async invokeMethod(call: {
     target: string;
     methodName: string;
@@ -120,6 +124,27 @@ export class ManagementClient {
     );
     if (!result || typeof result.status !== 'number') throw this.invalidResponse('POST', '/methods');
     return result;
+  }
+
+  async listDevices(): Promise<LeafDeviceDetails[]> {
+    const list = await this.json<{ devices: LeafDeviceDetails[] }>('GET', '/devices');
+    if (!list || !Array.isArray(list.devices)) throw this.invalidResponse('GET', '/devices');
+    return list.devices;
+  }
+
+  /** Registers a leaf device; the answer holds its keys (shown this once). */
+  async addDevice(request: {
+    deviceId: string;
+    authentication?: Record<string, string | undefined>;
+  }): Promise<CreatedLeafDevice> {
+    const created = await this.json<CreatedLeafDevice>('POST', '/devices', {}, JSON.stringify(request));
+    if (!created || typeof created.connectionString !== 'string')
+      throw this.invalidResponse('POST', '/devices');
+    return created;
+  }
+
+  async removeDevice(deviceId: string): Promise<void> {
+    await this.json('DELETE', `/devices/${encodeURIComponent(deviceId)}`);
   }
 
   async deploymentStatus(): Promise<ReportedProperties> {

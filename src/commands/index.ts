@@ -2,6 +2,9 @@ import Check from './check.js';
 import CheckList from './check-list.js';
 import Deploy from './deploy.js';
 import Help from './help.js';
+import IdentityAdd from './identity/add.js';
+import IdentityList from './identity/list.js';
+import IdentityRemove from './identity/remove.js';
 import Invoke from './invoke.js';
 import List from './list.js';
 import Logs from './logs.js';
@@ -15,6 +18,9 @@ export const commands = {
   'check-list': CheckList,
   deploy: Deploy,
   help: Help,
+  'identity:add': IdentityAdd,
+  'identity:list': IdentityList,
+  'identity:remove': IdentityRemove,
   invoke: Invoke,
   list: List,
   logs: Logs,

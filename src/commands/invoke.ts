@@ -13,15 +13,19 @@ function parsePayload(text: string | undefined): unknown {
 
 export default class Invoke extends DaemonCommand {
   static override description =
-    'Invoke a direct method on a module through the Edge Hub; prints {status, payload} as JSON';
+    'Invoke a direct method on a module or a leaf device through the Edge Hub; prints {status, payload} as JSON';
 
   static override examples = [
     '<%= config.bin %> invoke tempSensor reset',
     `<%= config.bin %> invoke filter setThreshold --payload '{"threshold": 30}' --timeout 10`,
+    '<%= config.bin %> invoke thermostat1 reboot --connect-timeout 5',
   ];
 
   static override args = {
-    module: Args.string({ required: true, description: 'The module to call' }),
+    target: Args.string({
+      required: true,
+      description: 'A module of this device, or a leaf device registered with `iotedge identity add`',
+    }),
     method: Args.string({ required: true, description: 'The method name' }),
   };
 
@@ -34,7 +38,7 @@ export default class Invoke extends DaemonCommand {
       max: 300,
     }),
     'connect-timeout': Flags.integer({
-      description: 'Seconds to wait for the module to connect',
+      description: 'Seconds to wait for the target to connect',
       default: 0,
       min: 0,
       max: 300,
@@ -46,7 +50,7 @@ export default class Invoke extends DaemonCommand {
     const payload = parsePayload(flags.payload);
     const client = await this.managementClient(flags.host);
     const result = await client.invokeMethod({
-      target: args.module,
+      target: args.target,
       methodName: args.method,
       payload,
       responseTimeoutInSeconds: flags.timeout,

@@ -3,13 +3,18 @@ import os from 'node:os';
 import type { Agent, ModuleView } from '../agent/agent.js';
 import type { Settings } from '../config/settings.js';
 import type { EdgeHub } from '../hub/hub.js';
+import { LeafDeviceInputError } from '../hub/leaf-device-spec.js';
+import { LeafDeviceExistsError, type LeafDeviceRegistry } from '../hub/leaf-devices.js';
 import { MethodError } from '../hub/methods.js';
 import type { HubStatus } from './hub-service.js';
+import { createdLeafDevice, leafDeviceDetails } from './leaf-device-views.js';
 import { provisioningType } from '../identity/device-identity.js';
 import type { LogLine, LogOptions, ModuleSpec } from '../modules/types.js';
 import {
   ApiError,
   type Identity,
+  type CreatedLeafDevice,
+  type LeafDeviceDetails,
   type ManagementBackend,
   type MethodInvocation,
   type ModuleDetails,
@@ -61,19 +66,59 @@ export class DaemonBackend implements ManagementBackend {
     private readonly agent: Agent,
     private readonly settings: Settings,
     private readonly version: string,
-    private readonly hub?: { status: HubStatus; edgeHub?: EdgeHub },
+    private readonly hub?: {
+      status: HubStatus;
+      edgeHub?: EdgeHub;
+      leafDevices?: LeafDeviceRegistry;
+      gatewayHostname?(): string;
+    },
   ) {}
 
+  /** `target` names a module of this device when one is deployed by that name, else a leaf device. */
   async invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }> {
     const edgeHub = this.hub?.status.status === 'running' ? this.hub.edgeHub : undefined;
     if (!edgeHub) throw new ApiError(503, 'the Edge Hub is not running');
-    const target = `${edgeHub.identities.deviceId}/${call.target}`;
+    const isModule =
+      call.target === 'edgeAgent' || call.target === 'edgeHub' || this.agent.modules().has(call.target);
+    const leaf = !isModule && this.hub?.leafDevices?.get(call.target) !== undefined;
+    const target = leaf ? call.target : `${edgeHub.identities.deviceId}/${call.target}`;
     try {
       return await edgeHub.methods.invoke(target, { ...call, payload: call.payload ?? null });
     } catch (error) {
       if (error instanceof MethodError) throw new ApiError(error.status, error.message);
       throw error;
     }
+  }
+
+  private leafDevices(): LeafDeviceRegistry {
+    const registry = this.hub?.leafDevices;
+    if (!registry) throw new ApiError(503, 'the Edge Hub has not started');
+    return registry;
+  }
+
+  async listDevices(): Promise<LeafDeviceDetails[]> {
+    const connections = this.hub?.edgeHub?.connections;
+    return this.leafDevices()
+      .list()
+      .map((device) => leafDeviceDetails(device, connections?.get(device.deviceId) !== undefined));
+  }
+
+  async addDevice(request: unknown): Promise<CreatedLeafDevice> {
+    try {
+      const device = await this.leafDevices().add(request);
+      const gateway = this.hub?.gatewayHostname?.() ?? this.settings.hostname;
+      return createdLeafDevice(device, this.hub?.edgeHub?.identities.iothubHostname ?? '', gateway);
+    } catch (error) {
+      if (error instanceof LeafDeviceInputError) throw new ApiError(400, error.message);
+      if (error instanceof LeafDeviceExistsError) throw new ApiError(409, error.message);
+      throw error;
+    }
+  }
+
+  async removeDevice(deviceId: string): Promise<void> {
+    if (!(await this.leafDevices().remove(deviceId))) throw new ApiError(404, `device ${deviceId} not found`);
+    // its token stops working now, and so must the connection it opened with one
+    this.hub?.edgeHub?.connections.get(deviceId)?.close();
   }
 
   private hubStatus(): ModuleDetails['status'] {

@@ -18,6 +18,7 @@ import { metricsServer } from '../hub/http/metrics-server.js';
 import { methodsRequestListener } from '../hub/http/methods-api.js';
 import { EdgeHub } from '../hub/hub.js';
 import { IdentityRegistry } from '../hub/identities.js';
+import { LeafDeviceRegistry } from '../hub/leaf-devices.js';
 import { hubBindings, sameBinding, type Binding } from '../hub/listen-ports.js';
 import { MqttHead } from '../hub/mqtt-head/head.js';
 import type { Wire } from '../hub/mqtt-head/wire.js';
@@ -62,6 +63,7 @@ export class HubService {
   private head!: MqttHead;
   private sessions!: SessionStore;
   private twins!: TwinStore;
+  private leaves!: LeafDeviceRegistry;
   readonly workload: WorkloadServers;
   private mqtt: Listener | undefined;
   private https: Listener | undefined;
@@ -92,6 +94,11 @@ export class HubService {
     return this.state;
   }
 
+  /** The leaf devices registered with this gateway (`<homedir>/hub/devices.json`). */
+  get leafDevices(): LeafDeviceRegistry {
+    return this.leaves;
+  }
+
   /** The bound MQTT and HTTPS ports (useful when the deployment asked for port 0). */
   ports(): { mqtt?: number; https?: number; metrics?: number } {
     const port = (listener?: { server: net.Server }) =>
@@ -114,13 +121,15 @@ export class HubService {
     const dir = path.join(settings.homedir, 'hub');
     this.twins = new TwinStore(path.join(dir, 'twins.json'));
     this.sessions = new SessionStore(path.join(dir, 'sessions.json'));
-    await Promise.all([this.twins.load(), this.sessions.load()]);
+    this.leaves = new LeafDeviceRegistry(path.join(dir, 'devices.json'), device.deviceId);
+    await Promise.all([this.twins.load(), this.sessions.load(), this.leaves.reload()]);
     const identities = new IdentityRegistry({
       deviceId: device.deviceId,
       iothubHostname: device.iothubHostname,
       edgeHostname: settings.hostname,
       deviceKey: device.deviceKey,
       generationIds: this.options.generationIds,
+      leafDevices: this.leaves,
       now: () => new Date(),
     });
     this.hub = new EdgeHub({ identities, twins: this.twins, log });
@@ -248,8 +257,15 @@ export class HubService {
     this.metrics = { binding, server };
   }
 
+  /** Clients may present a certificate (leaf devices with X.509); the hub judges it, not TLS. */
   private tlsOptions(): tls.TlsOptions {
-    return { key: this.certificate.privateKeyPem, cert: this.certificate.chainPem, minVersion: 'TLSv1.2' };
+    return {
+      key: this.certificate.privateKeyPem,
+      cert: this.certificate.chainPem,
+      minVersion: 'TLSv1.2',
+      requestCert: true,
+      rejectUnauthorized: false,
+    };
   }
 
   private async stopListeners(): Promise<void> {

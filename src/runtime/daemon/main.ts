@@ -242,6 +242,11 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
+      // leaf devices edited by hand: those removed or given new credentials are disconnected
+      hub.leafDevices.reload().then(
+        (changed) => changed.forEach((id) => hub.edgeHub.connections.get(id)?.close()),
+        (error: Error) => log(`hub: could not re-read the leaf devices: ${error.message}`),
+      );
       localDeployment(settings)
         .then((document) => (document === undefined ? undefined : agent.deploy(document)))
         .catch((error: unknown) =>

@@ -182,8 +182,30 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
           throw new ApiError(400, 'expected a JSON object {target, methodName, payload, ...}');
         const call = body as MethodInvocation;
         if (typeof call.target !== 'string' || call.target === '')
-          throw new ApiError(400, 'target: expected a module name');
+          throw new ApiError(400, 'target: expected a module name or a leaf device id');
         sendJson(request.response, 200, await backend.invokeMethod(call));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/devices\/?$/,
+      since: '2020-07-07',
+      handler: async ({ response }) => sendJson(response, 200, { devices: await backend.listDevices() }),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/devices\/?$/,
+      since: '2020-07-07',
+      handler: async (request) =>
+        sendJson(request.response, 201, await backend.addDevice(await request.body())),
+    },
+    {
+      method: 'DELETE',
+      pattern: /^\/devices\/([^/]+)$/,
+      since: '2020-07-07',
+      handler: async (request) => {
+        await backend.removeDevice(name(request));
+        sendEmpty(request.response, 204);
       },
     },
     {

@@ -46,8 +46,35 @@ export interface ManagementBackend {
   /** Applies a deployment manifest; resolves to the agent's reported properties. */
   deploy(manifest: unknown): Promise<{ code: number; reported: Record<string, unknown> }>;
   deploymentStatus(): Promise<Record<string, unknown>>;
-  /** A direct method on a module of this device (by name) through the Edge Hub. */
+  /** A direct method on a module of this device (by name) or a leaf device, through the Edge Hub. */
   invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }>;
+  /** The leaf devices registered with this gateway (never their keys). */
+  listDevices(): Promise<LeafDeviceDetails[]>;
+  /** Registers a leaf device from a POST /devices body; 400 for bad input, 409 when it exists. */
+  addDevice(request: unknown): Promise<CreatedLeafDevice>;
+  /** Unregisters a leaf device and disconnects it; 404 when there is none. */
+  removeDevice(deviceId: string): Promise<void>;
+}
+
+/** A leaf device as GET /devices shows it. */
+export interface LeafDeviceDetails {
+  deviceId: string;
+  authType: 'Sas' | 'X509';
+  /** RFC 3339. */
+  createdTime: string;
+  connectionState: 'Connected' | 'Disconnected';
+  primaryThumbprint?: string;
+  secondaryThumbprint?: string;
+}
+
+/** The answer to POST /devices: the only time a SAS device's keys are shown. */
+export interface CreatedLeafDevice extends LeafDeviceDetails {
+  primaryKey?: string;
+  secondaryKey?: string;
+  /** `HostName={iothub};DeviceId={id};SharedAccessKey={primary}` (SAS) or `...;x509=true` (X.509). */
+  connectionString: string;
+  /** What leaf devices put in `GatewayHostName`: config.yaml `hostname`, with the MQTT port when not 8883. */
+  gatewayHostName: string;
 }
 
 /** The body of POST /methods. */

@@ -1,6 +1,11 @@
+import { X509Certificate } from 'node:crypto';
+
+import { matchesThumbprint } from '../identity/certificates/client-auth.js';
+import { validityOf } from '../identity/certificates/pem.js';
 import { deriveModuleKey } from '../identity/module-keys.js';
 import { verifySasToken, type SasVerification } from '../identity/sas.js';
 import type { ClientIdentity } from './connections.js';
+import type { LeafDeviceLookup } from './leaf-devices.js';
 
 export interface IdentityOptions {
   deviceId: string;
@@ -11,6 +16,8 @@ export interface IdentityOptions {
   deviceKey?: string;
   /** Generation ids of the modules the agent created identities for. */
   generationIds(): Promise<Record<string, string>>;
+  /** The leaf devices registered with this gateway; looked up at each authentication. */
+  leafDevices?: LeafDeviceLookup;
   now(): Date;
 }
 
@@ -18,8 +25,9 @@ export type Authentication = { ok: true; identity: ClientIdentity } | { ok: fals
 
 /**
  * The identities the hub knows in its device scope: the edge device and its modules (keys derived
- * from the device key and each module's generation id, as the workload API signs). A module may
- * also present a token signed with the device key, as IoT Edge accepts.
+ * from the device key and each module's generation id, as the workload API signs), and the leaf
+ * devices registered with the gateway (their own keys or X.509 thumbprints; they have no modules).
+ * A module may also present a token signed with the device key, as IoT Edge accepts.
  */
 export class IdentityRegistry {
   constructor(private readonly options: IdentityOptions) {}
@@ -38,9 +46,9 @@ export class IdentityRegistry {
     token: string,
   ): Promise<Authentication> {
     const id = moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;
+    if (deviceId !== this.options.deviceId) return this.authenticateLeafSas(deviceId, moduleId, token);
     const deviceKey = this.options.deviceKey;
-    if (deviceId !== this.options.deviceId || !deviceKey)
-      return { ok: false, reason: `unknown identity ${id}` };
+    if (!deviceKey) return { ok: false, reason: `unknown identity ${id}` };
     const keys: string[] = [];
     if (moduleId !== undefined) {
       const generationId = (await this.options.generationIds())[moduleId];
@@ -59,5 +67,55 @@ export class IdentityRegistry {
     });
     if (!verification.ok) return { ok: false, reason: `${id}: ${verification.reason}` };
     return { ok: true, identity: { id, deviceId, moduleId } };
+  }
+
+  /**
+   * A client certificate (the TLS peer's DER bytes) for a leaf device registered with X.509
+   * thumbprints: its SHA-256 or SHA-1 thumbprint must be the primary or secondary one, and it must
+   * be valid now.
+   */
+  async authenticateCertificate(
+    deviceId: string,
+    moduleId: string | undefined,
+    peerCertificate: Buffer,
+  ): Promise<Authentication> {
+    const id = moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;
+    const device = this.options.leafDevices?.get(deviceId);
+    if (!device || deviceId === this.options.deviceId)
+      return { ok: false, reason: `no X.509 identity ${id}` };
+    if (moduleId !== undefined) return { ok: false, reason: `${id}: leaf device ${deviceId} has no modules` };
+    const auth = device.authentication;
+    if (auth.type !== 'x509')
+      return { ok: false, reason: `${id}: this device authenticates with SAS tokens` };
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(peerCertificate);
+    } catch {
+      return { ok: false, reason: `${id}: the client certificate cannot be read` };
+    }
+    if (!matchesThumbprint(certificate, [auth.primaryThumbprint, auth.secondaryThumbprint]))
+      return { ok: false, reason: `${id}: the client certificate's thumbprint is not the device's` };
+    const { notBefore, notAfter } = validityOf(certificate);
+    const now = this.options.now();
+    if (now < notBefore || now > notAfter)
+      return { ok: false, reason: `${id}: the client certificate is not valid at ${now.toISOString()}` };
+    return { ok: true, identity: { id, deviceId } };
+  }
+
+  private authenticateLeafSas(deviceId: string, moduleId: string | undefined, token: string): Authentication {
+    const id = moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;
+    const device = this.options.leafDevices?.get(deviceId);
+    if (!device) return { ok: false, reason: `unknown identity ${id}` };
+    if (moduleId !== undefined) return { ok: false, reason: `${id}: leaf device ${deviceId} has no modules` };
+    const auth = device.authentication;
+    if (auth.type !== 'sas') return { ok: false, reason: `${id}: this device authenticates with X.509` };
+    const verification = verifySasToken(token, {
+      identity: { deviceId },
+      keys: [auth.primaryKey, auth.secondaryKey],
+      hostnames: [this.options.iothubHostname, this.options.edgeHostname],
+      now: this.options.now(),
+    });
+    if (!verification.ok) return { ok: false, reason: `${id}: ${verification.reason}` };
+    return { ok: true, identity: { id, deviceId } };
   }
 }

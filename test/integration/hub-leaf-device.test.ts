@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+
+const LEAF = path.join(ROOT, 'test/fixtures/leaf-device.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A leaf device process (test/fixtures/leaf-device.js) and what it printed. */
+class LeafDevice {
+  output = '';
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  constructor(connectionString: string, ca: string, count: number) {
+    this.process = spawn(process.execPath, [LEAF, String(count)], {
+      env: { ...process.env, LEAF_CS: connectionString, LEAF_CA: ca },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.process.stdout!.on('data', (chunk) => (this.output += chunk));
+    this.process.stderr!.on('data', (chunk) => (this.output += chunk));
+    this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
+  }
+
+  said(text: string | RegExp, timeoutMs = 20_000): Promise<string> {
+    return eventually(
+      async () =>
+        (typeof text === 'string' ? this.output.includes(text) : text.test(this.output))
+          ? this.output
+          : undefined,
+      `the leaf device to say ${text} (it said: ${JSON.stringify(this.output)})`,
+      timeoutMs,
+    );
+  }
+
+  stop(): Promise<number | null> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+describe('leaf devices registered with iotedge identity talk through the hub with the Azure IoT SDK', () => {
+  const daemon = new TestDaemon({}, [], 'localhost');
+  const leaves: LeafDevice[] = [];
+  let port: number;
+  let ca: string;
+  let connectionString: string;
+  let primaryKey: string;
+  const leaf = (cs: string, count = 0) => {
+    const device = new LeafDevice(cs, ca, count);
+    leaves.push(device);
+    return device;
+  };
+  const logs = (module: string) => daemon.cli(['logs', module]).stdout;
+
+  before(async () => {
+    port = await freePort();
+    await daemon.start();
+    ca = path.join(daemon.homedir, 'hsm', 'certs', 'edge_owner_ca.cert.pem');
+    const document = manifest({ receiver: nodeModule('sdk-module.js', ['receiver']) });
+    const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
+      systemModules: { edgeHub: { settings: { createOptions: string } } };
+    };
+    agent.systemModules.edgeHub.settings.createOptions = hubPorts(port, 0);
+    (document.modulesContent.$edgeHub['properties.desired'] as { routes: Record<string, string> }).routes = {
+      leaves:
+        'FROM /messages WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/receiver/inputs/in1")',
+    };
+    const result = await daemon.request('POST', '/deployment', document);
+    assert.equal(result.status, 200, result.body);
+    await eventually(async () => (logs('receiver').includes('reported') ? true : undefined), 'the receiver');
+  });
+  after(async () => {
+    await Promise.all(leaves.map((device) => device.stop()));
+    if (process.env.DEBUG_DAEMON) console.log(daemon.output, logs('receiver'));
+    await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
+    await daemon.cleanup();
+  });
+
+  test('iotedge identity add prints a connection string through this gateway; keys are shown only then', () => {
+    const added = daemon.cli(['identity', 'add', 'leaf1', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const created = JSON.parse(added.stdout) as Record<string, string>;
+    primaryKey = created.primaryKey!;
+    connectionString = created.connectionString!;
+    assert.equal(created.deviceId, 'leaf1');
+    assert.equal(created.authType, 'Sas');
+    assert.equal(Buffer.from(primaryKey, 'base64').length, 32);
+    assert.equal(
+      connectionString,
+      `HostName=hub.example.net;DeviceId=leaf1;SharedAccessKey=${primaryKey};GatewayHostName=localhost:${port}`,
+    );
+
+    const text = daemon.cli(['identity', 'add', 'leaf2', '--key', Buffer.alloc(32, 7).toString('base64')]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^Added leaf device leaf2 \(SAS; its keys are shown only this once/);
+    assert.match(
+      text.stdout,
+      /\nHostName=hub\.example\.net;DeviceId=leaf2;SharedAccessKey=BwcH.*;GatewayHostName=localhost:\d+\n$/,
+    );
+
+    const listed = daemon.cli(['identity', 'list', '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(!listed.stdout.includes(primaryKey), 'GET /devices never shows keys');
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as { devices: { deviceId: string; authType: string }[] }).devices.map(
+        ({ deviceId, authType }) => [deviceId, authType],
+      ),
+      [
+        ['leaf1', 'Sas'],
+        ['leaf2', 'Sas'],
+      ],
+    );
+    assert.equal(statSync(path.join(daemon.homedir, 'hub', 'devices.json')).mode & 0o777, 0o600);
+  });
+
+  test('bad input, a taken id and an unknown one: a clear message, no stack, exit 1', () => {
+    const cases: [string[], RegExp][] = [
+      [['identity', 'add', 'leaf1'], /^device leaf1 already exists\n$/],
+      [['identity', 'add', 'a b'], /^DEVICE_ID: a device id may only hold/],
+      [['identity', 'add', 'edge-1'], /^DEVICE_ID: edge-1 is this edge device's own id\n$/],
+      [['identity', 'add', 'x', '--key', 'not-base64!'], /^--key: expected a base64 key\n$/],
+      [['identity', 'add', 'x', '--thumbprint', 'abc'], /^--thumbprint: expected a SHA-256/],
+      [
+        ['identity', 'add', 'x', '--key', 'AAAA', '--thumbprint', 'ab'.repeat(20)],
+        /--thumbprint=.* cannot also be[\s›]+provided when using --key/,
+      ],
+      [['identity', 'remove', 'nobody'], /^device nobody not found\n$/],
+      [['invoke', 'receiver', 'ping', '--payload', '{nope'], /^--payload: not valid JSON/],
+    ];
+    for (const [args, stderr] of cases) {
+      const run = daemon.cli(args);
+      assert.equal(run.code, 1, args.join(' '));
+      assert.match(run.stderr, stderr, args.join(' '));
+      assert.ok(!run.stderr.includes('    at '), 'no stack trace');
+    }
+  });
+
+  test('an X.509 device is registered by thumbprint; the list shows thumbprints, never keys', () => {
+    const sha256 = 'ab'.repeat(32);
+    const added = daemon.cli([
+      'identity',
+      'add',
+      'cam1',
+      '--thumbprint',
+      sha256,
+      '--secondary-thumbprint',
+      'CD'.repeat(20),
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /X\.509, thumbprint (AB){32} or (CD){20}\)/);
+    assert.match(
+      added.stdout,
+      /HostName=hub\.example\.net;DeviceId=cam1;x509=true;GatewayHostName=localhost:\d+/,
+    );
+    const table = daemon.cli(['identity', 'list']);
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^DEVICE ID\s+AUTH\s+STATUS\s+CREATED$/);
+    assert.match(lines[1]!, /^cam1\s+x509\s+disconnected\s+\d{4}-\d\d-\d\dT/);
+    assert.equal(lines.length, 4);
+    assert.equal(daemon.cli(['identity', 'remove', 'cam1']).code, 0);
+  });
+
+  test('the leaf device sends telemetry that the route brings to the receiver module', async () => {
+    const device = leaf(connectionString, 3);
+    await device.said('sent 3');
+    await eventually(
+      async () =>
+        /input in1 seq=2 body=\{"seq":2,"from":"leaf"\}/.test(logs('receiver')) ? true : undefined,
+      'the receiver to get the leaf device messages',
+    );
+    const inputs = logs('receiver')
+      .split('\n')
+      .filter((line) => line.startsWith('input in1'));
+    assert.deepEqual(
+      inputs.map((line) => line.split(' body=')[0]),
+      ['input in1 seq=0', 'input in1 seq=1', 'input in1 seq=2'],
+    );
+    const table = daemon.cli(['identity', 'list']).stdout;
+    assert.match(table, /^leaf1\s+sas\s+connected\s/m);
+  });
+
+  test('iotedge invoke reaches a module and a leaf device', async () => {
+    const module = daemon.cli(['invoke', 'receiver', 'ping', '--payload', '{"a":1}', '--timeout', '10']);
+    assert.equal(module.code, 0, module.stderr);
+    assert.deepEqual(JSON.parse(module.stdout), {
+      status: 200,
+      payload: { pong: { a: 1 }, from: 'receiver' },
+    });
+
+    const device = daemon.cli([
+      'invoke',
+      'leaf1',
+      'reboot',
+      '--payload',
+      '{"in":5}',
+      '--connect-timeout',
+      '10',
+    ]);
+    assert.equal(device.code, 0, device.stderr);
+    assert.deepEqual(JSON.parse(device.stdout), {
+      status: 200,
+      payload: { rebooting: true, asked: { in: 5 } },
+    });
+    await leaves[0]!.said('method reboot {"in":5}');
+
+    const silent = daemon.cli(['invoke', 'leaf2', 'reboot']);
+    assert.equal(silent.code, 1);
+    assert.equal(silent.stderr, 'leaf2 is not connected or not listening for methods\n');
+  });
+
+  test('a wrong key is refused', async () => {
+    const wrong = connectionString.replace(primaryKey, Buffer.alloc(32, 3).toString('base64'));
+    const device = leaf(wrong);
+    assert.equal(await device.exited, 1);
+    assert.match(device.output, /open failed: UnauthorizedError/);
+    assert.match(daemon.output, /refused leaf1: leaf1: SAS token signature does not match/);
+  });
+
+  test('iotedge identity remove disconnects the device and its credentials stop working', async () => {
+    const mark = daemon.output.length;
+    const since = (pattern: RegExp) => async () =>
+      pattern.test(daemon.output.slice(mark)) ? true : undefined;
+    const removed = daemon.cli(['identity', 'remove', 'leaf1']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(removed.stdout, 'Removed leaf device leaf1\n');
+    await eventually(since(/hub: leaf1 disconnected/), 'the hub to drop leaf1');
+    // the SDK client that was connected tries again, with the token that no longer works
+    await eventually(since(/refused leaf1: unknown identity leaf1/), 'the old client to be refused');
+    const again = leaf(connectionString);
+    assert.equal(await again.exited, 1);
+    assert.match(again.output, /open failed: UnauthorizedError/);
+    const listed = JSON.parse(daemon.cli(['identity', 'list', '--json']).stdout) as { devices: unknown[] };
+    assert.equal(listed.devices.length, 1);
+    assert.ok(!daemon.output.includes(primaryKey), 'keys never reach the daemon log');
+  });
+});
