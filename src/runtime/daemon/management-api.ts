@@ -3,6 +3,7 @@ import type { LogOptions } from '../modules/types.js';
 import { parseTimeValue } from '../time-args.js';
 import { parseApiVersion, servesVersion, type ApiVersion } from './api-version.js';
 import { encodeLogFrame } from './log-frames.js';
+import { sendJson } from '../http-json.js';
 import { ApiError, type ManagementBackend, type MethodInvocation } from './management-types.js';
 
 type Handler = (request: Request) => Promise<void>;
@@ -23,15 +24,6 @@ interface Route {
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-  });
-  response.end(text);
-}
 
 function sendEmpty(response: ServerResponse, status: number): void {
   response.writeHead(status);

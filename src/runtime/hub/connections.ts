@@ -1,8 +1,10 @@
 import type { InputReceiver, ReceiverDirectory } from './endpoints/module-input.js';
 import type { HubMessage } from './message.js';
 
-/** What a client subscribed to, whatever the protocol. */
-export type Subscription = 'inputs' | 'c2d' | 'desired' | 'methods' | 'twin-responses';
+import type { SubscriptionKind } from './mqtt/topics.js';
+
+/** What a client subscribed to, whatever the protocol (the kinds IoT Hub's topics name). */
+export type Subscription = SubscriptionKind;
 
 /** Who is connected: `device` or `device/module`. */
 export interface ClientIdentity {

@@ -1,5 +1,7 @@
 import type http from 'node:http';
 
+import { readBodyText, sendJson } from '../http-json.js';
+
 import type { EdgeCa } from '../identity/certificates/edge-ca.js';
 import { CertificateError } from '../identity/certificates/errors.js';
 import { issueModuleIdentityCertificate } from '../identity/certificates/identity-cert.js';
@@ -27,22 +29,9 @@ class WorkloadError extends Error {
   }
 }
 
-function send(response: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  // the SDK only parses replies whose Content-Type names JSON
-  response.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-  });
-  response.end(text);
-}
-
 async function readJson(request: http.IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const chunk of request) {
-    text += chunk;
-    if (text.length > 64 * 1024) throw new WorkloadError(413, 'Request body is too large');
-  }
+  const text = await readBodyText(request, 64 * 1024);
+  if (text === undefined) throw new WorkloadError(413, 'Request body is too large');
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value === 'object' && value !== null && !Array.isArray(value))
@@ -90,14 +79,14 @@ export function workloadRequestListener(
   return async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (!url.searchParams.get('api-version')) {
-      send(response, 400, { message: 'Missing api-version query parameter' });
+      sendJson(response, 400, { message: 'Missing api-version query parameter' });
       return;
     }
     const path = url.pathname;
     try {
       let match: RegExpExecArray | null;
       if (request.method === 'GET' && path === '/trust-bundle') {
-        send(response, 200, { certificate: (await context.edgeCa()).trustBundlePem });
+        sendJson(response, 200, { certificate: (await context.edgeCa()).trustBundlePem });
       } else if (request.method === 'POST' && (match = SIGN.exec(path))) {
         const module = ownModule(match[1]!);
         const body = await readJson(request);
@@ -114,7 +103,7 @@ export function workloadRequestListener(
           decodeURIComponent(match[2]!),
           Buffer.from(body.data, 'base64'),
         );
-        send(response, 200, { digest });
+        sendJson(response, 200, { digest });
       } else if (request.method === 'POST' && (match = SERVER_CERT.exec(path))) {
         const module = ownModule(match[1]!);
         const body = await readJson(request);
@@ -130,7 +119,7 @@ export function workloadRequestListener(
           maxLifetimeMs: SERVER_CERT_MAX_MS,
           expiration: expirationOf(body, true),
         });
-        send(response, 201, certificateResponse(issued));
+        sendJson(response, 201, certificateResponse(issued));
       } else if (request.method === 'POST' && (match = IDENTITY_CERT.exec(path))) {
         const module = ownModule(match[1]!);
         const body = await readJson(request);
@@ -141,17 +130,17 @@ export function workloadRequestListener(
           expiration: expirationOf(body, false),
           now: context.now(),
         });
-        send(response, 201, certificateResponse(issued));
+        sendJson(response, 201, certificateResponse(issued));
       } else {
-        send(response, 404, { message: `No route for ${request.method} ${path}` });
+        sendJson(response, 404, { message: `No route for ${request.method} ${path}` });
       }
     } catch (error) {
-      if (error instanceof WorkloadError) send(response, error.status, { message: error.message });
+      if (error instanceof WorkloadError) sendJson(response, error.status, { message: error.message });
       else if (error instanceof CertificateError && error.code === 'invalid')
-        send(response, 400, { message: 'Request body is malformed' });
+        sendJson(response, 400, { message: 'Request body is malformed' });
       else {
         log(`workload: ${caller}: ${request.method} ${path}: ${(error as Error).message}`);
-        send(response, 500, { message: (error as Error).message });
+        sendJson(response, 500, { message: (error as Error).message });
       }
     }
   };
