@@ -147,9 +147,11 @@ export class ManagementClient {
     await this.json('DELETE', `/devices/${encodeURIComponent(deviceId)}`);
   }
 
-  async deploymentStatus(): Promise<ReportedProperties> {
-    const reported = await this.json<ReportedProperties>('GET', '/deployment/status');
-    if (!reported || typeof reported !== 'object') throw this.invalidResponse('GET', '/deployment/status');
+  /** The agent's reported properties, or with `twin: '$edgeHub'` the embedded hub's. */
+  async deploymentStatus(twin: '$edgeAgent' | '$edgeHub' = '$edgeAgent'): Promise<ReportedProperties> {
+    const path = twin === '$edgeHub' ? '/deployment/status/edgeHub' : '/deployment/status';
+    const reported = await this.json<ReportedProperties>('GET', path);
+    if (!reported || typeof reported !== 'object') throw this.invalidResponse('GET', path);
     return reported;
   }
 

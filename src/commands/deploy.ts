@@ -9,6 +9,7 @@ export default class Deploy extends DaemonCommand {
   static override examples = [
     '<%= config.bin %> deploy ./deployment.json',
     '<%= config.bin %> deploy --status',
+    '<%= config.bin %> deploy --status --hub',
   ];
 
   static override args = {
@@ -20,6 +21,10 @@ export default class Deploy extends DaemonCommand {
 
   static override flags = {
     status: Flags.boolean({ description: "Print the agent's reported properties as JSON (deploys nothing)" }),
+    hub: Flags.boolean({
+      description: "With --status: the Edge Hub's reported properties ($edgeHub: routes, clients)",
+      dependsOn: ['status'],
+    }),
   };
 
   async run(): Promise<void> {
@@ -27,7 +32,9 @@ export default class Deploy extends DaemonCommand {
     if (flags.status) {
       if (args.manifest !== undefined) throw new CliError('--status takes no manifest file');
       const client = await this.managementClient(flags.host);
-      process.stdout.write(`${JSON.stringify(await client.deploymentStatus(), null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(await client.deploymentStatus(flags.hub ? '$edgeHub' : '$edgeAgent'), null, 2)}\n`,
+      );
       return;
     }
     if (args.manifest === undefined) {

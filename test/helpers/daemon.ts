@@ -74,13 +74,26 @@ export class TestDaemon {
     throw new Error(`iotedged did not answer:\n${this.output}`);
   }
 
-  /** Sends a signal and resolves with the exit code once the daemon has exited. */
-  async signal(signal: NodeJS.Signals): Promise<number | null> {
+  /**
+   * Sends a signal and resolves with the exit code once the daemon has exited. A daemon still
+   * running after `deadlineMs` is killed and the wait fails with its output, so that a hang
+   * shows what the daemon was doing instead of stalling the whole run.
+   */
+  async signal(signal: NodeJS.Signals, deadlineMs = 60_000): Promise<number | null> {
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill(signal);
-    return exited;
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<'overdue'>(
+      (resolve) => (timer = setTimeout(() => resolve('overdue'), deadlineMs)),
+    );
+    const outcome = await Promise.race([exited, overdue]);
+    clearTimeout(timer);
+    if (outcome !== 'overdue') return outcome;
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(`iotedged did not exit within ${deadlineMs} ms of ${signal}:\n${this.output}`);
   }
 
   request(method: string, route: string, body?: unknown): Promise<{ status: number; body: string }> {
@@ -93,6 +106,7 @@ export class TestDaemon {
           path: `${route}${separator}api-version=2020-07-07`,
           // a fresh connection each time: reusing one the server is closing for idleness fails with EPIPE
           agent: false,
+          timeout: REQUEST_TIMEOUT_MS,
         },
         (response) => {
           let text = '';
@@ -102,6 +116,9 @@ export class TestDaemon {
         },
       );
       request.on('error', reject);
+      request.on('timeout', () =>
+        request.destroy(new Error(`${method} ${route}: no answer within ${REQUEST_TIMEOUT_MS} ms`)),
+      );
       if (body !== undefined) {
         request.setHeader('Content-Type', 'application/json');
         request.end(typeof body === 'string' ? body : JSON.stringify(body));
@@ -131,6 +148,9 @@ export class TestDaemon {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Longer than the agent's longest answer (a deployment waits up to 120 s for image pulls). */
+const REQUEST_TIMEOUT_MS = 180_000;
 
 /** The embedded hub on loopback, on ports the system picks, so that test daemons never collide. */
 export const LOOPBACK_HUB_PORTS = hubPorts(0, 0);

@@ -78,6 +78,11 @@ describe('iotedged with process modules', () => {
     assert.equal(noVersion.status, 400);
     assert.deepEqual(JSON.parse(noVersion.body), { message: 'Invalid API version ""' });
     assert.equal((await daemon.request('GET', '/no/such/route')).status, 404);
+    const badEscape = await daemon.request('GET', '/modules/%E0%A4%A');
+    assert.equal(badEscape.status, 400);
+    assert.match(JSON.parse(badEscape.body).message, /malformed escape in the path segment "%E0%A4%A"/);
+    assert.doesNotMatch(daemon.output, /at .*management-api/, 'no stack trace in the log');
+    assert.equal((await daemon.request('GET', '/deployment/status/edgeHub')).status, 404, 'no hub yet');
   });
 
   test('a deployment starts its modules with the IoT Edge environment and reports 200', async () => {

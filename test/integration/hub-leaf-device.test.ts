@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -20,15 +20,53 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A self-signed device certificate made with openssl, and its SHA-256 thumbprint as IoT Hub shows it. */
+function selfSignedCertificate(
+  dir: string,
+  commonName: string,
+): { cert: string; key: string; thumbprint: string } {
+  const cert = path.join(dir, `${commonName}.cert.pem`);
+  const key = path.join(dir, `${commonName}.key.pem`);
+  const made = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${commonName}`,
+  ]);
+  assert.equal(made.status, 0, String(made.stderr));
+  const fingerprint = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'], {
+    encoding: 'utf8',
+  });
+  const thumbprint = /=([0-9A-F:]+)/.exec(fingerprint.stdout)![1]!.replaceAll(':', '');
+  return { cert, key, thumbprint };
+}
+
 /** A leaf device process (test/fixtures/leaf-device.js) and what it printed. */
 class LeafDevice {
   output = '';
   readonly process: ChildProcess;
   readonly exited: Promise<number | null>;
 
-  constructor(connectionString: string, ca: string, count: number) {
+  constructor(connectionString: string, ca: string, count: number, x509?: { cert: string; key: string }) {
     this.process = spawn(process.execPath, [LEAF, String(count)], {
-      env: { ...process.env, LEAF_CS: connectionString, LEAF_CA: ca },
+      env: {
+        ...process.env,
+        LEAF_CS: connectionString,
+        LEAF_CA: ca,
+        LEAF_CERT: x509?.cert,
+        LEAF_KEY: x509?.key,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process.stdout!.on('data', (chunk) => (this.output += chunk));
@@ -60,8 +98,8 @@ describe('leaf devices registered with iotedge identity talk through the hub wit
   let ca: string;
   let connectionString: string;
   let primaryKey: string;
-  const leaf = (cs: string, count = 0) => {
-    const device = new LeafDevice(cs, ca, count);
+  const leaf = (cs: string, count = 0, x509?: { cert: string; key: string }) => {
+    const device = new LeafDevice(cs, ca, count, x509);
     leaves.push(device);
     return device;
   };
@@ -193,6 +231,35 @@ describe('leaf devices registered with iotedge identity talk through the hub wit
     );
     const table = daemon.cli(['identity', 'list']).stdout;
     assert.match(table, /^leaf1\s+sas\s+connected\s/m);
+  });
+
+  test('an X.509 device connects with the certificate of its thumbprint; another certificate is refused', async () => {
+    const own = selfSignedCertificate(daemon.dir, 'cam2');
+    const other = selfSignedCertificate(daemon.dir, 'cam2-other');
+    const added = daemon.cli(['identity', 'add', 'cam2', '--thumbprint', own.thumbprint, '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const { connectionString: x509String } = JSON.parse(added.stdout) as { connectionString: string };
+    assert.match(x509String, /;x509=true;/);
+
+    const device = leaf(x509String, 2, own);
+    await device.said('sent 2');
+    await eventually(
+      async () =>
+        /input in1 seq=1 body=\{"seq":1,"from":"leaf"\}/.test(logs('receiver')) ? true : undefined,
+      'the receiver to get the X.509 device messages',
+    );
+    assert.match(daemon.cli(['identity', 'list']).stdout, /^cam2\s+x509\s+connected\s/m);
+    await device.stop();
+
+    const impostor = leaf(x509String, 0, other);
+    assert.equal(await impostor.exited, 1);
+    assert.match(impostor.output, /open failed: UnauthorizedError/);
+    assert.match(
+      daemon.output,
+      /refused cam2: cam2: the client certificate's thumbprint is not the device's/,
+    );
+
+    assert.equal(daemon.cli(['identity', 'remove', 'cam2']).code, 0);
   });
 
   test('iotedge invoke reaches a module and a leaf device', async () => {

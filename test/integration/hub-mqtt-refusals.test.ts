@@ -7,7 +7,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 
-import { TestDaemon, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, eventually, manifest, nodeModule } from '../helpers/daemon.js';
 import {
   API_VERSION,
   DEVICE_ID,
@@ -243,6 +243,13 @@ describe('the hub refuses bad MQTT input and keeps serving everyone else', () =>
     for (const [why, password] of Object.entries(refusals)) {
       assert.equal(await connackCode(hub, asM1(password)), 5, why);
     }
+    await eventually(
+      async () =>
+        /refused edge-1\/m1: neither a SAS token nor a client certificate/.test(daemon.output)
+          ? true
+          : undefined,
+      'the refusal without credentials to be logged with its reason',
+    );
     // the same identity with good tokens (either audience host, either key) is accepted
     assert.equal(await connackCode(hub, asM1(valid)), 0, 'a valid token');
     const iothubAudience = `${IOTHUB_HOSTNAME}/devices/${D}/modules/m1`;

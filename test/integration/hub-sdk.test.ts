@@ -131,6 +131,29 @@ describe('modules written with the Azure IoT device SDK talk through the hub', (
     );
   });
 
+  test('iotedge deploy --status --hub prints the $edgeHub reported properties: routes and clients', () => {
+    const printed = daemon.cli(['deploy', '--status', '--hub']);
+    assert.equal(printed.code, 0, printed.stderr);
+    const reported = JSON.parse(printed.stdout) as {
+      lastDesiredStatus: { code: number };
+      lastDesiredVersion: number;
+      version: { version: string };
+      routes: Record<string, string>;
+      clients: Record<string, { status: string; lastConnectedTimeUtc: string }>;
+    };
+    assert.equal(reported.lastDesiredStatus.code, 200);
+    assert.equal(reported.lastDesiredVersion, 2, 'two deployments were applied since the daemon started');
+    assert.match(reported.version.version, /^\d+\.\d+\.\d+/);
+    assert.deepEqual(Object.keys(reported.routes).sort(), ['all', 'warm']);
+    for (const id of ['edge-1/sender', 'edge-1/receiver']) {
+      assert.equal(reported.clients[id]?.status, 'Connected', id);
+      assert.ok(!Number.isNaN(Date.parse(reported.clients[id]!.lastConnectedTimeUtc)), id);
+    }
+    const without = daemon.cli(['deploy', '--hub']);
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /All of the following must be provided when using --hub: --status/);
+  });
+
   test('after the hub restarts, the SDK reconnects and its persistent session still gets desired updates', async () => {
     await daemon.signal('SIGKILL');
     await daemon.start();

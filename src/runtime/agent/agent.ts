@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newGenerationId } from '../identity/module-keys.js';
 import type { ModuleRuntime, ModuleSpec, ModuleState, RuntimeStatus } from '../modules/types.js';
 import { deferUnprepared } from './defer.js';
 import { DeploymentError } from './deployment-error.js';
@@ -302,7 +302,7 @@ export class Agent {
   }
 
   private async environmentFor(spec: ModuleSpec): Promise<Record<string, string>> {
-    const generationId = await this.options.store.generationId(spec.name, () => randomUUID());
+    const generationId = await this.options.store.generationId(spec.name, () => newGenerationId(this.now()));
     await this.options.beforeCreate?.(spec);
     const gatewayHostname = this.options.gatewayHostname?.() ?? this.options.envContext.gatewayHostname;
     return moduleEnvironment(spec, { ...this.options.envContext, gatewayHostname, generationId });

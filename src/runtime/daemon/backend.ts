@@ -259,4 +259,10 @@ export class DaemonBackend implements ManagementBackend {
   async deploymentStatus(): Promise<Record<string, unknown>> {
     return this.agent.reported();
   }
+
+  async hubReported(): Promise<Record<string, unknown>> {
+    const edgeHub = this.hub?.status.status === 'running' ? this.hub.edgeHub : undefined;
+    if (!edgeHub) throw new ApiError(404, 'the Edge Hub is not running');
+    return edgeHub.reported();
+  }
 }

@@ -26,6 +26,9 @@ import { SessionStore } from '../hub/sessions.js';
 import type { TwinObject } from '../hub/twin/twin-json.js';
 import { TwinStore } from '../hub/twin-store.js';
 import type { ModuleSpec } from '../modules/types.js';
+import { packageVersion } from '../../version.js';
+import { Serial } from '../serial.js';
+import { watchTrafficForHeap } from './heap-mode-watch.js';
 import { WorkloadServers } from '../workload/workload-server.js';
 
 export interface HubServiceOptions {
@@ -69,7 +72,10 @@ export class HubService {
   private https: Listener | undefined;
   private metrics: PlainListener | undefined;
   private renewal: NodeJS.Timeout | undefined;
+  private stopHeapWatch: (() => void) | undefined;
   private state: HubStatus = { status: 'stopped', description: 'no deployment yet' };
+  private readonly serial = new Serial();
+  private closed = false;
 
   constructor(private readonly options: HubServiceOptions) {
     const { settings, device } = options;
@@ -132,13 +138,15 @@ export class HubService {
       leafDevices: this.leaves,
       now: () => new Date(),
     });
-    this.hub = new EdgeHub({ identities, twins: this.twins, log });
+    this.hub = new EdgeHub({ identities, twins: this.twins, version: packageVersion(), log });
     this.head = await MqttHead.create({
       hub: this.hub,
       wire: this.options.wire,
       sessions: this.sessions,
       log,
     });
+    const { counters } = this.hub.router;
+    this.stopHeapWatch = watchTrafficForHeap(() => counters.routed + counters.dropped, log);
     await this.edgeCa();
   }
 
@@ -181,8 +189,17 @@ export class HubService {
     await this.workload.ensure(spec.name);
   }
 
-  /** Applies a deployment the agent accepted: routes, module twins, listeners. */
-  async apply(deployment: Deployment): Promise<void> {
+  /**
+   * Applies a deployment the agent accepted: routes, module twins, listeners. One at a time: the
+   * deployment at start and one posted meanwhile would otherwise both bind listeners (and leak one).
+   */
+  apply(deployment: Deployment): Promise<void> {
+    return this.serial.run(async () => {
+      if (!this.closed) await this.applyNow(deployment);
+    });
+  }
+
+  private async applyNow(deployment: Deployment): Promise<void> {
     const moduleTwins = Object.fromEntries(
       deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
     ) as Record<string, TwinObject>;
@@ -273,13 +290,17 @@ export class HubService {
     this.mqtt = this.https = undefined;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.renewal);
-    this.hub?.close();
-    await this.stopListeners();
-    await this.serveMetrics(undefined);
-    await this.head?.close();
-    await Promise.all([this.workload.close(), this.twins?.flush(), this.sessions?.flush()]);
+    this.stopHeapWatch?.();
+    return this.serial.run(async () => {
+      this.hub?.close();
+      await this.stopListeners();
+      await this.serveMetrics(undefined);
+      await this.head?.close();
+      await Promise.all([this.workload.close(), this.twins?.flush(), this.sessions?.flush()]);
+    });
   }
 }
 

@@ -82,7 +82,13 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
  * in the daemon and does not call them; deployments arrive through POST /deployment instead.
  */
 export function managementRoutes(backend: ManagementBackend): Route[] {
-  const name = (request: Request) => decodeURIComponent(request.params[0]);
+  const name = (request: Request) => {
+    try {
+      return decodeURIComponent(request.params[0]);
+    } catch {
+      throw new ApiError(400, `malformed escape in the path segment ${JSON.stringify(request.params[0])}`);
+    }
+  };
   return [
     {
       method: 'GET',
@@ -205,6 +211,12 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       pattern: /^\/deployment\/status$/,
       since: '2020-07-07',
       handler: async ({ response }) => sendJson(response, 200, await backend.deploymentStatus()),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/deployment\/status\/edgeHub$/,
+      since: '2020-07-07',
+      handler: async ({ response }) => sendJson(response, 200, await backend.hubReported()),
     },
   ];
 }

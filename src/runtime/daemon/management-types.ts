@@ -46,6 +46,8 @@ export interface ManagementBackend {
   /** Applies a deployment manifest; resolves to the agent's reported properties. */
   deploy(manifest: unknown): Promise<{ code: number; reported: Record<string, unknown> }>;
   deploymentStatus(): Promise<Record<string, unknown>>;
+  /** The embedded Edge Hub's reported properties (`$edgeHub`): 404 while the hub is not running. */
+  hubReported(): Promise<Record<string, unknown>>;
   /** A direct method on a module of this device (by name) or a leaf device, through the Edge Hub. */
   invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }>;
   /** The leaf devices registered with this gateway (never their keys). */

@@ -12,6 +12,8 @@ export interface EdgeHubOptions {
   twins?: TwinStore;
   /** Messages in flight to one module input at a time. */
   inputWindow?: number;
+  /** The runtime's version, reported as IoT Edge's edgeHub reports its own. */
+  version?: string;
   now?: () => Date;
   log: (line: string) => void;
 }
@@ -34,6 +36,8 @@ export class EdgeHub {
   private readonly clients = new Map<string, ClientRecord>();
   private desired: EdgeHubDesired | undefined;
   private lastDesiredStatus = { code: 200, description: '' };
+  /** Deployments applied since start, counted as the agent counts its lastDesiredVersion. */
+  private lastDesiredVersion = 0;
   private readonly now: () => Date;
 
   constructor(private readonly options: EdgeHubOptions) {
@@ -63,6 +67,7 @@ export class EdgeHub {
     this.desired = desired;
     if (desired) this.router.apply(desired);
     this.lastDesiredStatus = { code: 200, description: '' };
+    this.lastDesiredVersion += 1;
     for (const [module, properties] of Object.entries(moduleTwins)) {
       if (module.startsWith('$')) continue;
       const id = `${this.options.identities.deviceId}/${module}`;
@@ -103,6 +108,8 @@ export class EdgeHub {
     const escape = (id: string) => id.replace(/\./g, '%2E').replace(/\$/g, '%24').replace(/ /g, '%20');
     return {
       schemaVersion: '1.0',
+      ...(this.options.version ? { version: { version: this.options.version } } : {}),
+      ...(this.lastDesiredVersion > 0 ? { lastDesiredVersion: this.lastDesiredVersion } : {}),
       lastDesiredStatus: this.lastDesiredStatus,
       ...(this.desired
         ? { routes: Object.fromEntries(this.desired.routes.map((r) => [r.name, r.route.text])) }

@@ -36,8 +36,13 @@ export class LeafDeviceInputError extends Error {
   }
 }
 
-/** IoT Hub's device id rules: up to 128 ASCII letters, digits and `- . + % _ # * ? ! ( ) , = @ ; $ '`. */
-const DEVICE_ID = /^[A-Za-z0-9\-.+%_#*?!(),=@;$']{1,128}$/;
+/** IoT Hub's device id rules: up to 128 ASCII letters, digits and `- : . + % _ # * ? ! ( ) , = @ ; $ '`. */
+const DEVICE_ID = /^[A-Za-z0-9\-:.+%_#*?!(),=@;$']{1,128}$/;
+/** Allowed by IoT Hub, but no leaf device could use them through this gateway. */
+const UNUSABLE_HERE: [RegExp, string][] = [
+  [/[+#]/, 'MQTT forbids + and # in the topic names a device publishes to'],
+  [/;/, 'a connection string cannot carry ; in a device id'],
+];
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HEX = /^[0-9A-F]+$/;
 /** IoT Hub takes symmetric keys of 16 to 64 bytes; it generates 32. */
@@ -50,7 +55,10 @@ export function deviceIdProblem(id: unknown, edgeDeviceId: string): string | und
   if (typeof id !== 'string' || id === '') return 'expected a device id';
   if (id.length > 128) return 'a device id has at most 128 characters';
   if (!DEVICE_ID.test(id)) {
-    return "a device id may only hold ASCII letters, digits and - . + % _ # * ? ! ( ) , = @ ; $ '";
+    return "a device id may only hold ASCII letters, digits and - : . % _ * ? ! ( ) , = @ $ '";
+  }
+  for (const [pattern, why] of UNUSABLE_HERE) {
+    if (pattern.test(id)) return `${JSON.stringify(id)} cannot be used through this gateway: ${why}`;
   }
   if (id === edgeDeviceId) return `${id} is this edge device's own id`;
   return undefined;

@@ -5,6 +5,7 @@ import {
   storedLeafDevice,
   type LeafDevice,
 } from './leaf-device-spec.js';
+import { Serial } from '../serial.js';
 
 export type { LeafDevice } from './leaf-device-spec.js';
 
@@ -28,7 +29,7 @@ export class LeafDeviceExistsError extends Error {
 export class LeafDeviceRegistry implements LeafDeviceLookup {
   private devices = new Map<string, LeafDevice>();
   /** Changes one at a time, each written before the next starts. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly serial = new Serial();
 
   constructor(
     readonly file: string,
@@ -41,7 +42,7 @@ export class LeafDeviceRegistry implements LeafDeviceLookup {
    * that their connections can be closed; a broken file leaves the registry as it was.
    */
   reload(): Promise<string[]> {
-    return this.serialized(async () => {
+    return this.serial.run(async () => {
       const loaded = await this.read();
       const changed = [...this.devices.values()]
         .filter((old) => {
@@ -70,7 +71,7 @@ export class LeafDeviceRegistry implements LeafDeviceLookup {
    * LeafDeviceInputError for bad input, LeafDeviceExistsError when the id is taken.
    */
   add(request: unknown): Promise<LeafDevice> {
-    return this.serialized(async () => {
+    return this.serial.run(async () => {
       const device = parseNewLeafDevice(request, this.edgeDeviceId, this.now());
       if (this.devices.has(device.deviceId)) throw new LeafDeviceExistsError(device.deviceId);
       await this.save(new Map(this.devices).set(device.deviceId, device));
@@ -80,7 +81,7 @@ export class LeafDeviceRegistry implements LeafDeviceLookup {
 
   /** Unregisters a device; resolves to it, or to undefined when there was none. */
   remove(deviceId: string): Promise<LeafDevice | undefined> {
-    return this.serialized(async () => {
+    return this.serial.run(async () => {
       const device = this.devices.get(deviceId);
       if (!device) return undefined;
       const next = new Map(this.devices);
@@ -117,11 +118,5 @@ export class LeafDeviceRegistry implements LeafDeviceLookup {
       devices.set(device.deviceId, device);
     });
     return devices;
-  }
-
-  private serialized<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(task);
-    this.queue = result.catch(() => undefined);
-    return result;
   }
 }

@@ -1,7 +1,10 @@
+import type { TLSSocket } from 'node:tls';
+
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 
 import type { ClientIdentity, Subscription } from '../connections.js';
 import type { EdgeHub } from '../hub.js';
+import type { Authentication } from '../identities.js';
 import type { SessionStore } from '../sessions.js';
 import type { TwinObject } from '../twin/twin-json.js';
 import { MqttLink } from './link.js';
@@ -22,6 +25,13 @@ const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
 
 function refusal(reason: string): AuthenticateError {
   return Object.assign(new Error(reason), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
+}
+
+/** The DER certificate the client presented in the TLS handshake, if it presented one. */
+function peerCertificate(client: Client): Buffer | undefined {
+  const connection = client.conn as Partial<TLSSocket>;
+  const certificate = connection.getPeerCertificate?.();
+  return certificate?.raw && certificate.raw.length > 0 ? certificate.raw : undefined;
 }
 
 const SUBSCRIPTION_LOG: Record<Subscription, string> = {
@@ -128,6 +138,8 @@ export class MqttHead {
     });
     broker.on('clientDisconnect', (client) => this.gone(client));
     broker.on('clientError', (client, error) => {
+      // a refused CONNECT was logged with its reason when it was refused
+      if ((error as Partial<AuthenticateError>).returnCode === NOT_AUTHORIZED) return;
       this.options.log(`hub: mqtt: ${client.id}: ${error.message}`);
     });
     broker.on('ack', (packet, client) => {
@@ -181,12 +193,24 @@ export class MqttHead {
       this.options.log(`hub: mqtt: refused ${JSON.stringify(client.id)}: ${parsed.reason}`);
       return done(refusal(parsed.reason), false);
     }
-    if (!password || password.length === 0) {
-      // X.509 client certificates come with leaf devices
-      this.options.log(`hub: mqtt: refused ${client.id}: no SAS token`);
-      return done(refusal('no credentials'), false);
+    const { identities } = this.hub;
+    let authentication: Promise<Authentication>;
+    if (password && password.length > 0) {
+      authentication = identities.authenticateSas(
+        parsed.deviceId,
+        parsed.moduleId,
+        password.toString('utf8'),
+      );
+    } else {
+      // no password: the client certificate presented in the TLS handshake is the credential
+      const certificate = peerCertificate(client);
+      if (!certificate) {
+        this.options.log(`hub: mqtt: refused ${client.id}: neither a SAS token nor a client certificate`);
+        return done(refusal('no credentials'), false);
+      }
+      authentication = identities.authenticateCertificate(parsed.deviceId, parsed.moduleId, certificate);
     }
-    this.hub.identities.authenticateSas(parsed.deviceId, parsed.moduleId, password.toString('utf8')).then(
+    authentication.then(
       (result) => {
         if (!result.ok) {
           this.options.log(`hub: mqtt: refused ${client.id}: ${result.reason}`);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { LogLine } from '../types.js';
 import { formatLogLine } from './log-format.js';
 import { CURRENT_LOG } from './log-files.js';
+import { Serial } from '../../serial.js';
 
 export interface LogWriterOptions {
   dir: string;
@@ -20,7 +21,7 @@ export interface LogWriterOptions {
  * Appends are serialised; each batch is written with as few writes as rotation allows.
  */
 export class LogWriter {
-  private chain: Promise<void> = Promise.resolve();
+  private readonly serial = new Serial();
 
   private constructor(
     private readonly options: LogWriterOptions,
@@ -36,15 +37,11 @@ export class LogWriter {
   }
 
   append(lines: LogLine[]): Promise<void> {
-    const result = this.chain.then(() => this.write(lines));
-    this.chain = result.catch(() => undefined);
-    return result;
+    return this.serial.run(() => this.write(lines));
   }
 
   close(): Promise<void> {
-    const result = this.chain.then(() => this.handle.close());
-    this.chain = result.catch(() => undefined);
-    return result;
+    return this.serial.run(() => this.handle.close());
   }
 
   private async write(lines: LogLine[]): Promise<void> {
