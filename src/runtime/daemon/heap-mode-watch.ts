@@ -1,7 +1,5 @@
-import { HeapModeGovernor, type HeapMode } from './heap-mode.js';
+import { DEFAULT_HEAP_MODE_POLICY, HeapModeGovernor, type HeapMode } from './heap-mode.js';
 import { setHeapMode } from './heap-tuning.js';
-
-const SAMPLE_MS = 5_000;
 
 /**
  * Samples how many messages the hub has handled every few seconds and tunes V8's heap for
@@ -12,11 +10,12 @@ export function watchTrafficForHeap(
   log: (line: string) => void,
   apply: (mode: HeapMode) => void = setHeapMode,
 ): () => void {
-  const governor = new HeapModeGovernor();
+  const { sampleMs } = DEFAULT_HEAP_MODE_POLICY;
+  const governor = new HeapModeGovernor(DEFAULT_HEAP_MODE_POLICY);
   let last = messagesSoFar();
   const timer = setInterval(() => {
     const now = messagesSoFar();
-    const change = governor.sample(now - last, SAMPLE_MS / 1000);
+    const change = governor.sample(now - last, sampleMs / 1000);
     last = now;
     if (!change) return;
     apply(change);
@@ -25,7 +24,7 @@ export function watchTrafficForHeap(
         ? 'hub: busy: heap tuned for throughput'
         : 'hub: quiet for a minute: heap tuned for size again',
     );
-  }, SAMPLE_MS);
+  }, sampleMs);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -8,13 +8,20 @@
 export type HeapMode = 'size' | 'speed';
 
 export interface HeapModePolicy {
+  /** How often the caller samples the message count. */
+  sampleMs: number;
   /** Messages per second, over one sample, that make the hub busy. */
   busyPerSecond: number;
   /** Consecutive samples without a message before the hub counts as quiet again. */
   quietSamples: number;
 }
 
-export const DEFAULT_HEAP_MODE_POLICY: HeapModePolicy = { busyPerSecond: 200, quietSamples: 12 };
+/** Busy after one busy sample, quiet after a minute without a message. */
+export const DEFAULT_HEAP_MODE_POLICY: HeapModePolicy = {
+  sampleMs: 2_000,
+  busyPerSecond: 200,
+  quietSamples: 30,
+};
 
 export class HeapModeGovernor {
   private current: HeapMode = 'size';
