@@ -38,8 +38,10 @@ export class MqttLink implements ClientLink {
 
   deliverInput(inputName: string, message: HubMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('disconnected'));
-    // a buffer of its own per delivery, so that its acknowledgement is told apart
-    const payload = Buffer.from(message.body);
+    // a Buffer object of its own per delivery (a view on the same bytes, no copy), so that its
+    // acknowledgement is told apart from another delivery of the same message
+    const { body } = message;
+    const payload = Buffer.from(body.buffer, body.byteOffset, body.length);
     this.marked.add(payload);
     return new Promise<void>((resolve, reject) => {
       this.inFlight.set(payload, { resolve, reject });
