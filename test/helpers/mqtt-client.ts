@@ -282,6 +282,50 @@ export function connectPacket(fields: { clientId: string; username?: string; pas
   return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
 }
 
+/** An MQTT SUBSCRIBE of one topic filter at QoS 1, packet id 1. */
+export function subscribePacket(filter: string): Buffer {
+  const body = Buffer.concat([Buffer.from([0, 1]), utf8Field(filter), Buffer.from([1])]);
+  return Buffer.concat([Buffer.from([0x82]), remainingLength(body.length), body]);
+}
+
+/** An MQTT PUBACK for `messageId`. */
+export function pubackPacket(messageId: number): Buffer {
+  return Buffer.from([0x40, 2, messageId >> 8, messageId & 0xff]);
+}
+
+/**
+ * Reads the packets a raw session receives and keeps its PUBLISHes (message id and payload) in
+ * arrival order; other packets (SUBACK) are skipped.
+ */
+export class PublishReader {
+  readonly publishes: { messageId: number; payload: Buffer }[] = [];
+  private buffered = Buffer.alloc(0);
+
+  feed(chunk: Buffer): void {
+    this.buffered = Buffer.concat([this.buffered, chunk]);
+    for (;;) {
+      let length = 0;
+      let at = 1;
+      let byte: number;
+      do {
+        if (at >= this.buffered.length) return;
+        byte = this.buffered[at]!;
+        length += (byte & 0x7f) * 128 ** (at - 1);
+        at++;
+      } while (byte & 0x80);
+      if (this.buffered.length < at + length) return;
+      const first = this.buffered[0]!;
+      const body = this.buffered.subarray(at, at + length);
+      this.buffered = this.buffered.subarray(at + length);
+      if (first >> 4 !== 3) continue;
+      const topicLength = body.readUInt16BE(0);
+      const qos = (first >> 1) & 3;
+      const messageId = qos > 0 ? body.readUInt16BE(2 + topicLength) : 0;
+      this.publishes.push({ messageId, payload: body.subarray(2 + topicLength + (qos > 0 ? 2 : 0)) });
+    }
+  }
+}
+
 /** The fixed header of a QoS 0 PUBLISH announcing `length` more bytes. */
 export function publishHeader(length: number): Buffer {
   return Buffer.concat([Buffer.from([0x30]), remainingLength(length)]);

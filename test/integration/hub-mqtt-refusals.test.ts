@@ -21,8 +21,11 @@ import {
   hasCommand,
   hubEndpoint,
   mqttClient,
+  PublishReader,
   publishHeader,
+  pubackPacket,
   rawTls,
+  subscribePacket,
   type HubEndpoint,
   type MqttClient,
 } from '../helpers/mqtt-client.js';
@@ -34,7 +37,19 @@ const D = DEVICE_ID;
  * Process modules whose identities the test connects as. `good` and `sender` are the well-behaved
  * clients that must keep working through every refusal; the others are used by one case each.
  */
-const MODULES = ['good', 'sender', 'm1', 'm2', 'rogue', 'willer', 'twice', 'pubber', 'subber'];
+const MODULES = [
+  'good',
+  'sender',
+  'm1',
+  'm2',
+  'rogue',
+  'willer',
+  'twice',
+  'pubber',
+  'subber',
+  'feeder',
+  'lagger',
+];
 
 function deployment() {
   const document = manifest(
@@ -45,6 +60,7 @@ function deployment() {
     rogue: `FROM /messages/modules/rogue INTO BrokeredEndpoint("/modules/good/inputs/rogue")`,
     wills: `FROM /messages/modules/willer INTO BrokeredEndpoint("/modules/good/inputs/will")`,
     mosquitto: `FROM /messages/modules/pubber INTO BrokeredEndpoint("/modules/subber/inputs/in")`,
+    lagging: `FROM /messages/modules/feeder INTO BrokeredEndpoint("/modules/lagger/inputs/in")`,
   };
   return document;
 }
@@ -565,6 +581,56 @@ describe('the hub refuses bad MQTT input and keeps serving everyone else', () =>
       .map(({ payload }) => payload.toString());
     assert.deepEqual(wills, ['last words'], 'only the first will was routed');
     assert.ok(!goodLog.some(({ payload }) => payload.toString() === 'forged'));
+  });
+
+  test('a clean-session client gets at most 64 unacknowledged inputs; what it did not acknowledge comes again', async () => {
+    const inputs = `devices/${D}/modules/lagger/#`;
+    const seqOf = (payload: Buffer) => Number(payload.toString().split(' ')[1]);
+    // a raw clean session that sends its PUBACKs only when told to
+    const lagger = await rawSession(hub, credentials.connectFields('lagger'));
+    const reader = new PublishReader();
+    lagger.on('data', (chunk: Buffer) => reader.feed(chunk));
+    lagger.write(subscribePacket(inputs));
+    await eventually(
+      async () => (daemon.output.includes('edge-1/lagger subscribed to module inputs') ? true : undefined),
+      'the lagger to subscribe',
+    );
+    const feeder = await connect(hub, credentials.connectFields('feeder'));
+    for (let seq = 0; seq < 100; seq++) {
+      await publish(feeder, `devices/${D}/modules/feeder/messages/events/`, `seq ${seq}`, 1);
+    }
+    const seen = () => reader.publishes.map(({ payload }) => seqOf(payload));
+    await eventually(async () => (seen().length >= 64 ? true : undefined), 'the first 64 deliveries');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(seen().length, 64, 'no more than the window while nothing is acknowledged');
+
+    for (const { messageId } of reader.publishes.slice(0, 10)) lagger.write(pubackPacket(messageId));
+    await eventually(async () => (seen().length >= 74 ? true : undefined), 'ten more after ten PUBACKs');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(
+      seen(),
+      Array.from({ length: 74 }, (_, seq) => seq),
+      'in order, each once',
+    );
+
+    // gone without acknowledging 10..73: a new connection gets them again, then the rest
+    lagger.destroy();
+    await eventually(
+      async () => (daemon.output.includes('edge-1/lagger disconnected') ? true : undefined),
+      'the hub to see the lagger go',
+    );
+    const again = await connect(hub, { ...credentials.connectFields('lagger'), clean: true });
+    const redelivered: number[] = [];
+    again.on('message', (_topic, payload) => redelivered.push(seqOf(payload)));
+    assert.equal(await subscribe(again, inputs, 1), 1);
+    await eventually(async () => (redelivered.length >= 90 ? true : undefined), 'the 90 unacknowledged');
+    assert.deepEqual(
+      redelivered,
+      Array.from({ length: 90 }, (_, index) => index + 10),
+    );
+    await end(again);
+    await end(feeder);
+    await stillServed();
   });
 
   test(

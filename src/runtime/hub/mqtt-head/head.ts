@@ -87,13 +87,25 @@ export class MqttHead {
    * 256 MiB) would hold the connection open and its bytes in memory until keep-alive ends it.
    */
   handle = (socket: import('node:stream').Duplex): void => {
-    const client = this.broker.handle(socket) as Client & { _parser?: { parse(buffer: Buffer): unknown } };
+    const client = this.broker.handle(socket) as Client & {
+      _parser?: {
+        parse(buffer: Buffer): unknown;
+        on(event: 'packet', listener: (packet: { cmd: string }) => void): void;
+      };
+    };
     const parser = client._parser;
-    if (typeof parser?.parse !== 'function') {
-      if (!this.unguarded) this.options.log('hub: mqtt: packet sizes are not guarded (aedes has no _parser)');
+    if (typeof parser?.parse !== 'function' || typeof parser.on !== 'function') {
+      if (!this.unguarded)
+        this.options.log(
+          'hub: mqtt: packet sizes are not guarded and clean sessions are not acknowledged (aedes has no _parser)',
+        );
       this.unguarded = true;
       return;
     }
+    // the broker's acknowledgement event names no packet for a clean session: follow its PUBACKs here
+    parser.on('packet', (packet) => {
+      if (packet.cmd === 'puback') this.links.get(client)?.pubackInOrder();
+    });
     // an accepted publish has at most 4 bytes of MQTT framing besides its topic and body
     const guard = new FrameGuard((this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) + 4);
     const parse = parser.parse.bind(parser);

@@ -20,8 +20,9 @@ interface InFlight {
 
 /**
  * One MQTT connection as the hub core sees it. Input messages go at QoS 1 and count as delivered
- * when the client's PUBACK arrives (matched by the payload buffer, which the broker keeps by
- * reference); twin and method traffic is QoS 0, as the SDK uses it.
+ * when the client's PUBACK arrives (for a persistent session matched by the payload buffer, which
+ * the broker keeps by reference; for a clean session by order); twin and method traffic is QoS 0,
+ * as the SDK uses it.
  */
 export class MqttLink implements ClientLink {
   private readonly inFlight = new Map<Buffer, InFlight>();
@@ -51,9 +52,19 @@ export class MqttLink implements ClientLink {
           reject(error);
         },
       );
-      // a clean session's deliveries are not kept by the broker: no acknowledgement event comes back
-      if (this.client.clean) this.acknowledged(payload);
     });
+  }
+
+  /**
+   * A PUBACK from a clean-session client. The broker keeps nothing for such a session, so its
+   * acknowledgement event names no packet; but MQTT 3.1.1 has a client acknowledge QoS 1 messages
+   * in the order they arrived [MQTT-4.6.0-2], and input deliveries are the only QoS 1 messages the
+   * hub sends, so it acknowledges the oldest delivery in flight (the map keeps sending order).
+   */
+  pubackInOrder(): void {
+    if (!this.client.clean) return;
+    const oldest = this.inFlight.keys().next();
+    if (!oldest.done) this.acknowledged(oldest.value);
   }
 
   acknowledged(payload: Buffer): void {
