@@ -29,6 +29,7 @@ import type { ModuleSpec } from '../modules/types.js';
 import { packageVersion } from '../../version.js';
 import { Serial } from '../serial.js';
 import { watchTrafficForHeap } from './heap-mode-watch.js';
+import { closeListener, listen, type Listener } from './tls-listener.js';
 import { WorkloadServers } from '../workload/workload-server.js';
 
 export interface HubServiceOptions {
@@ -47,12 +48,6 @@ export interface HubStatus {
 }
 
 type PlainListener = { binding: Binding; server: http.Server };
-type Listener = {
-  binding: Binding;
-  server: tls.Server;
-  sockets: Set<import('node:net').Socket>;
-  secure: Set<tls.TLSSocket>;
-};
 
 /**
  * The Edge Hub as iotedged embeds it: the edge CA and the hub's server certificate (renewed before
@@ -215,14 +210,14 @@ export class HubService {
     const bindings = hubBindings(createOptions);
     try {
       if (!sameBinding(this.mqtt?.binding, bindings.mqtt)) {
-        await close(this.mqtt);
+        await closeListener(this.mqtt);
         this.mqtt = await listen(
           bindings.mqtt,
           tls.createServer(this.tlsOptions(), (socket) => this.head.handle(socket)),
         );
       }
       if (!sameBinding(this.https?.binding, bindings.https)) {
-        await close(this.https);
+        await closeListener(this.https);
         const listener = methodsRequestListener(this.hub, this.options.log);
         this.https = await listen(
           bindings.https,
@@ -286,7 +281,7 @@ export class HubService {
   }
 
   private async stopListeners(): Promise<void> {
-    await Promise.all([close(this.mqtt), close(this.https)]);
+    await Promise.all([closeListener(this.mqtt), closeListener(this.https)]);
     this.mqtt = this.https = undefined;
   }
 
@@ -302,35 +297,4 @@ export class HubService {
       await Promise.all([this.workload.close(), this.twins?.flush(), this.sessions?.flush()]);
     });
   }
-}
-
-function listen(binding: Binding, server: tls.Server): Promise<Listener> {
-  const sockets = new Set<import('node:net').Socket>();
-  const secure = new Set<tls.TLSSocket>();
-  server.on('connection', (socket: import('node:net').Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.on('secureConnection', (socket: tls.TLSSocket) => {
-    secure.add(socket);
-    socket.once('close', () => secure.delete(socket));
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new Error(`cannot listen on ${binding.host}:${binding.port}: ${error.code ?? error.message}`)),
-    );
-    server.listen({ host: binding.host, port: binding.port }, () =>
-      resolve({ binding, server, sockets, secure }),
-    );
-  });
-}
-
-async function close(listener: Listener | undefined): Promise<void> {
-  if (!listener) return;
-  const closed = new Promise((resolve) => listener.server.close(resolve));
-  // TLS sockets before the TCP sockets under them (the other order can crash Node 20 at exit)
-  for (const socket of listener.secure) socket.destroy();
-  await new Promise((resolve) => setImmediate(resolve));
-  for (const socket of listener.sockets) socket.destroy();
-  await closed;
 }
