@@ -126,6 +126,23 @@ export class ManagementClient {
     return result;
   }
 
+  /** A cloud-to-device message to a leaf device; resolves once the device completed it. */
+  async sendCloudToDevice(
+    deviceId: string,
+    message: {
+      data: string;
+      properties?: Record<string, string>;
+      messageId?: string;
+      correlationId?: string;
+      ackTimeoutInSeconds?: number;
+    },
+  ): Promise<{ messageId: string }> {
+    const path = `/devices/${encodeURIComponent(deviceId)}/messages`;
+    const result = await this.json<{ messageId: string }>('POST', path, {}, JSON.stringify(message));
+    if (!result || typeof result.messageId !== 'string') throw this.invalidResponse('POST', path);
+    return result;
+  }
+
   async listDevices(): Promise<LeafDeviceDetails[]> {
     const list = await this.json<{ devices: LeafDeviceDetails[] }>('GET', '/devices');
     if (!list || !Array.isArray(list.devices)) throw this.invalidResponse('GET', '/devices');

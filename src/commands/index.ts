@@ -9,6 +9,7 @@ import Invoke from './invoke.js';
 import List from './list.js';
 import Logs from './logs.js';
 import Restart from './restart.js';
+import Send from './send.js';
 import SystemStatus from './system/status.js';
 import Version from './version.js';
 
@@ -25,6 +26,7 @@ export const commands = {
   list: List,
   logs: Logs,
   restart: Restart,
+  send: Send,
   'system:status': SystemStatus,
   version: Version,
 };

@@ -291,6 +291,32 @@ describe('leaf devices registered with iotedge identity talk through the hub wit
     assert.equal(silent.stderr, 'leaf2 is not connected or not listening for methods\n');
   });
 
+  test('iotedge send delivers a cloud-to-device message that the device completes', async () => {
+    const sent = daemon.cli([
+      'send',
+      'leaf1',
+      'hello leaf',
+      '--props',
+      'kind=command;n=1',
+      '--correlation-id',
+      'c-7',
+    ]);
+    assert.equal(sent.code, 0, sent.stderr);
+    const { messageId } = JSON.parse(sent.stdout) as { messageId: string };
+    assert.match(messageId, /^[0-9a-f-]{36}$/);
+    await leaves[0]!.said(`c2d hello leaf id=${messageId} cid=c-7 props={"kind":"command","n":"1"}`);
+
+    const offline = daemon.cli(['send', 'leaf2', 'x']);
+    assert.equal(offline.code, 1);
+    assert.equal(offline.stderr, 'leaf2 is not connected or not subscribed to cloud-to-device messages\n');
+    const unknown = daemon.cli(['send', 'nobody', 'x']);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, 'no leaf device nobody\n');
+    const badProps = daemon.cli(['send', 'leaf1', 'x', '--props', 'novalue']);
+    assert.equal(badProps.code, 1);
+    assert.match(badProps.stderr, /--props: expected key=value pairs separated by ; \(got "novalue"\)/);
+  });
+
   test('a wrong key is refused', async () => {
     const wrong = connectionString.replace(primaryKey, Buffer.alloc(32, 3).toString('base64'));
     const device = leaf(wrong);

@@ -5,13 +5,14 @@ import type { Settings } from '../config/settings.js';
 import type { EdgeHub } from '../hub/hub.js';
 import { LeafDeviceInputError } from '../hub/leaf-device-spec.js';
 import { LeafDeviceExistsError, type LeafDeviceRegistry } from '../hub/leaf-devices.js';
-import { MethodError } from '../hub/methods.js';
+import { HubRequestError } from '../hub/hub-request-error.js';
 import type { HubStatus } from './hub-service.js';
 import { createdLeafDevice, leafDeviceDetails } from './leaf-device-views.js';
 import { provisioningType } from '../identity/device-identity.js';
 import type { LogLine, LogOptions, ModuleSpec } from '../modules/types.js';
 import {
   ApiError,
+  type CloudToDeviceInvocation,
   type Identity,
   type CreatedLeafDevice,
   type LeafDeviceDetails,
@@ -85,7 +86,25 @@ export class DaemonBackend implements ManagementBackend {
     try {
       return await edgeHub.methods.invoke(target, { ...call, payload: call.payload ?? null });
     } catch (error) {
-      if (error instanceof MethodError) throw new ApiError(error.status, error.message);
+      if (error instanceof HubRequestError) throw new ApiError(error.status, error.message);
+      throw error;
+    }
+  }
+
+  async sendCloudToDevice(
+    deviceId: string,
+    message: CloudToDeviceInvocation,
+  ): Promise<{ messageId: string }> {
+    const edgeHub = this.hub?.status.status === 'running' ? this.hub.edgeHub : undefined;
+    if (!edgeHub) throw new ApiError(503, 'the Edge Hub is not running');
+    if (this.leafDevices().get(deviceId) === undefined) throw new ApiError(404, `no leaf device ${deviceId}`);
+    try {
+      return await edgeHub.cloudToDevice.send(deviceId, {
+        ...message,
+        body: Buffer.from(message.data, 'utf8'),
+      });
+    } catch (error) {
+      if (error instanceof HubRequestError) throw new ApiError(error.status, error.message);
       throw error;
     }
   }

@@ -4,7 +4,12 @@ import { parseTimeValue } from '../time-args.js';
 import { parseApiVersion, servesVersion, type ApiVersion } from './api-version.js';
 import { encodeLogFrame } from './log-frames.js';
 import { sendJson } from '../http-json.js';
-import { ApiError, type ManagementBackend, type MethodInvocation } from './management-types.js';
+import {
+  ApiError,
+  type CloudToDeviceInvocation,
+  type ManagementBackend,
+  type MethodInvocation,
+} from './management-types.js';
 
 type Handler = (request: Request) => Promise<void>;
 
@@ -58,6 +63,13 @@ export function parseLogOptions(query: URLSearchParams, now: Date = new Date()):
     since: timeParam(query, 'since', now),
     until: timeParam(query, 'until', now),
   };
+}
+
+/** A request body that must be a JSON object; 400 naming the expected shape otherwise. */
+function jsonObject<T>(body: unknown, shape: string): T {
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new ApiError(400, `expected a JSON object ${shape}`);
+  return body as T;
 }
 
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {
@@ -175,10 +187,7 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       pattern: /^\/methods$/,
       since: '2020-07-07',
       handler: async (request) => {
-        const body = await request.body();
-        if (!body || typeof body !== 'object' || Array.isArray(body))
-          throw new ApiError(400, 'expected a JSON object {target, methodName, payload, ...}');
-        const call = body as MethodInvocation;
+        const call = jsonObject<MethodInvocation>(await request.body(), '{target, methodName, payload, ...}');
         if (typeof call.target !== 'string' || call.target === '')
           throw new ApiError(400, 'target: expected a module name or a leaf device id');
         sendJson(request.response, 200, await backend.invokeMethod(call));
@@ -204,6 +213,26 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       handler: async (request) => {
         await backend.removeDevice(name(request));
         sendEmpty(request.response, 204);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/devices\/([^/]+)\/messages$/,
+      since: '2020-07-07',
+      handler: async (request) => {
+        const message = jsonObject<CloudToDeviceInvocation>(await request.body(), '{data, properties, ...}');
+        if (typeof message.data !== 'string')
+          throw new ApiError(400, 'data: expected the message body as a string');
+        for (const field of ['messageId', 'correlationId'] as const) {
+          if (message[field] !== undefined && typeof message[field] !== 'string')
+            throw new ApiError(400, `${field}: expected a string`);
+        }
+        if (
+          message.properties !== undefined &&
+          (typeof message.properties !== 'object' || message.properties === null)
+        )
+          throw new ApiError(400, 'properties: expected an object of string values');
+        sendJson(request.response, 200, await backend.sendCloudToDevice(name(request), message));
       },
     },
     {

@@ -56,6 +56,17 @@ export interface ManagementBackend {
   addDevice(request: unknown): Promise<CreatedLeafDevice>;
   /** Unregisters a leaf device and disconnects it; 404 when there is none. */
   removeDevice(deviceId: string): Promise<void>;
+  /** A cloud-to-device message to a connected leaf device; resolves once the device completed it. */
+  sendCloudToDevice(deviceId: string, message: CloudToDeviceInvocation): Promise<{ messageId: string }>;
+}
+
+/** The body of POST /devices/{id}/messages. */
+export interface CloudToDeviceInvocation {
+  data: string;
+  properties?: Record<string, string>;
+  messageId?: string;
+  correlationId?: string;
+  ackTimeoutInSeconds?: number;
 }
 
 /** A leaf device as GET /devices shows it. */

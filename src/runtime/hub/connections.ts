@@ -1,5 +1,5 @@
 import type { InputReceiver, ReceiverDirectory } from './endpoints/module-input.js';
-import type { HubMessage } from './message.js';
+import type { CloudToDeviceMessage } from './message.js';
 
 import type { SubscriptionKind } from './mqtt/topics.js';
 
@@ -19,7 +19,8 @@ export interface ClientLink extends InputReceiver {
   readonly subscriptions: ReadonlySet<Subscription>;
   sendDesiredPatch(patch: Record<string, unknown>, version: number): void;
   sendMethodRequest(method: string, requestId: string, payload: Buffer): void;
-  deliverC2D?(message: HubMessage): Promise<void>;
+  /** Resolves once the device has completed (acknowledged) the message. */
+  deliverC2D(message: CloudToDeviceMessage): Promise<void>;
   close(): void;
 }
 

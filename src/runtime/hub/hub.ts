@@ -1,3 +1,4 @@
+import { CloudToDeviceSender } from './cloud-to-device.js';
 import { ConnectionRegistry, type ClientIdentity } from './connections.js';
 import type { EdgeHubDesired } from './edgehub-desired.js';
 import type { IdentityRegistry } from './identities.js';
@@ -32,6 +33,7 @@ export class EdgeHub {
   readonly connections = new ConnectionRegistry();
   readonly router: Router;
   readonly methods: MethodDispatcher;
+  readonly cloudToDevice: CloudToDeviceSender;
   readonly twins: TwinStore;
   private readonly clients = new Map<string, ClientRecord>();
   private desired: EdgeHubDesired | undefined;
@@ -45,6 +47,7 @@ export class EdgeHub {
     this.now = options.now ?? (() => new Date());
     this.router = new Router(options.identities.deviceId, this.connections, options.inputWindow);
     this.methods = new MethodDispatcher(this.connections);
+    this.cloudToDevice = new CloudToDeviceSender(this.connections);
     this.twins = options.twins ?? new TwinStore();
     this.connections.on({
       connected: (identity) => {

@@ -46,6 +46,9 @@ export interface HubMessage {
   source: MessageSource;
 }
 
+/** A cloud-to-device message: it is relayed to one device, never routed. */
+export type CloudToDeviceMessage = Pick<HubMessage, 'body' | 'properties' | 'systemProperties'>;
+
 /** The routing source of telemetry sent by a device or by a module (on an output or not). */
 export function telemetrySource(moduleId?: string, outputName?: string): MessageSource {
   if (moduleId === undefined) return '/messages';

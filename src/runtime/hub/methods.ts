@@ -1,4 +1,5 @@
 import type { ConnectionRegistry } from './connections.js';
+import { HubRequestError } from './hub-request-error.js';
 
 export interface MethodCall {
   methodName: string;
@@ -11,16 +12,6 @@ export interface MethodCall {
 export interface MethodResult {
   status: number;
   payload: unknown;
-}
-
-/** A call that did not reach a response: 404 (target not connected or not listening), 504 (timeout). */
-export class MethodError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 504,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 interface Pending {
@@ -50,18 +41,20 @@ export class MethodDispatcher {
       ['connectTimeoutInSeconds', connectSecs],
     ] as const) {
       if (!Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_SECS)
-        throw new MethodError(400, `${name} must be between 0 and ${MAX_TIMEOUT_SECS}`);
+        throw new HubRequestError(400, `${name} must be between 0 and ${MAX_TIMEOUT_SECS}`);
     }
     if (typeof call.methodName !== 'string' || call.methodName === '')
-      throw new MethodError(400, 'methodName must be a non-empty string');
+      throw new HubRequestError(400, 'methodName must be a non-empty string');
     const link = await this.listening(target, connectSecs * 1000);
-    if (!link) throw new MethodError(404, `${target} is not connected or not listening for methods`);
+    if (!link) throw new HubRequestError(404, `${target} is not connected or not listening for methods`);
     const requestId = (++this.counter).toString(16);
     const payload = Buffer.from(JSON.stringify(call.payload ?? null));
     return new Promise<MethodResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
-        reject(new MethodError(504, `${target} did not answer ${call.methodName} within ${responseSecs} s`));
+        reject(
+          new HubRequestError(504, `${target} did not answer ${call.methodName} within ${responseSecs} s`),
+        );
       }, responseSecs * 1000);
       this.pending.set(requestId, { target, resolve, timer });
       link.sendMethodRequest(call.methodName, requestId, payload);

@@ -47,6 +47,9 @@ class FakeLink implements ClientLink {
       }),
     );
   }
+  deliverC2D(): Promise<void> {
+    return Promise.reject(new Error('not a device'));
+  }
   sendDesiredPatch(): void {}
   sendMethodRequest(): void {}
   close(): void {}

@@ -7,7 +7,8 @@ import {
   type Subscription,
 } from '../../../src/runtime/hub/connections.js';
 import { hubBindings } from '../../../src/runtime/hub/listen-ports.js';
-import { MethodDispatcher, MethodError } from '../../../src/runtime/hub/methods.js';
+import { HubRequestError } from '../../../src/runtime/hub/hub-request-error.js';
+import { MethodDispatcher } from '../../../src/runtime/hub/methods.js';
 
 function listener(id: string, subscribed = true) {
   const requests: { method: string; requestId: string; payload: string }[] = [];
@@ -15,6 +16,7 @@ function listener(id: string, subscribed = true) {
     identity: { id, deviceId: id.split('/')[0]!, moduleId: id.split('/')[1] },
     subscriptions: new Set<Subscription>(subscribed ? ['methods'] : []),
     deliverInput: () => Promise.resolve(),
+    deliverC2D: () => Promise.resolve(),
     sendDesiredPatch: () => undefined,
     sendMethodRequest: (method, requestId, payload) =>
       requests.push({ method, requestId, payload: payload.toString() }),
@@ -43,7 +45,7 @@ test('404 when the target is not connected or not listening, after the connect t
   const methods = new MethodDispatcher(connections);
   await assert.rejects(
     methods.invoke('dev/absent', { methodName: 'x', payload: null }),
-    (error: MethodError) => {
+    (error: HubRequestError) => {
       assert.equal(error.status, 404);
       return true;
     },

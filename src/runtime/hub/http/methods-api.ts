@@ -2,7 +2,8 @@ import type http from 'node:http';
 
 import { readBodyText, sendJson } from '../../http-json.js';
 import type { EdgeHub } from '../hub.js';
-import { MethodError, type MethodCall } from '../methods.js';
+import { HubRequestError } from '../hub-request-error.js';
+import type { MethodCall } from '../methods.js';
 
 const ROUTE = /^\/twins\/([^/]+)(?:\/modules\/([^/]+))?\/methods\/?$/;
 const MAX_BODY = 128 * 1024;
@@ -51,7 +52,7 @@ export function methodsRequestListener(hub: EdgeHub, log: (line: string) => void
     try {
       sendJson(response, 200, await hub.methods.invoke(target, call));
     } catch (error) {
-      if (error instanceof MethodError) sendJson(response, error.status, { message: error.message });
+      if (error instanceof HubRequestError) sendJson(response, error.status, { message: error.message });
       else sendJson(response, 500, { message: (error as Error).message });
     }
   };

@@ -1,5 +1,6 @@
 import { parseConnectIdentity } from '../mqtt/connect-identity.js';
 import {
+  c2dTopic,
   classifyPublish,
   classifySubscribe,
   desiredPatchTopic,
@@ -23,6 +24,7 @@ export const IOTHUB_WIRE: Wire = {
   reportedPatchProblem: (patch) => reportedPatchError(patch)?.message,
   input: (identity, inputName, message) =>
     inputMessageTopic(identity.deviceId, identity.moduleId ?? '', inputName, message),
+  c2d: (identity, message) => c2dTopic(identity.deviceId, message),
   desiredPatch: desiredPatchTopic,
   methodRequest: methodRequestTopic,
   twinResponse: twinResponseTopic,

@@ -1,13 +1,14 @@
 import type { Client } from 'aedes';
 
 import type { ClientIdentity, ClientLink, Subscription } from '../connections.js';
-import type { HubMessage } from '../message.js';
+import type { CloudToDeviceMessage, HubMessage } from '../message.js';
 
 /** Publishes to this one client (not through the broker's fan-out). */
 export type DirectPublish = (client: Client, topic: string, payload: Buffer, qos: 0 | 1) => Promise<void>;
 
 export interface OutboundTopics {
   input(identity: ClientIdentity, inputName: string, message: HubMessage): string;
+  c2d(identity: ClientIdentity, message: CloudToDeviceMessage): string;
   desiredPatch(version: number): string;
   methodRequest(method: string, requestId: string): string;
   twinResponse(status: number, requestId: string, version?: number): string;
@@ -38,28 +39,34 @@ export class MqttLink implements ClientLink {
   ) {}
 
   deliverInput(inputName: string, message: HubMessage): Promise<void> {
+    return this.deliverQos1(this.topics.input(this.identity, inputName, message), message.body);
+  }
+
+  deliverC2D(message: CloudToDeviceMessage): Promise<void> {
+    return this.deliverQos1(this.topics.c2d(this.identity, message), message.body);
+  }
+
+  /** Publishes at QoS 1 and resolves once the client has acknowledged it (PUBACK). */
+  private deliverQos1(topic: string, body: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new Error('disconnected'));
     // a Buffer object of its own per delivery (a view on the same bytes, no copy), so that its
     // acknowledgement is told apart from another delivery of the same message
-    const { body } = message;
     const payload = Buffer.from(body.buffer, body.byteOffset, body.length);
     this.marked.add(payload);
     return new Promise<void>((resolve, reject) => {
       this.inFlight.set(payload, { resolve, reject });
-      this.publish(this.client, this.topics.input(this.identity, inputName, message), payload, 1).catch(
-        (error: Error) => {
-          this.inFlight.delete(payload);
-          reject(error);
-        },
-      );
+      this.publish(this.client, topic, payload, 1).catch((error: Error) => {
+        this.inFlight.delete(payload);
+        reject(error);
+      });
     });
   }
 
   /**
    * A PUBACK from a clean-session client. The broker keeps nothing for such a session, so its
    * acknowledgement event names no packet; but MQTT 3.1.1 has a client acknowledge QoS 1 messages
-   * in the order they arrived [MQTT-4.6.0-2], and input deliveries are the only QoS 1 messages the
-   * hub sends, so it acknowledges the oldest delivery in flight (the map keeps sending order).
+   * in the order they arrived [MQTT-4.6.0-2], and deliveries are the only QoS 1 messages the
+   * hub sends (inputs and cloud-to-device messages), so it acknowledges the oldest delivery in flight (the map keeps sending order).
    */
   pubackInOrder(): void {
     if (!this.client.clean) return;
