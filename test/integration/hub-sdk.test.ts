@@ -64,7 +64,7 @@ describe('modules written with the Azure IoT device SDK talk through the hub', (
     assert.deepEqual(
       inputs.map((line) => line.split(' body=')[0]),
       ['input in1 seq=2', 'input in1 seq=3', 'input in1 seq=4'],
-      'only messages the condition lets through arrive, in order',
+      `only messages the condition lets through arrive, in order; the sender said:\n${logs('sender')}`,
     );
     assert.match(inputs[0]!, /body=\{"seq":2,"temperature":22\}/);
 

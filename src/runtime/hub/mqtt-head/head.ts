@@ -28,6 +28,29 @@ function refusal(reason: string): AuthenticateError {
   return Object.assign(new Error(reason), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
 }
 
+/**
+ * A client's publish (and a will) is handled whole in authorizePublish: routed, or answered by the
+ * hub. What aedes would do next, matching it against every subscription and storing it, ends in
+ * authorizeForward dropping it (only the hub's own publishes go out), so that work is skipped. The
+ * broker's publishes without a client ($SYS) go on as before.
+ */
+function skipFanOutOfClientPublishes(broker: Aedes): void {
+  const publish = broker.publish.bind(broker) as (
+    packet: unknown,
+    client: unknown,
+    done?: (error?: Error) => void,
+  ) => void;
+  (broker as { publish: unknown }).publish = (
+    packet: unknown,
+    client: unknown,
+    done?: (error?: Error | null) => void,
+  ) => {
+    if (client === null || client === undefined || typeof client === 'function')
+      return publish(packet, client, done);
+    if (done) process.nextTick(done, null);
+  };
+}
+
 /** The DER certificate the client presented in the TLS handshake, if it presented one. */
 function peerCertificate(client: Client): Buffer | undefined {
   const connection = client.conn as Partial<TLSSocket>;
@@ -77,6 +100,7 @@ export class MqttHead {
       // IoT Hub allows 16 QoS 1 publishes in flight per client; QoS 2 is refused anyway
       maxInflightInbound: 16,
     });
+    skipFanOutOfClientPublishes(broker);
     box.head = new MqttHead(options, broker);
     box.head.listen();
     return box.head;
