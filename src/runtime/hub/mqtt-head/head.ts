@@ -99,6 +99,8 @@ export class MqttHead {
       authorizeForward: (_client, packet) => (box.head!.marked.has(packet.payload as Buffer) ? packet : null),
       // IoT Hub allows 16 QoS 1 publishes in flight per client; QoS 2 is refused anyway
       maxInflightInbound: 16,
+      // as edgeHub: a connection must send its CONNECT within 60 s
+      connectTimeout: 60_000,
     });
     skipFanOutOfClientPublishes(broker);
     box.head = new MqttHead(options, broker);
