@@ -10,12 +10,17 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
-/** The request body as text, or undefined once it grows past `maxChars`. */
-export async function readBodyText(request: IncomingMessage, maxChars: number): Promise<string | undefined> {
-  let text = '';
-  for await (const chunk of request) {
-    text += chunk;
-    if (text.length > maxChars) return undefined;
+/**
+ * The request body as UTF-8 text (decoded once, so a character split between chunks survives), or
+ * undefined once it grows past `maxBytes`.
+ */
+export async function readBodyText(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk);
   }
-  return text;
+  return Buffer.concat(chunks).toString('utf8');
 }

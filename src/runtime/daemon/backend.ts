@@ -77,36 +77,30 @@ export class DaemonBackend implements ManagementBackend {
 
   /** `target` names a module of this device when one is deployed by that name, else a leaf device. */
   async invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }> {
-    const edgeHub = this.hub?.status.status === 'running' ? this.hub.edgeHub : undefined;
-    if (!edgeHub) throw new ApiError(503, 'the Edge Hub is not running');
+    const edgeHub = this.runningHub(503);
     const isModule =
       call.target === 'edgeAgent' || call.target === 'edgeHub' || this.agent.modules().has(call.target);
     const leaf = !isModule && this.hub?.leafDevices?.get(call.target) !== undefined;
     const target = leaf ? call.target : `${edgeHub.identities.deviceId}/${call.target}`;
-    try {
-      return await edgeHub.methods.invoke(target, { ...call, payload: call.payload ?? null });
-    } catch (error) {
-      if (error instanceof HubRequestError) throw new ApiError(error.status, error.message);
-      throw error;
-    }
+    return answered(edgeHub.methods.invoke(target, { ...call, payload: call.payload ?? null }));
   }
 
   async sendCloudToDevice(
     deviceId: string,
     message: CloudToDeviceInvocation,
   ): Promise<{ messageId: string }> {
-    const edgeHub = this.hub?.status.status === 'running' ? this.hub.edgeHub : undefined;
-    if (!edgeHub) throw new ApiError(503, 'the Edge Hub is not running');
+    const edgeHub = this.runningHub(503);
     if (this.leafDevices().get(deviceId) === undefined) throw new ApiError(404, `no leaf device ${deviceId}`);
-    try {
-      return await edgeHub.cloudToDevice.send(deviceId, {
-        ...message,
-        body: Buffer.from(message.data, 'utf8'),
-      });
-    } catch (error) {
-      if (error instanceof HubRequestError) throw new ApiError(error.status, error.message);
-      throw error;
-    }
+    return answered(
+      edgeHub.cloudToDevice.send(deviceId, { ...message, body: Buffer.from(message.data, 'utf8') }),
+    );
+  }
+
+  /** The Edge Hub while it runs; otherwise an API error with `status`. */
+  private runningHub(status: 404 | 503): EdgeHub {
+    const edgeHub = this.hub?.status.status === 'running' ? this.hub.edgeHub : undefined;
+    if (!edgeHub) throw new ApiError(status, 'the Edge Hub is not running');
+    return edgeHub;
   }
 
   private leafDevices(): LeafDeviceRegistry {
@@ -280,8 +274,16 @@ export class DaemonBackend implements ManagementBackend {
   }
 
   async hubReported(): Promise<Record<string, unknown>> {
-    const edgeHub = this.hub?.status.status === 'running' ? this.hub.edgeHub : undefined;
-    if (!edgeHub) throw new ApiError(404, 'the Edge Hub is not running');
-    return edgeHub.reported();
+    return this.runningHub(404).reported();
+  }
+}
+
+/** A hub request's result; its refusal (404, 504, 400) as the API error with that status. */
+async function answered<T>(request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof HubRequestError) throw new ApiError(error.status, error.message);
+    throw error;
   }
 }

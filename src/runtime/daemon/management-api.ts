@@ -3,7 +3,7 @@ import type { LogOptions } from '../modules/types.js';
 import { parseTimeValue } from '../time-args.js';
 import { parseApiVersion, servesVersion, type ApiVersion } from './api-version.js';
 import { encodeLogFrame } from './log-frames.js';
-import { sendJson } from '../http-json.js';
+import { readBodyText, sendJson } from '../http-json.js';
 import {
   ApiError,
   type CloudToDeviceInvocation,
@@ -73,14 +73,8 @@ function jsonObject<T>(body: unknown, shape: string): T {
 }
 
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'Request body is too large');
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readBodyText(request, MAX_BODY_BYTES);
+  if (text === undefined) throw new ApiError(413, 'Request body is too large');
   try {
     return JSON.parse(text);
   } catch (error) {

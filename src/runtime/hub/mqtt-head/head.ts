@@ -30,9 +30,10 @@ function refusal(reason: string): AuthenticateError {
 
 /**
  * A client's publish (and a will) is handled whole in authorizePublish: routed, or answered by the
- * hub. What aedes would do next, matching it against every subscription and storing it, ends in
- * authorizeForward dropping it (only the hub's own publishes go out), so that work is skipped. The
- * broker's publishes without a client ($SYS) go on as before.
+ * hub. Aedes would then match it against every subscription and deliver it to whoever subscribed;
+ * in an IoT hub nothing goes from one client to another but through the hub, so that step is
+ * skipped, and what reaches a client is only what the hub publishes to it. The broker's
+ * publishes without a client ($SYS) go on as before.
  */
 function skipFanOutOfClientPublishes(broker: Aedes): void {
   const publish = broker.publish.bind(broker) as (
@@ -77,7 +78,6 @@ export class MqttHead {
   private readonly links = new WeakMap<Client, MqttLink>();
   private readonly identities = new WeakMap<Client, ClientIdentity>();
   /** Payloads the hub publishes; only these may leave the broker. */
-  private readonly marked = new WeakSet<Buffer>();
   private readonly sessionSets = new WeakMap<Client, Set<Subscription>>();
   private unguarded = false;
 
@@ -96,7 +96,8 @@ export class MqttHead {
         box.head!.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => box.head!.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => box.head!.authorizeSubscribe(client, sub, done),
-      authorizeForward: (_client, packet) => (box.head!.marked.has(packet.payload as Buffer) ? packet : null),
+      // the broker's own $SYS publishes never go to a client (a client's publishes skip the fan-out)
+      authorizeForward: (_client, packet) => (packet.topic.startsWith('$SYS/') ? null : packet),
       // IoT Hub allows 16 QoS 1 publishes in flight per client; QoS 2 is refused anyway
       maxInflightInbound: 16,
       // as edgeHub: a connection must send its CONNECT within 60 s
@@ -170,7 +171,6 @@ export class MqttHead {
               error ? reject(error) : resolve(),
             ),
           ),
-        this.marked,
       );
       this.links.set(client, link);
       this.hub.connections.add(link);

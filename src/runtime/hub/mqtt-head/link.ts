@@ -35,7 +35,6 @@ export class MqttLink implements ClientLink {
     readonly subscriptions: Set<Subscription>,
     private readonly topics: OutboundTopics,
     private readonly publish: DirectPublish,
-    private readonly marked: WeakSet<Buffer>,
   ) {}
 
   deliverInput(inputName: string, message: HubMessage): Promise<void> {
@@ -52,7 +51,6 @@ export class MqttLink implements ClientLink {
     // a Buffer object of its own per delivery (a view on the same bytes, no copy), so that its
     // acknowledgement is told apart from another delivery of the same message
     const payload = Buffer.from(body.buffer, body.byteOffset, body.length);
-    this.marked.add(payload);
     return new Promise<void>((resolve, reject) => {
       this.inFlight.set(payload, { resolve, reject });
       this.publish(this.client, topic, payload, 1).catch((error: Error) => {
@@ -111,7 +109,6 @@ export class MqttLink implements ClientLink {
 
   private direct(topic: string, payload: Buffer): void {
     if (this.closed) return;
-    this.marked.add(payload);
     this.publish(this.client, topic, payload, 0).catch(() => undefined);
   }
 }
