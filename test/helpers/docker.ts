@@ -32,15 +32,20 @@ export function sharedDiagnosticsImage(engine: DockerEngine): Promise<string> {
   });
 }
 
-/** Builds `tag` from a Dockerfile alone (FROM a local image: nothing is pulled). */
+/**
+ * Builds `tag` from a Dockerfile and the files it copies (`files`: name in the context → content).
+ * FROM a local image: nothing is pulled.
+ */
 export async function buildFromDockerfile(
   engine: DockerEngine,
   tag: string,
   dockerfile: string,
+  files: Record<string, string | Buffer> = {},
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'iotedge-test-build-'));
   try {
     await writeFile(join(dir, 'Dockerfile'), dockerfile);
+    for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
     const { pack } = await import('tar-fs');
     const stream = await engine.client.buildImage(pack(dir) as unknown as NodeJS.ReadableStream, { t: tag });
     const events = await new Promise<{ error?: string }[]>((resolve, reject) =>

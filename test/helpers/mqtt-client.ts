@@ -7,6 +7,7 @@ import tls from 'node:tls';
 
 import { deriveModuleKey } from '../../src/runtime/identity/module-keys.js';
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
+import { workloadSocket } from '../../src/runtime/workload/socket-layout.js';
 import { eventually, type TestDaemon } from './daemon.js';
 
 /** The edge device of TestDaemon's config.yaml, and its symmetric key. */
@@ -74,7 +75,7 @@ export function trustBundle(daemon: TestDaemon, module: string): Promise<string>
   return new Promise((resolve, reject) => {
     const request = http.request(
       {
-        socketPath: path.join(daemon.homedir, 'mnt', `${module}.sock`),
+        socketPath: workloadSocket(daemon.homedir, module),
         method: 'GET',
         path: '/trust-bundle?api-version=2019-01-30',
       },

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { TestDaemon, eventually, manifest, nodeModule } from '../helpers/daemon.js';
 import { DOCKER_URI, testEngine, uniqueName } from '../helpers/docker.js';
+import { holdTestLock } from '../helpers/test-lock.js';
 
 const { skip } = await testEngine();
 
@@ -42,11 +43,17 @@ describe('image pulls and the agent', { skip }, () => {
   const daemon = new TestDaemon({}, ['moby_runtime:', `  uri: ${DOCKER_URI}`, '  network: host']);
   const status = () => daemon.json<Status>('GET', '/deployment/status');
 
-  before(() => daemon.start());
+  let release: (() => Promise<void>) | undefined;
+
+  before(async () => {
+    release = await holdTestLock('docker-agent');
+    await daemon.start();
+  });
   after(async () => {
     await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
     if (process.env.DEBUG_DAEMON) console.log(daemon.output);
     await daemon.cleanup();
+    await release?.();
   });
 
   test('a missing image under imagePullPolicy never fails the module with a clear description', async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { BUSYBOX_IMAGE, busyboxMissing, ensureBusyboxImage } from '../helpers/busybox-image.js';
 import { TestDaemon, eventually, manifest, nodeModule } from '../helpers/daemon.js';
 import { DOCKER_URI, testEngine, uniqueName } from '../helpers/docker.js';
+import { holdTestLock } from '../helpers/test-lock.js';
 
 const { engine, skip: noEngine } = await testEngine();
 const skip = noEngine || busyboxMissing();
@@ -18,8 +19,10 @@ describe('iotedged with docker modules beside process modules', { skip }, () => 
   const daemon = new TestDaemon({}, ['moby_runtime:', `  uri: ${DOCKER_URI}`, '  network: host']);
   const name = uniqueName('boxed');
   let createdImage = false;
+  let release: (() => Promise<void>) | undefined;
 
   before(async () => {
+    release = await holdTestLock('docker-agent');
     createdImage = await ensureBusyboxImage(engine!, image);
     await daemon.start();
   });
@@ -36,6 +39,7 @@ describe('iotedged with docker modules beside process modules', { skip }, () => 
         .getImage(image)
         .remove({ force: true })
         .catch(() => undefined);
+    await release?.();
   });
 
   const details = async (module: string) =>

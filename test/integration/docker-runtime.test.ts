@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 
 import { DockerRuntime } from '../../src/runtime/modules/docker/docker-runtime.js';
 import type { LogLine, ModuleEvent, ModuleSpec, ModuleState } from '../../src/runtime/modules/types.js';
+import { workloadDirectory, workloadSocket } from '../../src/runtime/workload/socket-layout.js';
 import { BUSYBOX_IMAGE, busyboxMissing, ensureBusyboxImage } from '../helpers/busybox-image.js';
 import { DOCKER_URI, removeContainer, removeImage, testEngine, uniqueName } from '../helpers/docker.js';
 
@@ -255,16 +256,16 @@ test('a Docker HEALTHCHECK that fails makes the module unhealthy', { skip }, asy
   );
 });
 
-test("the module's workload socket is bound when it exists", { skip }, async () => {
+test("the module's workload directory is bound when it exists", { skip }, async () => {
   const name = uniqueName('iotedge-test-sock');
-  await mkdir(join(homedir, 'mnt'), { recursive: true });
-  const socket = join(homedir, 'mnt', `${name}.sock`);
+  await mkdir(workloadDirectory(homedir, name), { recursive: true });
+  const socket = workloadSocket(homedir, name);
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   try {
     await createModule(name, shell('test -S /var/run/iotedge/workload.sock'));
     const inspected = await engine!.client.getContainer(name).inspect();
-    assert.deepEqual(inspected.HostConfig.Binds, [`${socket}:/var/run/iotedge/workload.sock`]);
+    assert.deepEqual(inspected.HostConfig.Binds, [`${workloadDirectory(homedir, name)}:/var/run/iotedge`]);
     await runtime.start(name);
     const state = await eventually('exit', async () => {
       const current = await stateOf(name);

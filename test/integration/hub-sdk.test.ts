@@ -1,84 +1,42 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, manifest, nodeModule } from '../helpers/daemon.js';
+import { holdTestLock } from '../helpers/test-lock.js';
+import { expectSdkExchange, moduleLogs, sdkDeployment } from '../helpers/sdk-deployment.js';
 
-/** The deployment of this test: two SDK modules, a route between them, the receiver's desired properties. */
-function deployment(desired: Record<string, unknown>) {
-  const document = manifest({
-    receiver: nodeModule('sdk-module.js', ['receiver']),
-    sender: nodeModule('sdk-module.js', ['sender', '5', 'receiver'], { startupOrder: 1 }),
-  });
-  const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
-    systemModules: { edgeHub: { settings: { createOptions: string } } };
-  };
-  // IoT Hub's own ports, on loopback: the SDK's invokeMethod always calls https://{gateway}:443 and
-  // breaks on a gateway name with a port, so MQTT must be on 8883 for it to work
-  agent.systemModules.edgeHub.settings.createOptions = hubPorts(8883, 443, 0);
-  return {
-    modulesContent: {
-      ...document.modulesContent,
-      $edgeHub: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          routes: {
-            warm: 'FROM /messages/modules/sender/outputs/out1 WHERE $body.temperature > 21 INTO BrokeredEndpoint("/modules/receiver/inputs/in1")',
-            all: 'FROM /messages/* INTO $upstream',
-          },
-          storeAndForwardConfiguration: { timeToLiveSecs: 7200 },
-        },
-      },
-      receiver: { 'properties.desired': desired },
+/** The deployment of this test: two SDK modules as processes. */
+const deployment = (desired: Record<string, unknown>) =>
+  sdkDeployment(
+    {
+      receiver: nodeModule('sdk-module.js', ['receiver']),
+      sender: nodeModule('sdk-module.js', ['sender', '5', 'receiver'], { startupOrder: 1 }),
     },
-  };
-}
+    desired,
+  );
 
 describe('modules written with the Azure IoT device SDK talk through the hub', () => {
   const daemon = new TestDaemon({}, [], 'localhost');
-  const logs = (module: string) => daemon.cli(['logs', module]).stdout;
-  const logged = (module: string, text: string | RegExp) =>
-    eventually(
-      async () => {
-        const output = logs(module);
-        return (typeof text === 'string' ? output.includes(text) : text.test(output)) ? output : undefined;
-      },
-      `${module} to log ${text}`,
-      30_000,
-    );
+  const { logs, logged } = moduleLogs(daemon);
+
+  let releasePorts: (() => Promise<void>) | undefined;
 
   before(async () => {
+    releasePorts = await holdTestLock('iothub-ports');
     await daemon.start();
   });
   after(async () => {
     if (process.env.DEBUG_DAEMON) console.log(daemon.output, logs('sender'), logs('receiver'));
     await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
     await daemon.cleanup();
+    await releasePorts?.();
   });
 
   test('output → route with a $body condition → input; twin; direct method between modules', async () => {
     const result = await daemon.request('POST', '/deployment', deployment({ threshold: 5 }));
     assert.equal(result.status, 200, result.body);
 
-    const received = await logged('receiver', 'seq=4');
-    const inputs = received.split('\n').filter((line) => line.startsWith('input '));
-    assert.deepEqual(
-      inputs.map((line) => line.split(' body=')[0]),
-      ['input in1 seq=2', 'input in1 seq=3', 'input in1 seq=4'],
-      `only messages the condition lets through arrive, in order; the sender said:\n${logs('sender')}`,
-    );
-    assert.match(inputs[0]!, /body=\{"seq":2,"temperature":22\}/);
-
-    await logged('receiver', 'reported');
-    const desired = /^desired (.*)$/m.exec(logs('receiver'))?.[1];
-    assert.equal(JSON.parse(desired ?? '{}').threshold, 5);
-
-    const sender = await logged('sender', 'invoked');
-    assert.match(sender, /sent 5/);
-    assert.match(
-      sender,
-      /invoked \{"status":200,"payload":\{"pong":\{"hello":"there"\},"from":"receiver"\}\}/,
-    );
-    assert.match(logs('receiver'), /method ping \{"hello":"there"\}/);
+    await expectSdkExchange(daemon);
   });
 
   test('iotedge invoke calls a module method through the hub', () => {

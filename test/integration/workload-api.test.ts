@@ -168,8 +168,10 @@ test('trust bundle, server and identity certificates come from the edge CA', asy
   );
 });
 
-test('sockets are 0666 inside a directory only root can enter, and go when the module goes', async () => {
+test('sockets are 0666 in a directory of their own, below one only root can enter, and go when the module goes', async () => {
+  assert.equal(servers.socketPath('mod1'), path.join(homedir, 'mnt', 'mod1', 'workload.sock'));
   assert.equal((await stat(servers.socketPath('mod1'))).mode & 0o777, 0o666);
+  assert.equal((await stat(path.join(homedir, 'mnt', 'mod1'))).mode & 0o777, 0o755);
   assert.equal((await stat(path.join(homedir, 'mnt'))).mode & 0o777, 0o700);
   await servers.remove('other');
   await assert.rejects(stat(servers.socketPath('other')), { code: 'ENOENT' });

@@ -33,7 +33,17 @@ const labels = {
   'net.azure-devices.edge.owner': 'Microsoft.Azure.Devices.Edge.Agent',
   'net.azure-devices.edge.original-image': 'registry.local/mod:1',
   'net.azure-devices.edge.config-hash': 'abc',
+  'net.azure-devices.edge.runtime-contract': '2',
 };
+
+test('a container made under an older runtime contract reports no config hash, so it is recreated', () => {
+  const running = { Status: 'running', Pid: 42 };
+  const { 'net.azure-devices.edge.runtime-contract': _contract, ...older } = labels;
+  assert.equal(moduleStateOf('mod', { Config: { Labels: older }, State: running }, false).configHash, '');
+  const other = { ...labels, 'net.azure-devices.edge.runtime-contract': '1' };
+  assert.equal(moduleStateOf('mod', { Config: { Labels: other }, State: running }, false).configHash, '');
+  assert.equal(moduleStateOf('mod', { Config: { Labels: labels }, State: running }, false).configHash, 'abc');
+});
 
 test('a failed container: exit code, both times, image and hash from the labels', () => {
   const state = moduleStateOf(

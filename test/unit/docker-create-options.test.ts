@@ -44,6 +44,7 @@ test('labels: owner, original image and config hash are added, the reserved pref
     'net.azure-devices.edge.owner': 'Microsoft.Azure.Devices.Edge.Agent',
     'net.azure-devices.edge.original-image': 'example.azurecr.io/mod:1',
     'net.azure-devices.edge.config-hash': 'hash-1',
+    'net.azure-devices.edge.runtime-contract': '2',
   });
   assert.equal(options.Image, 'example.azurecr.io/mod:1');
 });
@@ -51,16 +52,17 @@ test('labels: owner, original image and config hash are added, the reserved pref
 test('user createOptions fields pass through and the input is not mutated', () => {
   const input = { Cmd: ['run'], HostConfig: { Binds: ['/a:/b'], CapAdd: ['NET_ADMIN'] } };
   const snapshot = structuredClone(input);
-  const options = buildCreateOptions(input, context({ workloadSocket: '/home/mnt/mod.sock' }));
+  const options = buildCreateOptions(input, context({ workloadDirectory: '/home/mnt/mod' }));
   assert.deepEqual(input, snapshot);
   assert.deepEqual(options.Cmd, ['run']);
-  assert.deepEqual((options.HostConfig as { Binds: string[] }).Binds, [
-    '/a:/b',
-    '/home/mnt/mod.sock:/var/run/iotedge/workload.sock',
-  ]);
+  assert.deepEqual(
+    (options.HostConfig as { Binds: string[] }).Binds,
+    ['/a:/b', '/home/mnt/mod:/var/run/iotedge'],
+    "the module's workload directory, not the socket file: a socket made anew stays reachable",
+  );
 });
 
-test('no workload socket: no bind is added', () => {
+test('no workload directory: no bind is added', () => {
   const options = buildCreateOptions({}, context());
   assert.equal((options.HostConfig as { Binds?: string[] }).Binds, undefined);
 });
@@ -108,7 +110,7 @@ test('malformed createOptions fields are named', () => {
     /createOptions\.Labels must be an object/,
   );
   assert.throws(
-    () => buildCreateOptions({ HostConfig: { Binds: [1] } }, context({ workloadSocket: '/s' })),
+    () => buildCreateOptions({ HostConfig: { Binds: [1] } }, context({ workloadDirectory: '/s' })),
     /createOptions\.HostConfig\.Binds/,
   );
 });

@@ -1,4 +1,5 @@
 import type { ModuleSpec } from '../modules/types.js';
+import { workloadUri } from '../workload/socket-layout.js';
 
 export interface ModuleEnvContext {
   deviceId: string;
@@ -12,19 +13,15 @@ export interface ModuleEnvContext {
   runtimeLogLevel: string;
 }
 
-/** The per-module workload socket (reference iotedge-cli.md §8). */
-export function workloadUri(homedir: string, module: string): string {
-  return `unix://${homedir}/mnt/${module}.sock`;
-}
-
 /**
- * The environment a module gets (reference edge-runtime.md §2.7): the manifest's env, then the
- * IOTEDGE_* variables the runtime injects (these win), process and container modules alike.
+ * The environment a module gets: the manifest's env, then the IOTEDGE_* variables the runtime
+ * injects (these win), process and container modules alike; only the workload URI differs, since a
+ * container sees its socket where the runtime binds it.
  */
 export function moduleEnvironment(spec: ModuleSpec, context: ModuleEnvContext): Record<string, string> {
   const env: Record<string, string> = { ...spec.env };
   Object.assign(env, {
-    IOTEDGE_WORKLOADURI: workloadUri(context.homedir, spec.name),
+    IOTEDGE_WORKLOADURI: workloadUri(context.homedir, spec.name, spec.type),
     IOTEDGE_AUTHSCHEME: 'sasToken',
     IOTEDGE_MODULEGENERATIONID: context.generationId,
     IOTEDGE_IOTHUBHOSTNAME: context.iothubHostname,

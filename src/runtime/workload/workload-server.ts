@@ -1,35 +1,37 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import http from 'node:http';
-import path from 'node:path';
 
+import { workloadDirectory, workloadRoot, workloadSocket } from './socket-layout.js';
 import { workloadRequestListener, type WorkloadContext } from './workload-api.js';
 
 /**
- * One workload socket per module, `<homedir>/mnt/<module>.sock`: the socket a module reaches is
- * how the API knows who calls. The directory is root's alone (0700); the sockets are 0666 so that a
- * container running as any user can use the socket bound into it.
+ * One workload socket per module, `<homedir>/mnt/<module>/workload.sock`: the socket a module
+ * reaches is how the API knows who calls. `<homedir>/mnt` is root's alone (0700); a module's own
+ * directory is 0755 and its socket 0666, so that a container running as any user can use the
+ * directory bound into it.
  */
 export class WorkloadServers {
   private readonly servers = new Map<string, http.Server>();
-  private readonly directory: string;
 
   constructor(
-    homedir: string,
+    private readonly homedir: string,
     private readonly context: WorkloadContext,
     private readonly log: (line: string) => void,
-  ) {
-    this.directory = path.join(homedir, 'mnt');
-  }
+  ) {}
 
   socketPath(module: string): string {
-    return path.join(this.directory, `${module}.sock`);
+    return workloadSocket(this.homedir, module);
   }
 
   /** Serves the module's socket (idempotent); called before the module is created. */
   async ensure(module: string): Promise<void> {
     if (this.servers.has(module)) return;
-    await mkdir(this.directory, { recursive: true, mode: 0o700 });
-    await chmod(this.directory, 0o700);
+    const root = workloadRoot(this.homedir);
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    await chmod(root, 0o700);
+    const directory = workloadDirectory(this.homedir, module);
+    await mkdir(directory, { recursive: true, mode: 0o755 });
+    await chmod(directory, 0o755);
     const socket = this.socketPath(module);
     await rm(socket, { force: true });
     const listener = workloadRequestListener(module, this.context, this.log);

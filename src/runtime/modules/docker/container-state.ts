@@ -1,5 +1,5 @@
 import type { ModuleState, ObservedStatus } from '../types.js';
-import { CONFIG_HASH_LABEL, ORIGINAL_IMAGE_LABEL } from './labels.js';
+import { CONFIG_HASH_LABEL, CONTRACT_LABEL, CONTRACT_VERSION, ORIGINAL_IMAGE_LABEL } from './labels.js';
 
 /** The part of a container inspect body the runtime reads. */
 export interface InspectedContainer {
@@ -64,7 +64,7 @@ export function moduleStateOf(
     name,
     type: 'docker',
     status,
-    configHash: labels[CONFIG_HASH_LABEL] ?? '',
+    configHash: labels[CONTRACT_LABEL] === CONTRACT_VERSION ? (labels[CONFIG_HASH_LABEL] ?? '') : '',
     image: labels[ORIGINAL_IMAGE_LABEL] ?? container.Config?.Image,
     statusDescription: describe(state, status),
     stopRequested,

@@ -1,4 +1,12 @@
-import { CONFIG_HASH_LABEL, LABEL_PREFIX, ORIGINAL_IMAGE_LABEL, OWNER_LABEL } from './labels.js';
+import { CONTAINER_WORKLOAD_DIR } from '../../workload/socket-layout.js';
+import {
+  CONFIG_HASH_LABEL,
+  CONTRACT_LABEL,
+  CONTRACT_VERSION,
+  LABEL_PREFIX,
+  ORIGINAL_IMAGE_LABEL,
+  OWNER_LABEL,
+} from './labels.js';
 
 /** What the runtime adds to a module's createOptions (reference edge-runtime.md §2.8). */
 export interface CreateContext {
@@ -11,11 +19,10 @@ export interface CreateContext {
   /** moby_runtime.network; used when the user chose no network. */
   network: string;
   allowElevated: boolean;
-  /** `<homedir>/mnt/<name>.sock` when that socket exists, else undefined (no bind). */
-  workloadSocket?: string;
+  /** The module's workload directory on the host when it exists, else undefined (no bind). */
+  workloadDirectory?: string;
 }
 
-export const WORKLOAD_SOCKET_IN_CONTAINER = '/var/run/iotedge/workload.sock';
 /** Dropped when elevated permissions are not allowed, unless the user's CapAdd names them. */
 const UNSAFE_CAPABILITIES = ['CHOWN', 'SETUID'];
 
@@ -65,7 +72,7 @@ export function dropElevatedPermissions(hostConfig: Json): Json {
 
 /**
  * The ContainerCreate body for a module: the user's createOptions with the runtime's additions.
- * Pure: the caller decides whether the workload socket exists.
+ * Pure: the caller decides whether the workload directory exists.
  */
 export function buildCreateOptions(createOptions: Json, context: CreateContext): Json {
   if (!isObject(createOptions)) throw new Error('createOptions must be a JSON object');
@@ -80,12 +87,13 @@ export function buildCreateOptions(createOptions: Json, context: CreateContext):
   labels[OWNER_LABEL] = context.owner;
   labels[ORIGINAL_IMAGE_LABEL] = context.image;
   labels[CONFIG_HASH_LABEL] = context.configHash;
+  labels[CONTRACT_LABEL] = CONTRACT_VERSION;
   options.Labels = labels;
 
   let hostConfig = objectField(createOptions, 'HostConfig', 'HostConfig');
-  if (context.workloadSocket) {
+  if (context.workloadDirectory) {
     const binds = stringList(hostConfig.Binds, 'HostConfig.Binds');
-    hostConfig.Binds = [...binds, `${context.workloadSocket}:${WORKLOAD_SOCKET_IN_CONTAINER}`];
+    hostConfig.Binds = [...binds, `${context.workloadDirectory}:${CONTAINER_WORKLOAD_DIR}`];
   }
   const networking = objectField(createOptions, 'NetworkingConfig', 'NetworkingConfig');
   const endpoints = networking.EndpointsConfig;

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 
 import type Dockerode from 'dockerode';
 
@@ -13,6 +12,7 @@ import type {
   ModuleSpec,
   ModuleState,
 } from '../types.js';
+import { workloadDirectory } from '../../workload/socket-layout.js';
 import { moduleStateOf, type InspectedContainer } from './container-state.js';
 import { buildCreateOptions } from './create-options.js';
 import { engineCall } from './engine-call.js';
@@ -85,7 +85,7 @@ export class DockerRuntime implements ModuleRuntime {
     if (typeof settings.image !== 'string' || settings.image.trim() === '') {
       throw new Error(`module ${spec.name}: settings.image must be a non-empty string`);
     }
-    const socket = join(this.options.homedir, 'mnt', `${spec.name}.sock`);
+    const directory = workloadDirectory(this.options.homedir, spec.name);
     let body: Record<string, unknown>;
     try {
       body = buildCreateOptions(settings.createOptions ?? {}, {
@@ -96,7 +96,7 @@ export class DockerRuntime implements ModuleRuntime {
         env,
         network: this.options.network,
         allowElevated: this.options.allowElevated,
-        workloadSocket: existsSync(socket) ? socket : undefined,
+        workloadDirectory: existsSync(directory) ? directory : undefined,
       });
     } catch (error) {
       throw new Error(`module ${spec.name}: ${(error as Error).message}`);
