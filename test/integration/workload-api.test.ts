@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,7 @@ before(async () => {
       deviceId: 'dev1',
       iothubHostname: 'hub.example.net',
       deviceKey: () => DEVICE_KEY,
+      generationId: async (module) => (module === 'mod1' ? GENERATION : undefined),
       edgeCa: () => Promise.resolve(ca),
       now: () => new Date(),
     },
@@ -118,6 +119,13 @@ test('a module cannot sign or get certificates for another module (404), nor wit
     },
   );
   assert.equal(badAlgo.status, 400);
+  const staleGeneration = await call(
+    'mod1',
+    'POST',
+    '/modules/mod1/genid/637000000000000000/sign?api-version=2018-06-28',
+    sign,
+  );
+  assert.equal(staleGeneration.status, 404, 'a generation id that is not the current one signs nothing');
   const noVersion = await call('mod1', 'GET', '/trust-bundle');
   assert.equal(noVersion.status, 400);
   const pastExpiry = await call(
@@ -176,4 +184,13 @@ test('sockets are 0666 in a directory of their own, below one only root can ente
   await servers.remove('other');
   await assert.rejects(stat(servers.socketPath('other')), { code: 'ENOENT' });
   assert.deepEqual(logged, []);
+});
+
+test('retain: modules not deployed lose their socket and directory, also those left by an earlier run', async () => {
+  await servers.ensure('leaving');
+  await mkdir(path.join(homedir, 'mnt', 'left-earlier'));
+  assert.deepEqual((await servers.retain(['mod1'])).sort(), ['leaving', 'left-earlier', 'other']);
+  assert.deepEqual(await readdir(path.join(homedir, 'mnt')), ['mod1']);
+  await assert.rejects(call('leaving', 'GET', '/trust-bundle?api-version=2019-01-30'), { code: 'ENOENT' });
+  assert.equal((await call('mod1', 'GET', '/trust-bundle?api-version=2019-01-30')).status, 200);
 });

@@ -388,7 +388,66 @@ const MALFORMED: [Record<string, Json | undefined>, string | RegExp][] = [
   ],
   [
     { 'modules.filter.settings.healthProbe': { command: 'c', intervalSecs: 0 } },
-    'modules.filter.settings.healthProbe.intervalSecs: must be greater than 0, found 0',
+    'modules.filter.settings.healthProbe.intervalSecs: 0 is out of range 0.1..86400',
+  ],
+  [
+    // 25 probes a second, each one a program started
+    { 'modules.filter.settings.healthProbe': { command: 'c', intervalSecs: 1e-9 } },
+    'modules.filter.settings.healthProbe.intervalSecs: 1e-9 is out of range 0.1..86400',
+  ],
+  [
+    // beyond what a timer holds: a healthy module would read unhealthy
+    { 'modules.filter.settings.healthProbe': { command: 'c', timeoutSecs: 1e12 } },
+    'modules.filter.settings.healthProbe.timeoutSecs: 1000000000000 is out of range 0.01..3600',
+  ],
+  [
+    { 'modules.filter.settings.command': '/usr/bin/no\u0000de' },
+    'modules.filter.settings.command: must not contain a NUL character',
+  ],
+  [
+    { 'modules.filter.settings.args': ['ok', 'a\u0000b'] },
+    'modules.filter.settings.args[1]: must not contain a NUL character',
+  ],
+  [
+    { 'modules.filter.settings.cwd': '/opt/\u0000' },
+    'modules.filter.settings.cwd: must not contain a NUL character',
+  ],
+  [
+    { 'modules.filter.env': { KEY: { value: 'x\u0000y' } } },
+    'modules.filter.env.KEY.value: must not contain a NUL character',
+  ],
+  [
+    { 'modules.filter.settings.args': ['x'.repeat(3 * 1024 * 1024)] },
+    'modules.filter.settings.args[0]: 3145728 bytes; a program accepts at most 131071 in one entry',
+  ],
+  [
+    { 'modules.filter.settings.args': Array.from({ length: 12 }, () => 'x'.repeat(100 * 1024)) },
+    "modules.filter: arguments and environment take 1228826 bytes; a module's program is given at most 1048576",
+  ],
+  [
+    { 'modules.tempSensor.env': { BIG: { value: 'x'.repeat(200 * 1024) } } },
+    'modules.tempSensor.env.BIG: 204804 bytes; a program accepts at most 131071 in one entry',
+  ],
+  [
+    {
+      'systemModules.edgeHub.settings.createOptions':
+        '{"HostConfig":{"PortBindings":{"8883/tcp":[{"HostPort":"-1"}]}}}',
+    },
+    'systemModules.edgeHub.settings.createOptions.HostConfig.PortBindings["8883/tcp"][0].HostPort: "-1" is not a port 0..65535',
+  ],
+  [
+    {
+      'systemModules.edgeHub.settings.createOptions':
+        '{"HostConfig":{"PortBindings":{"443/tcp":[{"HostPort":"99999"}]}}}',
+    },
+    'systemModules.edgeHub.settings.createOptions.HostConfig.PortBindings["443/tcp"][0].HostPort: "99999" is not a port 0..65535',
+  ],
+  [
+    {
+      'systemModules.edgeHub.settings.createOptions':
+        '{"HostConfig":{"PortBindings":{"8883/tcp":[{"HostIp":"gateway.local","HostPort":"8883"}]}}}',
+    },
+    'systemModules.edgeHub.settings.createOptions.HostConfig.PortBindings["8883/tcp"][0].HostIp: "gateway.local" is not an IP address',
   ],
   [
     { 'modules.filter.settings.healthProbe': { command: 'c', timeoutSecs: '5' } },
@@ -441,4 +500,28 @@ test('the first error found wins and the document is not modified', () => {
   rejection(document);
   assert.equal(JSON.stringify(document), before);
   assert.equal(agentDesired(document).schemaVersion, '1.1');
+});
+
+test('limits: modules per deployment, and name bytes the workload socket path allows', () => {
+  const many = Object.fromEntries(
+    Array.from({ length: 1001 }, (_, index) => [
+      `m${index}`,
+      { type: 'process', status: 'running', settings: { command: 'true' } },
+    ]),
+  );
+  assertRejected(
+    manifestWith({ modules: many }),
+    400,
+    'modules: 1001 modules; this device runs at most 1000 per deployment',
+  );
+  const limits = { maxModules: 1000, maxModuleNameBytes: 10 };
+  assert.doesNotThrow(() => parseDeployment(manifestWith({}), limits), 'tempSensor has 10 bytes');
+  const name = 'longername1';
+  const document = manifestWith({
+    [`modules.${name}`]: { type: 'process', status: 'running', settings: { command: 'true' } },
+  });
+  assert.throws(() => parseDeployment(document, limits), {
+    name: 'DeploymentError',
+    message: `modules.${name}: the name has 11 bytes; this device allows at most 10 (the module's workload socket path must fit in 107 bytes)`,
+  });
 });

@@ -3,7 +3,12 @@ import type { ModuleRuntime, ModuleSpec, ModuleState, RuntimeStatus } from '../m
 import { deferUnprepared } from './defer.js';
 import { DeploymentError } from './deployment-error.js';
 import { executePlan } from './executor.js';
-import { parseDeployment, reportedRuntimeSettings, type Deployment } from './manifest.js';
+import {
+  parseDeployment,
+  reportedRuntimeSettings,
+  type Deployment,
+  type DeploymentLimits,
+} from './manifest.js';
 import { moduleEnvironment, type ModuleEnvContext } from './module-env.js';
 import { describePlan, nextWakeUp, plan } from './plan.js';
 import { Preparation } from './preparation.js';
@@ -22,6 +27,8 @@ export interface AgentOptions {
   /** Image recorded for edgeAgent until a deployment names one (config.yaml agent.config.image). */
   agentImage: string;
   tuning?: AgentTuning;
+  /** What a deployment may ask of this device (default: DEFAULT_LIMITS). */
+  limits?: DeploymentLimits;
   periodMs?: number;
   stopGraceMs?: number;
   commandTimeoutMs?: number;
@@ -92,13 +99,16 @@ export class Agent {
     const saved = initialDocument ?? (await this.options.store.loadDeployment());
     if (saved !== undefined) {
       try {
-        this.deployment = parseDeployment(saved);
+        this.deployment = parseDeployment(saved, this.options.limits);
         this.lastDesiredVersion = 1;
       } catch (error) {
         this.recordRejection(error);
       }
     }
-    if (this.deployment) await this.announce(this.deployment);
+    if (this.deployment) {
+      await this.retainIdentities(this.deployment);
+      await this.announce(this.deployment);
+    }
     await this.reconcile();
   }
 
@@ -114,7 +124,7 @@ export class Agent {
       };
     let deployment: Deployment;
     try {
-      deployment = parseDeployment(document);
+      deployment = parseDeployment(document, this.options.limits);
     } catch (error) {
       this.recordRejection(error);
       return { code: this.lastDesiredStatus.code, reported: this.reported() };
@@ -124,6 +134,7 @@ export class Agent {
     this.lastDesiredVersion = (this.lastDesiredVersion ?? 0) + 1;
     this.lastDesiredStatus = { code: 200, description: '' };
     this.preparation.retryFailures();
+    await this.retainIdentities(deployment);
     await this.announce(deployment);
     await this.reconcile();
     // the caller hears how the pulls went; supervision goes on meanwhile (pulls run outside reconcile)
@@ -131,6 +142,13 @@ export class Agent {
     await this.preparation.whenSettled(names, this.options.commandTimeoutMs ?? 120_000);
     if (names.some((name) => this.waiting.has(name))) await this.reconcile();
     return { code: this.lastDesiredStatus.code, reported: this.reported() };
+  }
+
+  /** Modules that left the deployment lose their identity at once, before the hub applies it. */
+  private async retainIdentities(deployment: Deployment): Promise<void> {
+    const names = deployment.modules.map((spec) => spec.name);
+    const forgotten = await this.options.store.retain(names, () => newGenerationId(this.now()));
+    if (forgotten.length > 0) this.options.log(`agent: identities removed: ${forgotten.join(', ')}`);
   }
 
   private async announce(deployment: Deployment): Promise<void> {

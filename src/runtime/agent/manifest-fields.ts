@@ -70,9 +70,11 @@ export class Fields {
     return this.has(name) ? this.object(name) : undefined;
   }
 
+  /** A string without NUL: no program, path, name or variable can carry one. */
   string(name: string, hint?: string): string {
     const value = this.required(name, hint);
     if (typeof value !== 'string') this.typeError(name, 'a string');
+    if (value.includes('\0')) this.fail(name, 'must not contain a NUL character');
     return value;
   }
 
@@ -109,12 +111,12 @@ export class Fields {
     return value;
   }
 
-  /** A finite number above zero (fractions allowed). */
-  positiveNumber(name: string, fallback: number): number {
+  /** A finite number within min..max (fractions allowed). */
+  numberInRange(name: string, min: number, max: number, fallback: number): number {
     if (!this.has(name)) return fallback;
     const value = this.value[name];
     if (typeof value !== 'number' || !Number.isFinite(value)) this.typeError(name, 'a number');
-    if (value <= 0) this.fail(name, `must be greater than 0, found ${value}`);
+    if (value < min || value > max) this.fail(name, `${value} is out of range ${min}..${max}`);
     return value;
   }
 
@@ -123,9 +125,9 @@ export class Fields {
     const value = this.value[name];
     if (!Array.isArray(value)) this.typeError(name, 'an array of strings');
     value.forEach((item: unknown, index) => {
-      if (typeof item !== 'string') {
-        throw malformed(`${this.key(name)}[${index}]`, `expected a string, found ${describeJson(item)}`);
-      }
+      const path = `${this.key(name)}[${index}]`;
+      if (typeof item !== 'string') throw malformed(path, `expected a string, found ${describeJson(item)}`);
+      if (item.includes('\0')) throw malformed(path, 'must not contain a NUL character');
     });
     return [...(value as string[])];
   }

@@ -1,4 +1,10 @@
-import type { DockerSettings, ImagePullPolicy, ModuleSpec, RestartPolicy } from '../modules/types.js';
+import type {
+  DockerSettings,
+  ImagePullPolicy,
+  ModuleSpec,
+  ProcessSettings,
+  RestartPolicy,
+} from '../modules/types.js';
 import { configHash } from './config-hash.js';
 import { parseCreateOptions } from './create-options.js';
 import { malformed } from './deployment-error.js';
@@ -45,9 +51,48 @@ export function parseEnv(module: Fields): Record<string, string> {
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw malformed(`${path}.value`, `expected a string, found ${describeJson(value)}`);
     }
+    if (typeof value === 'string' && value.includes('\0'))
+      throw malformed(`${path}.value`, 'must not contain a NUL character');
     env[name] = String(value);
   }
   return env;
+}
+
+/** Linux's limit on one argument or environment entry (MAX_ARG_STRLEN, with its NUL). */
+const MAX_EXEC_STRING_BYTES = 128 * 1024 - 1;
+/**
+ * What a module's program may be given in all, below Linux's usual 2 MiB for arguments and
+ * environment together, leaving room for the variables the runtime adds.
+ */
+const MAX_EXEC_BYTES = 1024 * 1024;
+
+/**
+ * A program whose arguments and environment exceed what exec accepts would fail at every start:
+ * refused with the deployment instead. A container gets the environment only (its command line
+ * is the engine's to check).
+ */
+function checkExecSize(spec: Omit<ModuleSpec, 'configHash'>, path: string): void {
+  const entries: [string, string][] = Object.entries(spec.env).map(([name, value]) => [
+    `${path}.env.${name}`,
+    `${name}=${value}`,
+  ]);
+  if (spec.type === 'process') {
+    const { command, args } = spec.settings as ProcessSettings;
+    entries.push([`${path}.settings.command`, command]);
+    args.forEach((arg, index) => entries.push([`${path}.settings.args[${index}]`, arg]));
+  }
+  let total = 0;
+  for (const [at, text] of entries) {
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_EXEC_STRING_BYTES)
+      throw malformed(at, `${bytes} bytes; a program accepts at most ${MAX_EXEC_STRING_BYTES} in one entry`);
+    total += bytes + 1;
+  }
+  if (total > MAX_EXEC_BYTES)
+    throw malformed(
+      path,
+      `arguments and environment take ${total} bytes; a module's program is given at most ${MAX_EXEC_BYTES}`,
+    );
 }
 
 /** Docker's `[registry/][repo/]name[:tag]`, as IoT Edge checks it; `:latest` when no tag. */
@@ -92,5 +137,6 @@ export function parseModule(
     env: parseEnv(module),
     settings: type === 'process' ? parseProcessSettings(settings) : parseDockerSettings(settings),
   };
+  checkExecSize(spec, path);
   return { ...spec, configHash: configHash(spec) };
 }

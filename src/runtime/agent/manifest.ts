@@ -1,5 +1,6 @@
 import { parseEdgeHubDesired, type EdgeHubDesired } from '../hub/edgehub-desired.js';
-import type { ImagePullPolicy, ModuleSpec } from '../modules/types.js';
+import { hubBindingProblem } from '../hub/listen-ports.js';
+import type { DockerSettings, ImagePullPolicy, ModuleSpec } from '../modules/types.js';
 import { parseCreateOptions } from './create-options.js';
 import { DeploymentError, malformed } from './deployment-error.js';
 import { describeJson, Fields, isObject, joinPath, type JsonObject } from './manifest-fields.js';
@@ -47,6 +48,18 @@ export interface Deployment {
   edgeHub?: EdgeHubDesired;
 }
 
+/**
+ * What this device can run. The number of modules bounds what one deployment costs (each module
+ * holds a socket, and a process module pipes and files); a module name must leave its workload
+ * socket path within the unix limit, which depends on the homedir.
+ */
+export interface DeploymentLimits {
+  maxModules: number;
+  maxModuleNameBytes: number;
+}
+
+export const DEFAULT_LIMITS: DeploymentLimits = { maxModules: 1000, maxModuleNameBytes: 128 };
+
 const AGENT = '$edgeAgent';
 const HUB = '$edgeHub';
 const DESIRED = 'properties.desired';
@@ -59,7 +72,7 @@ const DESIRED = 'properties.desired';
  * `$edgeAgent`'s desired properties (`modules.x.status`) or name the twin (`x.properties.desired`).
  * The version is checked before the rest because a newer schema may have a different shape.
  */
-export function parseDeployment(document: unknown): Deployment {
+export function parseDeployment(document: unknown, limits: DeploymentLimits = DEFAULT_LIMITS): Deployment {
   const content = twinsOf(document);
   const desired: Record<string, JsonObject> = {};
   for (const [name, entry] of Object.entries(content)) {
@@ -90,7 +103,7 @@ export function parseDeployment(document: unknown): Deployment {
     schemaVersion,
     runtime: parseRuntime(root.object('runtime')),
     systemModules: parseSystemModules(root.object('systemModules')),
-    modules: parseModules(root.optionalObject('modules')),
+    modules: parseModules(root.optionalObject('modules'), limits),
     moduleTwins,
     ...(desired[HUB] ? { edgeHub: parseEdgeHubDesired(desired[HUB]) } : {}),
   };
@@ -166,18 +179,32 @@ function parseSystemModules(system: Fields): Deployment['systemModules'] {
   };
   const hub = system.object('edgeHub');
   const edgeHub = parseModule('edgeHub', hub.value, hub.path, { restartPolicy: 'always', types: ['docker'] });
+  const bindings = hubBindingProblem((edgeHub.settings as DockerSettings).createOptions);
+  if (bindings) throw malformed(`${hub.path}.settings.createOptions.${bindings.path}`, bindings.problem);
   return { edgeAgent, edgeHub };
 }
 
-function parseModules(modules: Fields | undefined): ModuleSpec[] {
+function parseModules(modules: Fields | undefined, limits: DeploymentLimits): ModuleSpec[] {
   if (modules === undefined) return [];
-  return Object.keys(modules.value)
-    .sort()
-    .map((name) => {
-      const path = joinPath(modules.path, name);
-      checkModuleName(name, path);
-      return parseModule(name, modules.value[name], path, USER_MODULE);
-    });
+  const names = Object.keys(modules.value);
+  if (names.length > limits.maxModules) {
+    throw malformed(
+      modules.path,
+      `${names.length} modules; this device runs at most ${limits.maxModules} per deployment`,
+    );
+  }
+  return names.sort().map((name) => {
+    const path = joinPath(modules.path, name);
+    checkModuleName(name, path);
+    const bytes = Buffer.byteLength(name);
+    if (bytes > limits.maxModuleNameBytes) {
+      throw malformed(
+        path,
+        `the name has ${bytes} bytes; this device allows at most ${limits.maxModuleNameBytes} (the module's workload socket path must fit in 107 bytes)`,
+      );
+    }
+    return parseModule(name, modules.value[name], path, USER_MODULE);
+  });
 }
 
 /** The password every reported or printed copy of a registry credential shows. */

@@ -39,12 +39,24 @@ export function parseProcessSettings(settings: Fields): ProcessSettings {
 }
 
 export const PROBE_DEFAULTS = { intervalSecs: 10, timeoutSecs: 5, failureThreshold: 3 } as const;
+/**
+ * A probe at most ten times a second (each one may start a program) and at least once a day; a
+ * timeout of at most an hour (beyond what a timer can hold, a healthy module would read unhealthy).
+ */
+export const PROBE_LIMITS = {
+  intervalSecs: [0.1, 86_400],
+  timeoutSecs: [0.01, 3_600],
+} as const satisfies Record<string, readonly [number, number]>;
 
 function parseHealthProbe(probe: Fields): HealthProbe {
   probe.onlyKeys(['command', 'args', 'http', 'intervalSecs', 'timeoutSecs', 'failureThreshold']);
   const timing = {
-    intervalSecs: probe.positiveNumber('intervalSecs', PROBE_DEFAULTS.intervalSecs),
-    timeoutSecs: probe.positiveNumber('timeoutSecs', PROBE_DEFAULTS.timeoutSecs),
+    intervalSecs: probe.numberInRange(
+      'intervalSecs',
+      ...PROBE_LIMITS.intervalSecs,
+      PROBE_DEFAULTS.intervalSecs,
+    ),
+    timeoutSecs: probe.numberInRange('timeoutSecs', ...PROBE_LIMITS.timeoutSecs, PROBE_DEFAULTS.timeoutSecs),
     failureThreshold: probe.integer('failureThreshold', 1, 1000, PROBE_DEFAULTS.failureThreshold),
   };
   const hasCommand = probe.has('command');

@@ -36,7 +36,7 @@ export interface HubServiceOptions {
   settings: Settings;
   device: { deviceId: string; iothubHostname: string; deviceKey?: string };
   /** Module generation ids, as the agent keeps them. */
-  generationIds(): Promise<Record<string, string>>;
+  generationId(module: string): Promise<string | undefined>;
   wire: Wire;
   log(line: string): void;
 }
@@ -80,6 +80,7 @@ export class HubService {
         deviceId: device.deviceId,
         iothubHostname: device.iothubHostname,
         deviceKey: () => device.deviceKey,
+        generationId: (module) => options.generationId(module),
         edgeCa: () => this.edgeCa(),
         now: () => new Date(),
       },
@@ -129,7 +130,7 @@ export class HubService {
       iothubHostname: device.iothubHostname,
       edgeHostname: settings.hostname,
       deviceKey: device.deviceKey,
-      generationIds: this.options.generationIds,
+      generationId: this.options.generationId,
       leafDevices: this.leaves,
       now: () => new Date(),
     });
@@ -194,11 +195,22 @@ export class HubService {
     });
   }
 
+  /**
+   * A module that left the deployment loses its workload socket and its live connection at once
+   * (the agent has already forgotten its identity, so it cannot connect again).
+   */
+  private async forgetRemovedModules(deployed: readonly string[]): Promise<void> {
+    for (const module of await this.workload.retain(deployed)) {
+      this.hub.connections.get(`${this.options.device.deviceId}/${module}`)?.close();
+    }
+  }
+
   private async applyNow(deployment: Deployment): Promise<void> {
     const moduleTwins = Object.fromEntries(
       deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
     ) as Record<string, TwinObject>;
     this.hub.applyDeployment(deployment.edgeHub, moduleTwins);
+    await this.forgetRemovedModules(deployment.modules.map((spec) => spec.name));
     for (const spec of deployment.modules) await this.workload.ensure(spec.name);
     const hubSpec = deployment.systemModules.edgeHub;
     if (hubSpec.status !== 'running') {

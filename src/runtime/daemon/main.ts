@@ -159,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
   const hub = new HubService({
     settings,
     device,
-    generationIds: () => agentStore.identities(),
+    generationId: (module: string) => agentStore.lookup(module),
     wire: IOTHUB_WIRE,
     log,
   });
@@ -171,6 +171,10 @@ export async function main(argv: string[]): Promise<number> {
     await unlock();
     return 1;
   }
+  const [{ DEFAULT_LIMITS }, { maxModuleNameBytes }] = await Promise.all([
+    import('../agent/manifest.js'),
+    import('../workload/socket-layout.js'),
+  ]);
   const agent = new Agent({
     runtimes: { process: runtime, docker },
     store: agentStore,
@@ -191,6 +195,10 @@ export async function main(argv: string[]): Promise<number> {
     daemonVersion: version,
     agentImage: settings.agent.config.image,
     tuning,
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxModuleNameBytes: Math.min(DEFAULT_LIMITS.maxModuleNameBytes, maxModuleNameBytes(settings.homedir)),
+    },
     stopGraceMs: Number(settings.agent.env.StopGracePeriodInSeconds ?? 10) * 1000,
     log,
   });

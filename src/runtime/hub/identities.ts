@@ -14,8 +14,8 @@ export interface IdentityOptions {
   edgeHostname: string;
   /** The device's symmetric key (base64) when provisioned with one. */
   deviceKey?: string;
-  /** Generation ids of the modules the agent created identities for. */
-  generationIds(): Promise<Record<string, string>>;
+  /** The generation id the agent gave a deployed module; undefined for any other name. */
+  generationId(module: string): Promise<string | undefined>;
   /** The leaf devices registered with this gateway; looked up at each authentication. */
   leafDevices?: LeafDeviceLookup;
   now(): Date;
@@ -51,7 +51,7 @@ export class IdentityRegistry {
     if (!deviceKey) return { ok: false, reason: `unknown identity ${id}` };
     const keys: string[] = [];
     if (moduleId !== undefined) {
-      const generationId = (await this.options.generationIds())[moduleId];
+      const generationId = await this.options.generationId(moduleId);
       if (generationId === undefined) return { ok: false, reason: `unknown module identity ${id}` };
       keys.push(
         deriveModuleKey(deviceKey, moduleId, 'primary', generationId),

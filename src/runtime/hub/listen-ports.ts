@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /** Where one hub listener binds. */
 export interface Binding {
   host: string;
@@ -43,6 +45,46 @@ export function hubBindings(createOptions: Record<string, unknown> | undefined):
     https: pick('https'),
     ...(bindings[CONTAINER_PORTS.metrics] ? { metrics: pick('metrics') } : {}),
   };
+}
+
+/**
+ * What is wrong with the hub's port bindings, if anything: each binding of a port the hub serves
+ * must name a host port 0..65535 (or none, for the default) and a host address that is an IP (or
+ * none, for every address). Checked when a deployment arrives, so that a typo is refused instead of
+ * silently serving the default port. `path` is relative to createOptions.
+ */
+export function hubBindingProblem(
+  createOptions: Record<string, unknown> | undefined,
+): { path: string; problem: string } | undefined {
+  const hostConfig = createOptions?.HostConfig as { PortBindings?: unknown } | undefined;
+  const bindings = hostConfig?.PortBindings;
+  if (bindings === undefined || bindings === null) return undefined;
+  if (typeof bindings !== 'object' || Array.isArray(bindings))
+    return { path: 'HostConfig.PortBindings', problem: 'expected an object' };
+  for (const containerPort of Object.values(CONTAINER_PORTS)) {
+    const list = (bindings as Record<string, unknown>)[containerPort];
+    if (list === undefined || list === null) continue;
+    const at = `HostConfig.PortBindings["${containerPort}"]`;
+    if (!Array.isArray(list)) return { path: at, problem: 'expected an array of bindings' };
+    for (const [index, binding] of list.entries()) {
+      const path = `${at}[${index}]`;
+      if (typeof binding !== 'object' || binding === null || Array.isArray(binding))
+        return { path, problem: 'expected an object like {"HostPort": "8883"}' };
+      const { HostPort: hostPort, HostIp: hostIp } = binding as { HostPort?: unknown; HostIp?: unknown };
+      if (hostPort !== undefined && hostPort !== '') {
+        const text = typeof hostPort === 'number' ? String(hostPort) : hostPort;
+        const port = typeof text === 'string' && /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+        if (!(port >= 0 && port <= 65535))
+          return { path: `${path}.HostPort`, problem: `${JSON.stringify(hostPort)} is not a port 0..65535` };
+      }
+      if (hostIp !== undefined && hostIp !== '' && (typeof hostIp !== 'string' || isIP(hostIp) === 0))
+        return {
+          path: `${path}.HostIp`,
+          problem: `${JSON.stringify(hostIp).slice(0, 60)} is not an IP address`,
+        };
+    }
+  }
+  return undefined;
 }
 
 export const sameBinding = (a: Binding | undefined, b: Binding): boolean =>

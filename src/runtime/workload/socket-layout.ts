@@ -30,3 +30,12 @@ export function workloadSocket(homedir: string, module: string): string {
 export function workloadUri(homedir: string, module: string, type: 'process' | 'docker'): string {
   return type === 'docker' ? CONTAINER_WORKLOAD_URI : `unix://${workloadSocket(homedir, module)}`;
 }
+
+/** A unix socket path has at most 107 bytes (108 with its terminating NUL). */
+const UNIX_SOCKET_PATH_BYTES = 107;
+
+/** The longest module name (in bytes) whose workload socket path fits under this homedir. */
+export function maxModuleNameBytes(homedir: string): number {
+  const withoutName = Buffer.byteLength(workloadSocket(homedir, 'x')) - 1;
+  return UNIX_SOCKET_PATH_BYTES - withoutName;
+}

@@ -14,6 +14,8 @@ export interface WorkloadContext {
   iothubHostname: string;
   /** The edge device's symmetric key (base64), when it is provisioned with one. */
   deviceKey(): string | undefined;
+  /** The module's current generation id; undefined once it has left the deployment. */
+  generationId(module: string): Promise<string | undefined>;
   edgeCa(): Promise<EdgeCa>;
   now(): Date;
 }
@@ -96,11 +98,15 @@ export function workloadRequestListener(
         if (typeof body.data !== 'string') throw new WorkloadError(400, 'data must be a base64 string');
         const deviceKey = context.deviceKey();
         if (!deviceKey) throw new WorkloadError(500, 'this device is not provisioned with a symmetric key');
+        const generationId = decodeURIComponent(match[2]!);
+        // a module removed (or removed and deployed again) signs with its old generation id no more
+        if ((await context.generationId(module)) !== generationId)
+          throw new WorkloadError(404, `Module not found: ${module} with generation id ${generationId}`);
         const digest = workloadSign(
           deviceKey,
           module,
           body.keyId as ModuleKeyId,
-          decodeURIComponent(match[2]!),
+          generationId,
           Buffer.from(body.data, 'base64'),
         );
         sendJson(response, 200, { digest });

@@ -1,4 +1,4 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 
 import { workloadDirectory, workloadRoot, workloadSocket } from './socket-layout.js';
@@ -52,6 +52,22 @@ export class WorkloadServers {
     server.closeAllConnections();
     await closed;
     await rm(this.socketPath(module), { force: true });
+  }
+
+  /**
+   * Serves no module but `deployed`: the others' servers stop and their directories go (also those
+   * left on disk by an earlier run). Resolves with the modules whose socket was removed.
+   */
+  async retain(deployed: readonly string[]): Promise<string[]> {
+    const wanted = new Set(deployed);
+    const onDisk = await readdir(workloadRoot(this.homedir)).catch(() => [] as string[]);
+    const present = new Set([...this.servers.keys(), ...onDisk]);
+    const removed = [...present].filter((module) => !wanted.has(module));
+    for (const module of removed) {
+      await this.remove(module);
+      await rm(workloadDirectory(this.homedir, module), { recursive: true, force: true });
+    }
+    return removed;
   }
 
   async close(): Promise<void> {

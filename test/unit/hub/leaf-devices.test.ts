@@ -292,7 +292,7 @@ describe('leaf devices authenticate with their own credentials', () => {
       iothubHostname: 'hub.example.net',
       edgeHostname: 'gateway.local',
       deviceKey: Buffer.alloc(32, 9).toString('base64'),
-      generationIds: async () => ({}),
+      generationId: async () => undefined,
       leafDevices: registry,
       now: () => NOW,
     });
