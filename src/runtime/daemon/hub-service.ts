@@ -27,6 +27,7 @@ import type { TwinObject } from '../hub/twin/twin-json.js';
 import { TwinStore } from '../hub/twin-store.js';
 import type { ModuleSpec } from '../modules/types.js';
 import { packageVersion } from '../../version.js';
+import { guardedListener } from '../http-guard.js';
 import { Serial } from '../serial.js';
 import { watchTrafficForHeap } from './heap-mode-watch.js';
 import { closeListener, listen, type Listener } from './tls-listener.js';
@@ -233,7 +234,7 @@ export class HubService {
         const listener = methodsRequestListener(this.hub, this.options.log);
         this.https = await listen(
           bindings.https,
-          https.createServer(this.tlsOptions(), (request, response) => void listener(request, response)),
+          https.createServer(this.tlsOptions(), guardedListener('hub HTTPS', listener, this.options.log)),
         );
       }
       await this.serveMetrics(bindings.metrics);
@@ -267,7 +268,7 @@ export class HubService {
       { connectedClients: () => this.hub.connections.size, endpoints: () => this.hub.router.all() },
     );
     this.hub.router.metrics = prometheus.metrics;
-    const server = metricsServer(prometheus);
+    const server = metricsServer(prometheus, this.options.log);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(

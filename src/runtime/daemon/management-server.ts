@@ -2,6 +2,7 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { guardedListener } from '../http-guard.js';
 import { managementRequestListener } from './management-api.js';
 import type { ManagementBackend } from './management-types.js';
 
@@ -46,7 +47,7 @@ export async function startManagementServer(
   }
   await rm(socketPath, { force: true });
   const listener = managementRequestListener(backend, log);
-  const server = http.createServer((request, response) => void listener(request, response));
+  const server = http.createServer(guardedListener('management API', listener, log));
   const previousMask = process.umask(0o117);
   try {
     await new Promise<void>((resolve, reject) => {

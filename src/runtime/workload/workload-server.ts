@@ -1,6 +1,7 @@
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 
+import { guardedListener } from '../http-guard.js';
 import { workloadDirectory, workloadRoot, workloadSocket } from './socket-layout.js';
 import { workloadRequestListener, type WorkloadContext } from './workload-api.js';
 
@@ -35,7 +36,7 @@ export class WorkloadServers {
     const socket = this.socketPath(module);
     await rm(socket, { force: true });
     const listener = workloadRequestListener(module, this.context, this.log);
-    const server = http.createServer((request, response) => void listener(request, response));
+    const server = http.createServer(guardedListener(`workload API of ${module}`, listener, this.log));
     this.servers.set(module, server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
