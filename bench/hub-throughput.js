@@ -25,6 +25,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { workloadSocket } from '../dist/src/runtime/workload/socket-layout.js';
 import { TestDaemon, manifest, nodeModule } from '../dist/test/helpers/daemon.js';
 import { machine } from './lib.js';
 
@@ -125,8 +126,6 @@ async function until(probe, what, timeoutMs = 30_000) {
 async function deployHub(daemon) {
   const document = manifest({
     receiver: nodeModule('sleeper.js', ['600000']),
-    // created after the receiver: two modules created at once may lose one's generation id
-    // (AgentStore.generationId's `??=` around an await), and then the hub does not know it
     sender: nodeModule('sleeper.js', ['600000'], { startupOrder: 1 }),
   });
   document.modulesContent.$edgeHub['properties.desired'].routes = { bench: ROUTE };
@@ -142,7 +141,7 @@ async function deployHub(daemon) {
   const iothub = /HostName=([^;"]+)/.exec(config)[1];
   const deviceId = /DeviceId=([^;"]+)/.exec(config)[1];
   const identities = path.join(daemon.homedir, 'agent', 'identities.json');
-  const workload = (module) => path.join(daemon.homedir, 'mnt', `${module}.sock`);
+  const workload = (module) => workloadSocket(daemon.homedir, module);
   const generations = await until(async () => {
     const ids = JSON.parse(readFileSync(identities, 'utf8'));
     return ids.sender && ids.receiver && existsSync(workload('sender')) && existsSync(workload('receiver'))
