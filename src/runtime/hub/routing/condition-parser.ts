@@ -16,7 +16,7 @@ export type Node =
   | { kind: 'unary'; op: '-' | 'not'; operand: Node; offset: number }
   | { kind: 'binary'; op: BinaryOp; left: Node; right: Node; offset: number };
 
-/** Binding power of binary operators, loosest first (reference §4.3). */
+/** Binding power of binary operators, loosest first. */
 const PRECEDENCE: Record<BinaryOp, number> = {
   '??': 1,
   or: 2,

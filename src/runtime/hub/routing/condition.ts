@@ -23,8 +23,13 @@ export interface ConditionOptions {
 
 export interface CompiledCondition {
   readonly text: string;
-  /** The three-valued result: true, false, undefined (or another value for a non-boolean). */
+  /** The condition's value: true, false, undefined, or any other value it computes (`3`, null). */
   evaluate(message: HubMessage): Value;
+  /**
+   * The condition as a truth value, as IoT Edge reports it: true or false, false for the literal
+   * null (and what AND and OR make of it), undefined for anything else.
+   */
+  truth(message: HubMessage): boolean | undefined;
   /** Only a final `true` routes a message. */
   matches(message: HubMessage): boolean;
 }
@@ -36,18 +41,25 @@ export function compileCondition(text: string, options: ConditionOptions = {}): 
   const { node, next } = parseCondition(text, tokens, 0);
   const rest = tokens[next]!;
   if (rest.kind !== 'eof') failAt(text, rest.offset, `unexpected ${describeToken(rest)}`);
-  const evaluate = compileNode(text, node, options);
-  return { text, evaluate, matches: (message) => evaluate(message) === true };
+  const root = new Compiler(text, options).compile(node);
+  const evaluate = root.run;
+  const truth =
+    root.type === 'null'
+      ? () => false
+      : (message: HubMessage) => {
+          const value = evaluate(message);
+          return value === true || value === false ? value : undefined;
+        };
+  return { text, evaluate, truth, matches: (message) => evaluate(message) === true };
 }
 
-/** Type-checks a parsed condition and turns it into one evaluator; `text` is for error positions. */
+/**
+ * Type-checks a parsed condition and turns it into one evaluator; `text` is for error positions.
+ * A condition of any type compiles (IoT Hub: any value but true counts as false), so `WHERE 3` or
+ * `WHERE $body.flag` are valid; only true routes.
+ */
 export function compileNode(text: string, node: Node, options: ConditionOptions): Evaluator {
-  const compiler = new Compiler(text, options);
-  const root = compiler.compile(node);
-  if (!['bool', 'dynamic', 'null', 'undefined'].includes(root.type)) {
-    failAt(text, node.offset, `the condition must be a boolean, found ${describeType(root.type)}`);
-  }
-  return root.run;
+  return new Compiler(text, options).compile(node).run;
 }
 
 const BODY_PREFIX = 'body.';
@@ -91,12 +103,22 @@ class Compiler {
     }
   }
 
+  /**
+   * `$name`. A `$body.` path reads the message body, unless an application property is literally
+   * named so (IoT Edge lets it win); `{$body.path}` and paths with `[index]` always read the body.
+   * Other names are an application property literally named `$name`, else the system property
+   * `name`; `{$name}` is the system property only.
+   */
   private dollar(name: string, escaped: boolean, offset: number): Typed {
+    const brackets = name.includes('[') || name.includes(']');
     if (name.toLowerCase().startsWith(BODY_PREFIX)) {
       const steps = this.path(name.slice(BODY_PREFIX.length), offset);
-      return { type: 'dynamic', run: (m) => queryBody(m, steps) };
+      const body = (m: HubMessage) => queryBody(m, steps);
+      if (escaped || brackets) return { type: 'dynamic', run: body };
+      const app = appProperty(`$${name}`);
+      return { type: 'dynamic', run: (m) => app(m) ?? body(m) };
     }
-    if (name.includes('[') || name.includes(']')) {
+    if (brackets) {
       failAt(this.text, offset, `'[' and ']' are only allowed in $body paths ('$${name}')`);
     }
     if (escaped) {

@@ -55,15 +55,19 @@ function asNumber(x: Value): Value {
   return DECIMAL.test(trimmed) ? Number(trimmed) : undefined;
 }
 
-/** .NET's Substring: start and length must be integers inside the string, else undefined. */
-function substring(s: Value, start: Value, length: Value): Value {
-  if (typeof s !== 'string' || typeof start !== 'number' || !Number.isInteger(start)) return undefined;
-  if (start < 0 || start > s.length) return undefined;
-  if (length === undefined) return s.slice(start);
-  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || start + length > s.length) {
+/**
+ * substring(s, start[, length]) as IoT Edge: the start must lie inside the string (it may equal
+ * the length when no length is given), the length must fit after it; start and length must be
+ * integers. Anything else, an undefined length included, is undefined.
+ */
+function substring(...args: Value[]): Value {
+  const [s, start, length] = args;
+  if (typeof s !== 'string' || typeof start !== 'number' || !Number.isInteger(start) || start < 0) {
     return undefined;
   }
-  return s.slice(start, start + length);
+  if (args.length < 3) return start <= s.length ? s.slice(start) : undefined;
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) return undefined;
+  return start < s.length && start + length <= s.length ? s.slice(start, start + length) : undefined;
 }
 
 function concat(...values: Value[]): Value {
@@ -76,7 +80,7 @@ function concat(...values: Value[]): Value {
 }
 
 /**
- * The built-in functions by lower-cased name (reference §4.3). twin_change_includes is compiled
+ * The built-in functions by lower-cased name. twin_change_includes is compiled
  * by the condition compiler: its argument is a path, not an expression.
  */
 export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
@@ -100,7 +104,8 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ['is_bool', is((x) => typeof x === 'boolean')],
   ['is_defined', is((x) => x !== undefined)],
   ['is_null', is((x) => x === null)],
-  ['is_number', is((x) => typeof x === 'number')],
+  // Infinity (1 / 0) is defined but not a number, as in IoT Edge.
+  ['is_number', is((x) => typeof x === 'number' && Number.isFinite(x))],
   ['is_string', is((x) => typeof x === 'string')],
 
   ['concat', { params: [STRING, STRING], variadic: true, returns: 'string', run: concat }],

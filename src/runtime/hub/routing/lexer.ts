@@ -33,18 +33,32 @@ export function isNameStart(c: string): boolean {
 }
 
 /**
- * Names may contain `.` (dotted property names, `$body.a.b`) and `-` (`$absolute-expiry-time`)
- * when the `-` is followed by a name character, so `a - b` and `a -1` stay arithmetic.
- * `$` names may also contain `[` and `]` (`$body.a[0]`).
+ * Bare names may contain `.` (dotted property names) and `-` (`alert-level`) when the `-` is
+ * followed by a name character, so `a - b` and `a -1` stay arithmetic.
  */
-function nameEnd(text: string, from: number, dollar: boolean): number {
+function nameEnd(text: string, from: number): number {
   let i = from;
   while (i < text.length) {
     const c = text[i]!;
-    if (isNameStart(c) || isDigit(c) || c === '.' || (dollar && (c === '[' || c === ']'))) i++;
+    if (isNameStart(c) || isDigit(c) || c === '.') i++;
     else if (c === '-' && i + 1 < text.length && (isNameStart(text[i + 1]!) || isDigit(text[i + 1]!))) i++;
     else break;
   }
+  return i;
+}
+
+/** Characters that end a `$` name: whitespace and `( ) < > @ , ; : \ " / ? = { }`. */
+const DOLLAR_STOP = new Set([...'()<>@,;:\\"/?={}', ' ', '\t', '\n', '\r']);
+
+/**
+ * A `$` name (a system property or a `$body` path) runs to the next whitespace or one of
+ * `( ) < > @ , ; : \ " / ? = { }`, as in IoT Edge, so JSON keys such as `Welcome!` or `I'm%1` can
+ * be queried (`$body.Welcome!.text`). One exception keeps `$body.a!=1` a comparison: a `!` just
+ * before `=` ends the name.
+ */
+function dollarEnd(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && !DOLLAR_STOP.has(text[i]!) && !text.startsWith('!=', i)) i++;
   return i;
 }
 
@@ -85,13 +99,13 @@ function readToken(text: string, i: number): Token {
   if (c === '"' || c === "'") return readString(text, i);
   if (isDigit(c) || (c === '.' && isDigit(text[i + 1] ?? ''))) return readNumber(text, i);
   if (c === '$') {
-    const end = nameEnd(text, i + 1, true);
+    const end = dollarEnd(text, i + 1);
     if (end === i + 1) failAt(text, i, "expected a property name after '$'");
     const name = text.slice(i, end);
     return { kind: 'dollar', text: name, offset: i, value: name };
   }
   if (isNameStart(c)) {
-    const name = text.slice(i, nameEnd(text, i, false));
+    const name = text.slice(i, nameEnd(text, i));
     const lower = name.toLowerCase();
     if (KEYWORDS.has(lower)) return { kind: 'keyword', text: name, offset: i, value: lower };
     if (LITERALS.has(name)) return { kind: 'literal', text: name, offset: i, value: name };
@@ -111,7 +125,7 @@ function readNumber(text: string, i: number): Token {
   const end = i + match[0].length;
   const next = text[end] ?? '';
   if (isNameStart(next) || isDigit(next) || next === '.') {
-    failAt(text, i, `invalid number '${text.slice(i, nameEnd(text, i, false))}'`);
+    failAt(text, i, `invalid number '${text.slice(i, nameEnd(text, i))}'`);
   }
   const value = hex === null ? Number(match[0]) : parseInt(match[0].slice(2), 16);
   return { kind: 'number', text: match[0], offset: i, value };

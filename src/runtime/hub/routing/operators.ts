@@ -1,53 +1,45 @@
+import { equals, order } from './compare.js';
 import type { BinaryOp } from './condition-parser.js';
-import { describeType, type Evaluator, type StaticType, type Value } from './values.js';
+import { andOperator, notOperator, orOperator } from './logic.js';
+import { expectType, PROPERTY_HINT, type Fail, type Typed } from './typed.js';
+import { describeType, type Evaluator, type Value } from './values.js';
 
-/** A compiled operand: its static type, evaluator, and whether it reads a (string) property. */
-export interface Typed {
-  type: StaticType;
-  run: Evaluator;
-  isProperty?: boolean;
+export type { Typed } from './typed.js';
+
+/**
+ * Operands that may be compared (or coalesced with ??): two of the same static type, or a $body
+ * value with anything but the literal undefined (its type is only known per message).
+ */
+function comparable(left: Typed, right: Typed): boolean {
+  if (left.type === right.type) return true;
+  if (left.type === 'dynamic') return right.type !== 'undefined';
+  if (right.type === 'dynamic') return left.type !== 'undefined';
+  return false;
 }
 
-type Fail = (problem: string) => never;
-
-const PROPERTY_HINT =
-  'application and system properties are strings: convert with as_number(...) or compare with a string literal';
-
-function mismatch(op: string, left: Typed, right: Typed, fail: Fail): never {
-  const hint = (left.isProperty && right.type === 'number') || (right.isProperty && left.type === 'number');
-  const problem = `operator '${op}' cannot compare ${describeType(left.type)} with ${describeType(right.type)}`;
-  return fail(hint ? `${problem} (${PROPERTY_HINT})` : problem);
+function mismatchHint(left: Typed, right: Typed): string {
+  const either = (test: (side: Typed) => boolean) => test(left) || test(right);
+  if (either((side) => side.type === 'undefined')) return ' (test for undefined with is_defined(...))';
+  if (either((side) => side.type === 'null')) return ' (test for null with is_null(...) or is_defined(...))';
+  const propertyAndNumber =
+    (left.isProperty && right.type === 'number') || (right.isProperty && left.type === 'number');
+  return propertyAndNumber ? ` (${PROPERTY_HINT})` : '';
 }
 
-function expectType(
-  op: string,
-  operand: Typed,
-  allowed: readonly StaticType[],
-  fail: Fail,
-  what: string,
-): void {
-  if (operand.type === 'dynamic' || allowed.includes(operand.type)) return;
-  let hint = '';
-  if (op === '+' && operand.type === 'string') hint = ' (join strings with || or concat())';
-  else if (op === 'not') hint = ' (NOT binds tighter than comparisons: write NOT (a = b))';
-  else if (operand.isProperty && allowed.includes('number')) hint = ` (${PROPERTY_HINT})`;
-  fail(`operator '${op.toUpperCase()}' expects ${what}, found ${describeType(operand.type)}${hint}`);
-}
-
-const LOGICAL: readonly StaticType[] = ['bool', 'null', 'undefined'];
-
-/** Kleene logic: anything but true or false (null, a $body string) is unknown. */
-function not(value: Value): Value {
-  return value === true ? false : value === false ? true : undefined;
+function expectComparable(op: string, left: Typed, right: Typed, fail: Fail): void {
+  if (comparable(left, right)) return;
+  const verb = op === '??' ? `operator '??' cannot combine` : `operator '${op}' cannot compare`;
+  fail(`${verb} ${describeType(left.type)} with ${describeType(right.type)}${mismatchHint(left, right)}`);
 }
 
 export function unary(op: '-' | 'not', operand: Typed, fail: Fail): Typed {
-  const run = operand.run;
-  if (op === 'not') {
-    expectType(op, operand, LOGICAL, fail, 'a boolean');
-    return { type: 'bool', run: (m) => not(run(m)) };
+  if (op === 'not') return notOperator(operand, fail);
+  // Negating the literal null or undefined is undefined (IoT Edge: is_defined(-undefined) is false).
+  if (operand.type === 'null' || operand.type === 'undefined') {
+    return { type: 'undefined', run: () => undefined };
   }
   expectType(op, operand, ['number'], fail, 'a number');
+  const run = operand.run;
   return {
     type: 'number',
     run: (m) => {
@@ -55,21 +47,6 @@ export function unary(op: '-' | 'not', operand: Typed, fail: Fail): Typed {
       return typeof value === 'number' ? -value : undefined;
     },
   };
-}
-
-/** Equality: undefined if either side is; null equals only null; different types are unknown. */
-export function equals(a: Value, b: Value): Value {
-  if (a === undefined || b === undefined) return undefined;
-  if (a === null || b === null) return a === b;
-  if (typeof a !== typeof b) return undefined;
-  return a === b;
-}
-
-/** Ordering: numbers with numbers, strings with strings (ordinal), anything else unknown. */
-function order(a: Value, b: Value): number | undefined {
-  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : a === b ? 0 : undefined;
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  return undefined;
 }
 
 function arithmetic(op: BinaryOp, l: Evaluator, r: Evaluator): Evaluator {
@@ -99,8 +76,20 @@ const ORDER_TEST: Partial<Record<BinaryOp, (c: number) => boolean>> = {
   '>=': (c) => c >= 0,
 };
 
-function sameOrDynamic(left: Typed, right: Typed): boolean {
-  return left.type === right.type || left.type === 'dynamic' || right.type === 'dynamic';
+function concat(l: Evaluator, r: Evaluator): Evaluator {
+  return (m) => {
+    const a = l(m);
+    const b = r(m);
+    return typeof a === 'string' && typeof b === 'string' ? a + b : undefined;
+  };
+}
+
+/** `a ?? b`: a when it is defined (null included), else b. */
+function coalesce(l: Evaluator, r: Evaluator): Evaluator {
+  return (m) => {
+    const a: Value = l(m);
+    return a !== undefined ? a : r(m);
+  };
 }
 
 export function binary(op: BinaryOp, left: Typed, right: Typed, fail: Fail): Typed {
@@ -118,21 +107,12 @@ export function binary(op: BinaryOp, left: Typed, right: Typed, fail: Fail): Typ
     case '||':
       expectType(op, left, ['string'], fail, 'strings');
       expectType(op, right, ['string'], fail, 'strings');
-      return {
-        type: 'string',
-        run: (m) => {
-          const a = l(m);
-          const b = r(m);
-          return typeof a === 'string' && typeof b === 'string' ? a + b : undefined;
-        },
-      };
+      return { type: 'string', run: concat(l, r) };
     case '<':
     case '<=':
     case '>':
     case '>=': {
-      if (!sameOrDynamic(left, right)) mismatch(op, left, right, fail);
-      expectType(op, left, ['number', 'string'], fail, 'numbers or strings');
-      expectType(op, right, ['number', 'string'], fail, 'numbers or strings');
+      expectComparable(op, left, right, fail);
       const test = ORDER_TEST[op]!;
       return {
         type: 'bool',
@@ -145,53 +125,22 @@ export function binary(op: BinaryOp, left: Typed, right: Typed, fail: Fail): Typ
     case '=':
     case '!=':
     case '<>': {
-      const literalSide =
-        ['null', 'undefined'].includes(left.type) || ['null', 'undefined'].includes(right.type);
-      if (!literalSide && !sameOrDynamic(left, right)) mismatch(op, left, right, fail);
+      expectComparable(op, left, right, fail);
       if (op === '=') return { type: 'bool', run: (m) => equals(l(m), r(m)) };
-      return { type: 'bool', run: (m) => not(equals(l(m), r(m))) };
+      return {
+        type: 'bool',
+        run: (m) => {
+          const equal = equals(l(m), r(m));
+          return equal === undefined ? undefined : !equal;
+        },
+      };
     }
     case 'and':
-      expectType(op, left, LOGICAL, fail, 'booleans');
-      expectType(op, right, LOGICAL, fail, 'booleans');
-      return {
-        type: 'bool',
-        run: (m) => {
-          const a = l(m);
-          if (a === false) return false;
-          const b = r(m);
-          if (b === false) return false;
-          return a === true && b === true ? true : undefined;
-        },
-      };
+      return andOperator(left, right, fail);
     case 'or':
-      expectType(op, left, LOGICAL, fail, 'booleans');
-      expectType(op, right, LOGICAL, fail, 'booleans');
-      return {
-        type: 'bool',
-        run: (m) => {
-          const a = l(m);
-          if (a === true) return true;
-          const b = r(m);
-          if (b === true) return true;
-          return a === false && b === false ? false : undefined;
-        },
-      };
-    case '??': {
-      const literalSide = left.type === 'undefined' || left.type === 'null' || right.type === 'null';
-      if (!literalSide && right.type !== 'undefined' && !sameOrDynamic(left, right)) {
-        fail(
-          `operator '??' expects both sides of the same type, found ${describeType(left.type)} and ${describeType(right.type)}`,
-        );
-      }
-      const type = left.type === 'undefined' ? right.type : left.type === right.type ? left.type : 'dynamic';
-      return {
-        type,
-        run: (m) => {
-          const a = l(m);
-          return a !== undefined ? a : r(m);
-        },
-      };
-    }
+      return orOperator(left, right, fail);
+    case '??':
+      expectComparable(op, left, right, fail);
+      return { type: left.type === right.type ? left.type : 'dynamic', run: coalesce(l, r) };
   }
 }

@@ -67,8 +67,8 @@ test('precedence: * / % over + - ||, over comparisons, over equality, over AND, 
   assert.equal(value('(true OR false) AND false'), false);
   assert.equal(value('NOT false AND false'), false, 'NOT binds tighter than AND');
   assert.equal(value('NOT (false AND false)'), true);
-  assert.equal(value('undefined ?? 1 = 1'), true, '?? binds loosest');
-  assert.equal(value('undefined ?? false OR true'), true);
+  assert.equal(value('$body.missing ?? 1 = 1'), true, '?? binds loosest: $body.missing ?? (1 = 1)');
+  assert.equal(value('$body.missing ?? false OR true'), true);
   assert.equal(value('$body.missing ?? 5 > 3'), true);
 });
 
@@ -96,28 +96,54 @@ test('Kleene AND, OR and NOT over true, false, undefined', () => {
   }
 });
 
-test('null and non-boolean $body values are unknown in logic', () => {
-  assert.equal(value('null AND true'), undefined);
+test('the literal null is falsy in logic (IoT Edge): NOT null is true, null AND x is null', () => {
+  // edgeHub's condition tables: null and null -> false, (null and false) = null, (null and true) = null,
+  // null or true -> true, null or false -> false, (null or null) = null, null -> false, not null -> true.
+  assert.equal(value('null AND true'), null);
+  assert.equal(value('null AND false'), null);
+  assert.equal(value('false AND null'), null);
+  assert.equal(value('null AND undefined'), null);
+  assert.equal(value('(null AND false) = null'), true);
   assert.equal(value('null OR true'), true);
-  assert.equal(value('null AND false'), false);
-  assert.equal(value('NOT null'), undefined);
-  const of = message({ json: { s: 'yes', flag: true } });
+  assert.equal(value('null OR false'), false);
+  assert.equal(value('false OR null'), false);
+  assert.equal(value('null OR undefined'), undefined);
+  assert.equal(value('null OR null'), null);
+  assert.equal(value('NOT null'), true);
+  assert.equal(value('NOT (null AND true)'), true);
+  assert.equal(compileCondition('null').truth(message()), false, 'a null condition is false, not unknown');
+  assert.equal(compileCondition('null AND null').truth(message()), false);
+  assert.equal(compileCondition('NOT null').matches(message()), true);
+});
+
+test('a null or a non-boolean read from the body is unknown in logic', () => {
+  const of = message({ json: { s: 'yes', flag: true, nothing: null } });
   assert.equal(value('$body.s AND true', of), undefined);
   assert.equal(value('$body.flag AND true', of), true);
   assert.equal(value('NOT $body.flag', of), false);
+  assert.equal(value('NOT $body.nothing', of), undefined);
+  assert.equal(value('$body.nothing OR false', of), undefined);
+  assert.equal(value('$body.nothing AND false', of), false);
   assert.equal(compileCondition('$body.s').matches(of), false);
+  assert.equal(compileCondition('$body.nothing').truth(of), undefined);
 });
 
 test('comparisons with undefined are undefined; null equals only null', () => {
-  assert.equal(value('undefined = 1'), undefined);
+  const of = message({ json: { n: 1, nothing: null } });
+  assert.equal(value(`missing = 'x'`, of), undefined, 'a missing property is undefined, not null');
+  assert.equal(value(`missing != 'x'`, of), undefined);
+  assert.equal(value('$body.missing = 1', of), undefined);
+  assert.equal(value('$body.missing = null', of), undefined);
   assert.equal(value('undefined = undefined'), undefined);
-  assert.equal(value('undefined != 1'), undefined);
+  assert.equal(value('undefined < undefined'), undefined);
   assert.equal(value('null = null'), true);
-  assert.equal(value('null = 1'), false);
-  assert.equal(value('null != 1'), true);
   assert.equal(value('null <> null'), false);
-  assert.equal(value(`a = null`, message({ properties: { a: 'x' } })), false);
-  assert.equal(value(`a = null`), undefined, 'a missing property is undefined, not null');
+  assert.equal(value('null <= null AND null >= null'), true);
+  assert.equal(value('null < null OR null > null'), false);
+  assert.equal(value('$body.nothing = null', of), true);
+  assert.equal(value('$body.n = null', of), false);
+  assert.equal(value('$body.n != null', of), true);
+  assert.equal(value('$body.nothing < 2', of), undefined, 'null has no order with a number');
 });
 
 test('equality and ordering', () => {
@@ -130,20 +156,26 @@ test('equality and ordering', () => {
   assert.equal(value(`'abc' > 'abb'`), true);
   assert.equal(value('true = true'), true);
   assert.equal(value('true != false'), true);
+  assert.equal(value('false < true AND true >= true'), true, 'false orders before true');
 });
 
-test('$body values compare with their own type only', () => {
+test('$body values of different types are unequal, and unordered', () => {
   const of = message({ json: { n: 5, s: '5', t: 'b', yes: true, nothing: null } });
   assert.equal(value('$body.n = 5', of), true);
-  assert.equal(value(`$body.n = '5'`, of), undefined);
+  assert.equal(value(`$body.n = '5'`, of), false, 'no conversion between types (IoT Edge)');
+  assert.equal(value(`$body.n <> '5'`, of), true);
+  assert.equal(value(`$body.n != '100'`, of), true);
   assert.equal(value(`$body.s = '5'`, of), true);
-  assert.equal(value('$body.s = 5', of), undefined);
-  assert.equal(value('$body.s > 4', of), undefined);
+  assert.equal(value('$body.s = 5', of), false);
+  assert.equal(value('$body.yes = 1', of), false);
+  assert.equal(value('$body.n = $body.s', of), false);
+  assert.equal(value('$body.n <> $body.s', of), true);
+  assert.equal(value('$body.s > 4', of), undefined, 'a string has no order with a number');
+  assert.equal(value('$body.n < $body.s', of), undefined);
   assert.equal(value(`$body.t > 'a'`, of), true);
   assert.equal(value('$body.yes = true', of), true);
   assert.equal(value('$body.nothing = null', of), true);
   assert.equal(value('$body.nothing = 0', of), false);
-  assert.equal(value('$body.n = $body.s', of), undefined);
   assert.equal(value('$body.n + 1 = 6', of), true);
   assert.equal(value(`$body.s || 'x' = '5x'`, of), true);
   assert.equal(value(`is_defined($body.n || 'x')`, of), false);
@@ -199,7 +231,6 @@ test('$name prefers an application property literally named $name; {$name} force
 test('$body queries: nested keys, array indices, null, missing, objects', () => {
   const of = message({
     json: { a: { b: [1, { c: null, d: 'x' }], e: [[7, 8]] }, flag: false, Temp: 3 },
-    properties: { '$body.a': 'app' },
   });
   assert.equal(value('$body.a.b[0] = 1', of), true);
   assert.equal(value(`$body.a.b[1].d = 'x'`, of), true);
@@ -217,6 +248,40 @@ test('$body queries: nested keys, array indices, null, missing, objects', () => 
   assert.equal(value('is_defined($body.temp)', of), false, 'JSON keys are case-sensitive');
   assert.equal(value('is_defined($body.constructor)', of), false);
   assert.equal(value('is_defined($body.a.b.length)', of), false);
+});
+
+test('an application property named like a $body path wins over the body; {$body...} reads the body', () => {
+  const of = message({
+    json: { t: 50, loc: { state: 'WA' } },
+    properties: { '$body.t': '100', '$Body.Loc.State': 'CA' },
+  });
+  assert.equal(value(`$body.t = '100'`, of), true, 'the application property, a string');
+  assert.equal(value('as_number($body.t) = 100', of), true);
+  assert.equal(value('{$body.t} = 50', of), true, 'escaped: the body');
+  assert.equal(value(`{ $body.t } <> '100'`, of), true);
+  assert.equal(value(`$body.loc.state = 'CA'`, of), true, 'property names are case-insensitive');
+  assert.equal(value(`{$body.loc.state} = 'WA'`, of), true);
+  assert.equal(value(`$body.other = 'x'`, of), undefined, 'no such property: the body, where it is missing');
+});
+
+test('$body paths may hold any character but whitespace and ( ) < > @ , ; : \\ " / ? = { }', () => {
+  const of = message({
+    json: {
+      'Welcome!': { he: 'ברוכים הבאים!' },
+      "I'mnotusingspaces%1": { es: 'Estoy %1' },
+      'a+b': 1,
+      'x&y|z*#^~`': 2,
+    },
+  });
+  assert.equal(value(`$body.Welcome!.he = 'ברוכים הבאים!'`, of), true);
+  assert.equal(value(`$body.I'mnotusingspaces%1.es = 'Estoy %1'`, of), true);
+  assert.equal(value('$body.a+b = 1', of), true, 'a + inside a $ name is part of it (IoT Edge)');
+  assert.equal(value('$body.x&y|z*#^~` = 2', of), true);
+  assert.equal(value('$body.a+b= 1', of), true);
+  assert.equal(value('$body.Welcome!.missing!=1', of), undefined, 'a ! right before = is the operator !=');
+  failsAt(`$body.Welcome!['I'm using spaces %1'] = 'x'`, 43, /unterminated string/);
+  failsAt('$body.properties[] = 1', 1, /invalid path 'properties\[\]'/);
+  failsAt('$body.properties[1:2] = 1', 19, /unexpected character ":"/);
 });
 
 test('?? gives the left side when it is defined (null is defined)', () => {
@@ -241,26 +306,55 @@ test('type errors name the operator position', () => {
   failsAt(`'a' + 'b' = 'ab'`, 5, /join strings with \|\| or concat\(\)/);
   failsAt('temp * 2 > 1', 6, /expects numbers, found a string \(application/);
   failsAt(`'a' || 1 = 'a1'`, 5, /operator '\|\|' expects strings, found a number/);
-  failsAt('true < false', 6, /expects numbers or strings, found a boolean/);
   failsAt('1 AND true', 3, /operator 'AND' expects booleans, found a number/);
   failsAt(`true or 'x'`, 6, /operator 'OR' expects booleans, found a string/);
   failsAt(`NOT 'a'`, 1, /operator 'NOT' expects a boolean/);
   failsAt(`NOT a = 'b'`, 1, /NOT binds tighter than comparisons: write NOT \(a = b\)/);
   failsAt(`-'a' = 1`, 1, /operator '-' expects a number, found a string/);
-  failsAt(`(1 ?? 'a') = 1`, 4, /operator '\?\?' expects both sides of the same type/);
   failsAt('null < 1', 6, /operator '<' cannot compare null with a number/);
   failsAt('1 < 2 < 3', 7, /cannot compare a boolean with a number/);
 });
 
-test('the condition must be boolean', () => {
-  failsAt('1 + 2', 3, /the condition must be a boolean, found a number/);
-  failsAt(`'a'`, 1, /must be a boolean, found a string/);
-  failsAt(`alert`, 1, /found a string/);
-  assert.equal(value('$body.x'), undefined, 'a $body value may be boolean');
+test('null compares only with null or a $body value, undefined only with undefined; ?? likewise', () => {
+  // edgeHub refuses (key1 ?? null), (key1 ?? 12.34), (12.34 ?? key1), (key1 ?? true).
+  failsAt('a = null', 3, /operator '=' cannot compare a string with null \(test for null with is_null/);
+  failsAt('1 = null', 3, /cannot compare a number with null/);
+  failsAt('null != true', 6, /cannot compare null with a boolean/);
+  failsAt(
+    '$x != undefined',
+    4,
+    /cannot compare a string with undefined \(test for undefined with is_defined/,
+  );
+  failsAt('undefined = $body.x', 11, /cannot compare undefined with a \$body value/);
+  failsAt('(key1 ?? null) = null', 7, /operator '\?\?' cannot combine a string with null/);
+  failsAt('(key1 ?? 12.34) = 1', 7, /cannot combine a string with a number \(application/);
+  failsAt(`(1 ?? 'a') = 1`, 4, /operator '\?\?' cannot combine a number with a string/);
+  failsAt('(undefined ?? 1) = 1', 12, /cannot combine undefined with a number/);
+  failsAt('(key1 ?? true)', 7, /cannot combine a string with a boolean/);
+  assert.doesNotThrow(() => compileCondition('$body.x = null OR ($body.x ?? 1) = 1 OR null = null'));
+  assert.equal(value('undefined ?? undefined'), undefined);
 });
 
-test('literal null and undefined compare with anything', () => {
-  assert.doesNotThrow(() => compileCondition(`a = null OR $x != undefined OR 1 = null OR true <> undefined`));
+test('a condition of any type compiles (IoT Hub: anything but true counts as false); only true routes', () => {
+  const of = message({ properties: { alert: 'yes' }, json: { flag: true } });
+  for (const condition of ['3', `'a string'`, '"a string"', 'alert', '$body', '1 + 2', 'null', 'undefined']) {
+    assert.equal(compileCondition(condition).matches(of), false, condition);
+  }
+  assert.equal(compileCondition('3').truth(of), undefined);
+  assert.equal(compileCondition('alert').truth(of), undefined);
+  assert.equal(
+    compileCondition('$body').truth(of),
+    undefined,
+    '$body alone is the property $body, not the body',
+  );
+  assert.equal(compileCondition('$body.flag').matches(of), true);
+});
+
+test('negating the literal undefined or null is undefined', () => {
+  // edgeHub: is_defined(-undefined) -> false.
+  assert.equal(value('is_defined(-undefined)'), false);
+  assert.equal(value('is_defined(-null)'), false);
+  failsAt('-(key1) = 1', 1, /operator '-' expects a number, found a string/);
 });
 
 test('syntax errors', () => {

@@ -71,6 +71,7 @@ test('type tests', () => {
   holds('is_defined(1) AND is_defined(null) AND NOT is_defined(undefined) AND NOT is_defined($body.x)');
   holds('is_null(null) AND is_null($body.nothing) AND NOT is_null(undefined) AND NOT is_null($body.x)');
   holds(`is_number(1) AND is_number($body.n) AND NOT is_number('1') AND NOT is_number($body.s)`);
+  holds('NOT is_number(1 / 0) AND is_defined(1 / 0)', message());
   holds(`is_string('') AND is_string($body.s) AND NOT is_string(1) AND NOT is_string($body.x)`);
   holds('is_string(alert)', message({ alert: 'x' }));
   holds('NOT is_string(alert)', message());
@@ -91,6 +92,11 @@ test('string functions', () => {
   holds(`NOT is_defined(substring('abc', 1, 5))`);
   holds(`NOT is_defined(substring('abc', -1))`);
   holds(`NOT is_defined(substring('abc', 1.5))`);
+  // IoT Edge: with a length, the start must be inside the string; an undefined length is undefined.
+  holds(`substring('abc', 2, 1) = 'c'`);
+  holds(`NOT is_defined(substring('abc', 3, 0))`);
+  holds(`NOT is_defined(substring('abc', 1, 1 % 0))`);
+  holds(`NOT is_defined(substring('abc', 1, $body.missing))`);
   holds(`index_of('abcabc', 'ca') = 2 AND index_of('abc', 'x') = -1 AND index_of('abc', 'B') = -1`);
   holds(`starts_with('abc', 'ab') AND NOT starts_with('abc', 'AB')`);
   holds(`ends_with('abc', 'bc') AND NOT ends_with('abc', 'b')`);

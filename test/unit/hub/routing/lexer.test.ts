@@ -111,6 +111,44 @@ test('names: dots and inner dashes belong to the name; $ names may hold [ ]', ()
   failsAt('a = $ ', 5, /expected a property name after '\$'/);
 });
 
+test('$ names run to whitespace or ( ) < > @ , ; : \\ " / ? = { }, as IoT Edge\'s grammar has it', () => {
+  assert.deepEqual(kinds(`$body.Welcome!.he $body.I'm%1.es $a+b*c|d&e`), [
+    'dollar:$body.Welcome!.he',
+    "dollar:$body.I'm%1.es",
+    'dollar:$a+b*c|d&e',
+    'eof:',
+  ]);
+  assert.deepEqual(kinds(`$a='x'`), ['dollar:$a', 'op:=', 'string:x', 'eof:']);
+  assert.deepEqual(kinds('$a<>1 $b>=2 $c??3'), [
+    'dollar:$a',
+    'op:<>',
+    'number:1',
+    'dollar:$b',
+    'op:>=',
+    'number:2',
+    'dollar:$c',
+    'op:??',
+    'number:3',
+    'eof:',
+  ]);
+  assert.deepEqual(kinds('{$body.x}/* c */,($y)'), [
+    'op:{',
+    'dollar:$body.x',
+    'op:}',
+    'op:,',
+    'op:(',
+    'dollar:$y',
+    'op:)',
+    'eof:',
+  ]);
+  assert.deepEqual(
+    kinds('$a!=1 $b!x'),
+    ['dollar:$a', 'op:!=', 'number:1', 'dollar:$b!x', 'eof:'],
+    '!= stays an operator',
+  );
+  failsAt('$:x', 1, /expected a property name after '\$'/);
+});
+
 test('operators, longest first', () => {
   assert.deepEqual(kinds('<= >= <> != < > = || ?? + - * / % ( ) , { }'), [
     'op:<=',
