@@ -16,7 +16,6 @@ import { Buffer } from 'node:buffer';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearTimeout } from 'node:timers';
@@ -27,7 +26,8 @@ import { parseArgs } from 'node:util';
 
 import { workloadSocket } from '../dist/src/runtime/workload/socket-layout.js';
 import { TestDaemon, manifest, nodeModule } from '../dist/test/helpers/daemon.js';
-import { machine } from './lib.js';
+import { cpuSeconds, syscalls } from '../dist/test/helpers/proc-stats.js';
+import { loadAverage, machine, resultsFile } from './lib.js';
 
 const require = createRequire(import.meta.url);
 const mqtt = require('mqtt');
@@ -60,8 +60,7 @@ const MOSQUITTO_INFLIGHT = 64;
 const ROUTE =
   'FROM /messages/modules/sender/outputs/out1 INTO BrokeredEndpoint("/modules/receiver/inputs/in1")';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const LOAD_BEFORE = Number(os.loadavg()[0].toFixed(2));
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const LOAD_BEFORE = loadAverage();
 
 /** TestDaemon, started with extra node flags (--cpu-prof) when profiling. */
 class BenchDaemon extends TestDaemon {
@@ -278,18 +277,6 @@ async function connectPair(subject) {
       ? `${client.stream.getProtocol()} ${client.stream.getCipher().name}`
       : 'none (plain TCP)';
   return { publisher, subscriber, tls: tlsOf(publisher) };
-}
-
-/** read and write system calls a process has made so far (writev and sendmsg count as writes). */
-function syscalls(pid) {
-  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-  return { reads: Number(/syscr: (\d+)/.exec(io)[1]), writes: Number(/syscw: (\d+)/.exec(io)[1]) };
-}
-
-/** CPU seconds a process has used so far, in user space and in the kernel. */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }
 
 function percentile(sorted, p) {
@@ -549,7 +536,7 @@ function report(subjects, pairs, rows, mosquittoVersion, write) {
     machine: machine(),
     mosquitto_version: mosquittoVersion,
     // other work on the machine shows in the tails: the 1-minute load average before and after
-    load_average: { before: LOAD_BEFORE, after: Number(os.loadavg()[0].toFixed(2)) },
+    load_average: { before: LOAD_BEFORE, after: loadAverage() },
     parameters: {
       payload_bytes: PAYLOAD_BYTES,
       qos: 1,
@@ -582,12 +569,12 @@ function report(subjects, pairs, rows, mosquittoVersion, write) {
   };
   console.log(result.ratios, result.targets);
   if (!write) return;
-  const out = (file) => fileURLToPath(new URL(`results/${file}`, import.meta.url));
-  writeFileSync(out('hub-throughput.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(resultsFile('hub-throughput.json'), JSON.stringify(result, null, 2) + '\n');
   // a findings section written by hand (profiles, suggestions) is kept across runs
-  const previous = existsSync(out('hub-throughput.md')) ? readFileSync(out('hub-throughput.md'), 'utf8') : '';
+  const md = resultsFile('hub-throughput.md');
+  const previous = existsSync(md) ? readFileSync(md, 'utf8') : '';
   const findings = previous.indexOf('\n## Findings');
-  writeFileSync(out('hub-throughput.md'), markdown(result) + (findings >= 0 ? previous.slice(findings) : ''));
+  writeFileSync(md, markdown(result) + (findings >= 0 ? previous.slice(findings) : ''));
 }
 
 const profileDir = flags.profile ? path.resolve(flags.profile) : undefined;

@@ -38,6 +38,16 @@ export function machine() {
   };
 }
 
+/** The 1-minute load average: other work on a shared machine shows in the figures. */
+export function loadAverage() {
+  return Number(os.loadavg()[0].toFixed(2));
+}
+
+/** The path of bench/results/<file>. */
+export function resultsFile(file) {
+  return fileURLToPath(new URL(`results/${file}`, import.meta.url));
+}
+
 export function markdownTable(rows) {
   return [
     '| command | median ms | × node -e 0 |',
@@ -54,9 +64,8 @@ export function writeResults(name, { title, rounds, rows, extra = {}, notes = ''
     `# ${title}\n\n${result.date}, ${rounds} interleaved rounds.\n\n` +
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, ${m.platform}.\n\n` +
     `${markdownTable(rows)}\n\n${notes}`;
-  const out = (file) => fileURLToPath(new URL(`results/${file}`, import.meta.url));
-  writeFileSync(out(`${name}.json`), JSON.stringify(result, null, 2) + '\n');
-  writeFileSync(out(`${name}.md`), markdown);
+  writeFileSync(resultsFile(`${name}.json`), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(resultsFile(`${name}.md`), markdown);
   console.log(markdownTable(rows));
   return result;
 }

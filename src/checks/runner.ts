@@ -17,8 +17,14 @@ export interface RunOptions {
   inputs: CheckInputs;
   /** Canonical ids excluded with --dont-run. */
   dontRun?: ReadonlySet<string>;
-  /** Facts known before any check runs (e.g. --iothub-hostname). */
+  /** Facts known before any check runs. */
   seedFacts?: Partial<Facts>;
+  /**
+   * Values for facts a check may provide instead (e.g. --iothub-hostname, which a manual
+   * connection string overrides, as in IoT Edge 1.1): used when no check provides the fact, or
+   * its producer does not (ignored, skipped, failed).
+   */
+  fallbackFacts?: Partial<Facts>;
   resources?: { [K in FactName]?: FactResource<K> };
   defaultTimeoutMs?: number;
   /** Called in execution order as results become final; never after a fatal result's own call. */
@@ -56,13 +62,25 @@ export async function runChecks(options: RunOptions): Promise<RunSummary> {
   for (const [name, value] of Object.entries(facts) as [FactName, unknown][]) {
     factPromises.set(name, Promise.resolve({ value }));
   }
+  const fallbacks: Partial<Facts> = options.fallbackFacts ?? {};
+  const fallbackState = (name: FactName): FactState => {
+    if (!(name in fallbacks)) return UNAVAILABLE;
+    const value = fallbacks[name];
+    (facts as Record<string, unknown>)[name] = value;
+    return { value };
+  };
   for (const check of checks) {
     for (const name of check.provides ?? []) {
       if (factPromises.has(name)) continue;
       let resolve!: (state: FactState) => void;
       factPromises.set(name, new Promise<FactState>((r) => (resolve = r)));
-      producers.set(name, { resolve });
+      producers.set(name, {
+        resolve: (state) => resolve(state === UNAVAILABLE ? fallbackState(name) : state),
+      });
     }
+  }
+  for (const name of Object.keys(fallbacks) as FactName[]) {
+    if (!factPromises.has(name)) factPromises.set(name, Promise.resolve(fallbackState(name)));
   }
 
   const factState = (name: FactName): Promise<FactState> => {

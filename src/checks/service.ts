@@ -31,7 +31,7 @@ export async function runCheckCommand(options: CheckCommandOptions): Promise<num
     checks: options.checks,
     inputs,
     dontRun: options.dontRun,
-    seedFacts: inputs.iothubHostname ? { iothubHostname: inputs.iothubHostname } : {},
+    fallbackFacts: inputs.iothubHostname ? { iothubHostname: inputs.iothubHostname } : {},
     resources: options.resources,
     onResult: (id, result) => report?.add(info.get(id)!, result),
   });

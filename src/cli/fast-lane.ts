@@ -10,14 +10,9 @@ export async function runFastLane(args: readonly string[]): Promise<boolean> {
   }
   if (args.length !== 1) return false;
   const [command] = args;
-  if (command === '--version' || command === '-V') {
+  if (command === 'version' || command === '--version' || command === '-V') {
     const { versionLine } = await import('../version.js');
     process.stdout.write(`${versionLine()}\n`);
-    return true;
-  }
-  if (command === 'version') {
-    const { versionOutput } = await import('./version-output.js');
-    process.stdout.write(await versionOutput());
     return true;
   }
   if (command === 'check-list') {

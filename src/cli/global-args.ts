@@ -1,26 +1,69 @@
+import { CliError, reportCliError } from './cli-error.js';
+
+/** The arguments left for the command parser, and the daemon socket the user named, if any. */
+export interface GlobalArgs {
+  args: string[];
+  host?: string;
+}
+
+const HOST_USAGE = "'--host <HOST>'";
+
 /**
- * `-H/--host` is a global option of the real tool, allowed before the subcommand
- * (`iotedge -H unix:///run/mgmt.sock list`). oclif only takes flags after the command, so a
- * leading host option is moved behind the command (and its subcommand, for topics like `system`).
+ * `-H/--host` is a global option of the real tool: accepted before or after any subcommand, topics
+ * included (`iotedge -H X logs m`, `iotedge logs m -H X`, `iotedge -H X identity list`), and by
+ * commands that do not use it (`check` ignores it). It is taken out of the arguments wherever it
+ * stands, in every form the real parser accepts (`-H X`, `-HX`, `-H=X`, `--host X`, `--host=X`).
+ * Arguments after `--` belong to the command and are left alone. A host option without a value,
+ * or given twice, is a usage error.
  */
-export function moveLeadingHost(args: readonly string[]): string[] {
-  const leading: string[] = [];
-  let index = 0;
-  while (index < args.length) {
+export function extractHost(args: readonly string[]): GlobalArgs {
+  const rest: string[] = [];
+  let host: string | undefined;
+  const take = (value: string): void => {
+    if (host !== undefined) {
+      throw new CliError(
+        `The argument ${HOST_USAGE} was provided more than once, but cannot be used multiple times`,
+      );
+    }
+    host = value;
+  };
+  for (let index = 0; index < args.length; index += 1) {
     const arg = args[index];
-    if (arg === '-H' || arg === '--host') {
-      if (index + 1 >= args.length) break;
-      leading.push(arg, args[index + 1]);
-      index += 2;
-    } else if (arg.startsWith('--host=') || (arg.startsWith('-H') && arg.length > 2)) {
-      leading.push(arg);
-      index += 1;
-    } else {
+    if (arg === '--') {
+      rest.push(...args.slice(index));
       break;
     }
+    if (arg === '-H' || arg === '--host') {
+      const value = args[index + 1];
+      if (value === undefined || value.startsWith('-')) {
+        throw new CliError(`The argument ${HOST_USAGE} requires a value but none was supplied`);
+      }
+      take(value);
+      index += 1;
+    } else if (arg.startsWith('--host=')) {
+      take(arg.slice('--host='.length));
+    } else if (arg.startsWith('-H')) {
+      take(arg.slice(arg.startsWith('-H=') ? 3 : 2));
+    } else {
+      rest.push(arg);
+    }
   }
-  if (leading.length === 0) return [...args];
-  const rest = args.slice(index);
-  const commandWords = rest[0] === 'system' && rest[1] && !rest[1].startsWith('-') ? 2 : 1;
-  return [...rest.slice(0, commandWords), ...leading, ...rest.slice(commandWords)];
+  return host === undefined ? { args: rest } : { args: rest, host };
+}
+
+/**
+ * Applies the global options for bin/run.js: the host becomes IOTEDGE_HOST, which every daemon
+ * command reads when no `-H` reaches it, so that no command needs to know where `-H` stood.
+ * Resolves to the arguments left for the commands, or undefined after reporting a usage error.
+ */
+export function applyGlobalArgs(argv: readonly string[], env: NodeJS.ProcessEnv): string[] | undefined {
+  try {
+    const { args, host } = extractHost(argv);
+    if (host !== undefined) env.IOTEDGE_HOST = host;
+    return args;
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    reportCliError(error);
+    return undefined;
+  }
 }

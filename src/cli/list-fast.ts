@@ -1,27 +1,27 @@
 import { CliError, reportCliError } from './cli-error.js';
+import { extractHost, type GlobalArgs } from './global-args.js';
 import { DEFAULT_MANAGEMENT_HOST } from './management-host.js';
 
 /**
- * The flags of `iotedge list` in their plain forms (`--json`, `-H X`, `-H=X`, `--host X`,
- * `--host=X`), or undefined for anything else (help, unknown flags), which oclif then handles.
+ * The arguments of `iotedge list` in their plain forms (`--json`, and the global `-H/--host` in any
+ * form), or undefined for anything else (help, unknown flags, a usage error), which oclif then handles.
  */
 export function parseListArgs(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
 ): { host: string; json: boolean } | undefined {
   if (args[0] !== 'list') return undefined;
-  let host = env.IOTEDGE_HOST || DEFAULT_MANAGEMENT_HOST;
-  let json = false;
-  for (let i = 1; i < args.length; i += 1) {
-    const arg = args[i];
-    const inline = /^(?:-H|--host)=(.*)$/s.exec(arg);
-    if (arg === '--json') json = true;
-    else if (inline) host = inline[1];
-    else if ((arg === '-H' || arg === '--host') && i + 1 < args.length && !args[i + 1].startsWith('-')) {
-      host = args[(i += 1)];
-    } else return undefined;
+  let global: GlobalArgs;
+  try {
+    global = extractHost(args.slice(1));
+  } catch {
+    return undefined;
   }
-  return { host, json };
+  if (!global.args.every((arg) => arg === '--json')) return undefined;
+  return {
+    host: global.host ?? (env.IOTEDGE_HOST || DEFAULT_MANAGEMENT_HOST),
+    json: global.args.length > 0,
+  };
 }
 
 /**

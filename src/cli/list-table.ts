@@ -39,29 +39,60 @@ const parseTime = (text: string | undefined): Date | undefined => {
   return Number.isNaN(time.getTime()) ? undefined : time;
 };
 
-/** The DESCRIPTION column: `Up 3 minutes`, `Stopped 2 days ago`, `Failed (137) a minute ago`... */
+/** The STATUS words of IoT Edge 1.1's `iotedge list`, which scripts match on. */
+export type ListStatus = 'running' | 'stopped' | 'failed' | 'dead' | 'unknown';
+
+/**
+ * The STATUS column, in 1.1's words as it derives them from the container: an unhealthy module
+ * still runs; one waiting to be restarted (backoff) has exited, so it is `failed`, or `stopped`
+ * when it exited with code 0. The richer state goes to the DESCRIPTION column.
+ */
+export function listStatus(module: ModuleDetails): ListStatus {
+  const status = module.status.runtimeStatus.status;
+  switch (status) {
+    case 'running':
+    case 'unhealthy':
+      return 'running';
+    case 'backoff':
+      return module.status.exitStatus?.statusCode === '0' ? 'stopped' : 'failed';
+    case 'stopped':
+    case 'failed':
+    case 'dead':
+      return status;
+    default:
+      return 'unknown';
+  }
+}
+
+/** Descriptions that say nothing the row does not: a container engine's state word, the exit code. */
+const REDUNDANT_DESCRIPTION =
+  /^(?:created|running|paused|restarting|removing|exited|dead|exited with code -?\d+)$/i;
+
+/**
+ * The DESCRIPTION column: 1.1's text for the STATUS (`Up 3 minutes`, `Stopped 2 days ago`,
+ * `Failed (137) a minute ago`), then, after ` - `, what 1.1 does not show: the richer state
+ * (`backoff`, `unhealthy`) and the reason the daemon gives (`Failed - listen EADDRINUSE ...`).
+ */
 export function describeStatus(module: ModuleDetails, now: Date): string {
   const { status } = module;
   const started = parseTime(status.startTime);
   const exited = parseTime(status.exitStatus?.exitTime);
   const code = status.exitStatus?.statusCode;
-  const withExit = (word: string): string =>
-    code !== undefined && exited ? `${word} (${code}) ${humanizeSince(exited, now, 'past')}` : word;
-  switch (status.runtimeStatus.status) {
-    case 'running':
-      return started ? `Up ${humanizeSince(started, now, 'present')}` : 'Up';
-    case 'unhealthy':
-      return started ? `Unhealthy ${humanizeSince(started, now, 'present')}` : 'Unhealthy';
-    case 'stopped':
-    case 'dead':
-      return exited ? `Stopped ${humanizeSince(exited, now, 'past')}` : 'Stopped';
-    case 'failed':
-      return withExit('Failed');
-    case 'backoff':
-      return withExit('Backoff');
-    default:
-      return 'Unknown';
-  }
+  const shown = listStatus(module);
+  let text: string;
+  if (shown === 'running') text = started ? `Up ${humanizeSince(started, now, 'present')}` : 'Up';
+  else if (shown === 'stopped' || shown === 'dead')
+    text = exited ? `Stopped ${humanizeSince(exited, now, 'past')}` : 'Stopped';
+  else if (shown === 'failed')
+    text = code !== undefined && exited ? `Failed (${code}) ${humanizeSince(exited, now, 'past')}` : 'Failed';
+  else text = 'Unknown';
+  const rich = status.runtimeStatus.status;
+  const reason = status.runtimeStatus.description?.trim() ?? '';
+  const details = [
+    ...(rich === 'backoff' || rich === 'unhealthy' ? [rich] : []),
+    ...(reason !== '' && !REDUNDANT_DESCRIPTION.test(reason) ? [reason] : []),
+  ];
+  return details.length > 0 ? `${text} - ${details.join(': ')}` : text;
 }
 
 const shellWord = (word: string): string =>
@@ -79,15 +110,10 @@ export function moduleConfig(module: ModuleDetails): string {
 const byteOrder = (a: ModuleDetails, b: ModuleDetails): number =>
   Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
 
-/** `iotedge list`: the 1.1 table, sorted by module name. */
+/** `iotedge list`: the 1.1 table, sorted by module name (`list --json` keeps the daemon's own status). */
 export function renderModuleList(modules: readonly ModuleDetails[], now: Date): string {
   const rows = [...modules]
     .sort(byteOrder)
-    .map((module) => [
-      module.name,
-      String(module.status.runtimeStatus.status),
-      describeStatus(module, now),
-      moduleConfig(module),
-    ]);
+    .map((module) => [module.name, listStatus(module), describeStatus(module, now), moduleConfig(module)]);
   return tabwrite([['NAME', 'STATUS', 'DESCRIPTION', 'CONFIG'], ...rows]);
 }

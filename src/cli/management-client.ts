@@ -1,5 +1,10 @@
 import http from 'node:http';
 import { CLIENT_API_VERSION } from '../runtime/daemon/api-version.js';
+import {
+  DEPLOYMENT_NOTES_HEADER,
+  decodeDeploymentNotes,
+  type DeploymentNotes,
+} from '../runtime/daemon/deployment-notes.js';
 import type {
   CreatedLeafDevice,
   LeafDeviceDetails,
@@ -51,11 +56,6 @@ export type ReportedProperties = Record<string, unknown>;
 
 type Query = Record<string, string | number | boolean | undefined>;
 
-export interface ManagementClientOptions {
-  /** Gives up on a request (connect and answer) after this long; none by default. */
-  timeoutMs?: number;
-}
-
 /**
  * A small HTTP/1.1 client for the daemon's management API (reference iotedge-cli.md §7). It uses
  * node:http directly so that short commands such as `iotedge list` stay fast.
@@ -63,10 +63,7 @@ export interface ManagementClientOptions {
 export class ManagementClient {
   private readonly endpoint: ManagementEndpoint;
 
-  constructor(
-    readonly host: string,
-    private readonly options: ManagementClientOptions = {},
-  ) {
+  constructor(readonly host: string) {
     this.endpoint = parseManagementHost(host);
   }
 
@@ -81,8 +78,20 @@ export class ManagementClient {
   }
 
   /** The raw body of GET /modules/{name}/logs: Docker multiplexed frames (see runtime/daemon/log-frames.ts). */
-  async moduleLogs(name: string, query: LogsQuery, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
-    const path = `/modules/${encodeURIComponent(name)}/logs`;
+  moduleLogs(name: string, query: LogsQuery, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
+    return this.logStream(`/modules/${encodeURIComponent(name)}/logs`, query, signal);
+  }
+
+  /** The raw body of GET /systeminfo/logs: the whole daemon's log, framed as a module's. */
+  daemonLogs(query: LogsQuery, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
+    return this.logStream('/systeminfo/logs', query, signal);
+  }
+
+  private async logStream(
+    path: string,
+    query: LogsQuery,
+    signal?: AbortSignal,
+  ): Promise<AsyncIterable<Buffer>> {
     const response = await this.open('GET', path, { ...query }, undefined, signal);
     if (response.statusCode !== 200) throw await this.errorOf(response);
     return this.guarded(response);
@@ -102,10 +111,20 @@ export class ManagementClient {
   }
 
   /** POSTs a deployment manifest (JSON text) and resolves to the agent's reported properties. */
-  async deploy(manifestJson: string): Promise<ReportedProperties> {
-    const reported = await this.json<ReportedProperties>('POST', '/deployment', {}, manifestJson);
+  /**
+   * POSTs a deployment manifest (JSON text) and resolves to the agent's reported properties, with
+   * the daemon's notes (what the deployment changes, warnings).
+   */
+  async deploy(manifestJson: string): Promise<{ reported: ReportedProperties; notes: DeploymentNotes }> {
+    const { value: reported, headers } = await this.exchange<ReportedProperties>(
+      'POST',
+      '/deployment',
+      {},
+      manifestJson,
+    );
     if (!reported || typeof reported !== 'object') throw this.invalidResponse('POST', '/deployment');
-    return reported;
+    const header = headers[DEPLOYMENT_NOTES_HEADER];
+    return { reported, notes: decodeDeploymentNotes(typeof header === 'string' ? header : undefined) };
   }
 
   /** A direct method on a module or a leaf device, through the daemon's Edge Hub. */
@@ -178,13 +197,23 @@ export class ManagementClient {
     query: Query = {},
     body?: string,
   ): Promise<T | undefined> {
+    return (await this.exchange<T>(method, path, query, body)).value;
+  }
+
+  /** A request whose answer is JSON (or empty): its value and the response headers. */
+  private async exchange<T>(
+    method: string,
+    path: string,
+    query: Query,
+    body?: string,
+  ): Promise<{ value: T | undefined; headers: http.IncomingHttpHeaders }> {
     const response = await this.open(method, path, query, body);
     const text = await this.readBody(response);
     const status = response.statusCode ?? 0;
     if (status >= 400) throw this.apiError(response, text);
-    if (text.trim() === '') return undefined;
+    if (text.trim() === '') return { value: undefined, headers: response.headers };
     try {
-      return JSON.parse(text) as T;
+      return { value: JSON.parse(text) as T, headers: response.headers };
     } catch {
       throw this.invalidResponse(method, path);
     }
@@ -207,22 +236,11 @@ export class ManagementClient {
     return new Promise((resolve, reject) => {
       const request = http.request(
         { ...this.endpoint, method, path: `${path}?${search}`, headers, agent: false, signal },
-        (response) => {
-          request.setTimeout(0);
-          resolve(response);
-        },
+        resolve,
       );
       request.on('error', (error: NodeJS.ErrnoException) => {
         reject(error.name === 'AbortError' ? error : DaemonUnreachableError.from(this.host, error));
       });
-      const { timeoutMs } = this.options;
-      if (timeoutMs !== undefined) {
-        request.setTimeout(timeoutMs, () => {
-          const error: NodeJS.ErrnoException = new Error('timed out');
-          error.code = 'ETIMEDOUT';
-          request.destroy(error);
-        });
-      }
       request.end(body);
     });
   }
@@ -264,18 +282,5 @@ export class ManagementClient {
 
   private invalidResponse(method: string, path: string): CliError {
     return new CliError(`The IoT Edge daemon at ${this.host} sent an invalid response to ${method} ${path}`);
-  }
-}
-
-/**
- * The daemon's version (GET /systeminfo), or undefined when it does not answer within `timeoutMs`
- * or answers with an error. For `iotedge version`.
- */
-export async function daemonVersion(host: string, timeoutMs = 2000): Promise<string | undefined> {
-  try {
-    const info = await new ManagementClient(host, { timeoutMs }).systemInfo();
-    return typeof info.version === 'string' ? info.version : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { CliError } from './cli-error.js';
+import { readBoundedText, type FileReadError } from '../runtime/files/bounded-read.js';
+import { FILE_LIMITS } from '../runtime/files/file-limits.js';
 import { findJsonSyntaxError } from '../runtime/json-syntax.js';
 
 const READ_REASONS: Record<string, string> = {
@@ -15,11 +16,11 @@ const READ_REASONS: Record<string, string> = {
 export async function readManifestFile(file: string): Promise<string> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readBoundedText(file, { maxBytes: FILE_LIMITS.manifest });
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
+    const { code, reason } = error as FileReadError;
     throw new CliError(
-      `Could not read deployment manifest ${file}: ${(code && READ_REASONS[code]) ?? message}`,
+      `Could not read deployment manifest ${file}: ${(code && READ_REASONS[code]) ?? reason}`,
     );
   }
   if (text.startsWith('\uFEFF')) text = text.slice(1);

@@ -1,4 +1,16 @@
-import { Errors, flush, run } from '@oclif/core';
+import { fileURLToPath } from 'node:url';
+import { Config, Errors, flush, loadHelpClass, run } from '@oclif/core';
+
+/**
+ * `iotedge` without a subcommand: as the real tool's parser does, the help goes to stderr and the
+ * exit code is 1 (a script that forgot its subcommand fails instead of reading help as output).
+ */
+async function missingSubcommand(binUrl: string): Promise<void> {
+  const config = await Config.load(fileURLToPath(binUrl));
+  const Help = await loadHelpClass(config);
+  await new Help(config, { sendToStderr: true }).showHelp([]);
+  process.exitCode = 1;
+}
 
 /**
  * Runs the oclif command line. Usage errors exit 1 (as the real tool's clap parser does) and
@@ -6,6 +18,7 @@ import { Errors, flush, run } from '@oclif/core';
  */
 export async function runOclif(args: string[], binUrl: string): Promise<void> {
   try {
+    if (args.length === 0) return await missingSubcommand(binUrl);
     await run(args, binUrl);
     await flush();
   } catch (error) {

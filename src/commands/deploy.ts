@@ -4,10 +4,11 @@ import { DaemonCommand } from '../cli/daemon-command.js';
 
 export default class Deploy extends DaemonCommand {
   static override description =
-    "Replace the device's deployment with a manifest file and print the resulting status, or print the current status";
+    "Replace the device's deployment with a manifest file and print what changes (the resulting status with --json), or print the current status";
 
   static override examples = [
     '<%= config.bin %> deploy ./deployment.json',
+    '<%= config.bin %> deploy ./deployment.json --json',
     '<%= config.bin %> deploy --status',
     '<%= config.bin %> deploy --status --hub',
   ];
@@ -21,6 +22,9 @@ export default class Deploy extends DaemonCommand {
 
   static override flags = {
     status: Flags.boolean({ description: "Print the agent's reported properties as JSON (deploys nothing)" }),
+    json: Flags.boolean({
+      description: "Print the agent's reported properties after the deployment as JSON instead of a summary",
+    }),
     hub: Flags.boolean({
       description: "With --status: the Edge Hub's reported properties ($edgeHub: routes, clients)",
       dependsOn: ['status'],
@@ -29,12 +33,11 @@ export default class Deploy extends DaemonCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Deploy);
+    const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     if (flags.status) {
       if (args.manifest !== undefined) throw new CliError('--status takes no manifest file');
       const client = await this.managementClient(flags.host);
-      process.stdout.write(
-        `${JSON.stringify(await client.deploymentStatus(flags.hub ? '$edgeHub' : '$edgeAgent'), null, 2)}\n`,
-      );
+      printJson(await client.deploymentStatus(flags.hub ? '$edgeHub' : '$edgeAgent'));
       return;
     }
     if (args.manifest === undefined) {
@@ -43,23 +46,23 @@ export default class Deploy extends DaemonCommand {
     const { readManifestFile } = await import('../cli/manifest-file.js');
     const manifest = await readManifestFile(args.manifest);
     const client = await this.managementClient(flags.host);
-    const { ManagementApiError } = await import('../cli/management-errors.js');
-    let reported: Record<string, unknown>;
+    const [{ ManagementApiError }, output] = await Promise.all([
+      import('../cli/management-errors.js'),
+      import('../cli/deploy-output.js'),
+    ]);
+    let answer: Awaited<ReturnType<typeof client.deploy>>;
     try {
-      reported = await client.deploy(manifest);
+      answer = await client.deploy(manifest);
     } catch (error) {
-      if (error instanceof ManagementApiError) {
-        const code = typeof error.body.code === 'number' ? error.body.code : error.status;
-        throw new CliError(`Deployment failed (${code}): ${error.message}`);
-      }
-      throw error;
+      if (!(error instanceof ManagementApiError)) throw error;
+      if (flags.json && output.lastDesiredStatus(error.body)) printJson(error.body);
+      throw new CliError(output.refusalMessage(error.status, error.body, error.message));
     }
-    process.stdout.write(`${JSON.stringify(reported, null, 2)}\n`);
-    const desired = reported.lastDesiredStatus as { code?: unknown; description?: unknown } | undefined;
-    if (desired && typeof desired.code === 'number' && desired.code !== 200) {
-      throw new CliError(
-        `Deployment failed (${desired.code}): ${String(desired.description ?? '')}`.trimEnd(),
-      );
-    }
+    for (const warning of answer.notes.warnings ?? []) process.stderr.write(`Warning: ${warning}\n`);
+    if (flags.json) printJson(answer.reported);
+    else process.stdout.write(output.deploymentSummary(answer.notes.changes, answer.reported));
+    const desired = output.lastDesiredStatus(answer.reported);
+    if (desired && desired.code !== 200)
+      throw new CliError(output.deploymentFailure(desired.code, desired.description));
   }
 }

@@ -10,6 +10,7 @@ import List from './list.js';
 import Logs from './logs.js';
 import Restart from './restart.js';
 import Send from './send.js';
+import SystemLogs from './system/logs.js';
 import SystemStatus from './system/status.js';
 import Version from './version.js';
 
@@ -27,6 +28,7 @@ export const commands = {
   logs: Logs,
   restart: Restart,
   send: Send,
+  'system:logs': SystemLogs,
   'system:status': SystemStatus,
   version: Version,
 };

@@ -1,11 +1,11 @@
-import { DaemonCommand } from '../cli/daemon-command.js';
-import { versionOutput } from '../cli/version-output.js';
+import { Command } from '@oclif/core';
+import { versionLine } from '../version.js';
 
-export default class Version extends DaemonCommand {
-  static override description = 'Show the version information (and the daemon version when it answers)';
+export default class Version extends Command {
+  static override description = 'Show the version information';
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Version);
-    process.stdout.write(await versionOutput(flags.host));
+    await this.parse(Version);
+    process.stdout.write(`${versionLine()}\n`);
   }
 }

@@ -4,11 +4,10 @@ import { sendJson } from './http-json.js';
 
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => unknown;
 
-/** Whether the request target can be read as a path (`//`, `//[` or `//%zz` cannot). */
+/** Whether the request target can be read as a path (`//`, `//[` or `//a:99999` cannot). */
 function readableTarget(target: string | undefined): boolean {
   try {
-    const url = new URL(target ?? '/', 'http://localhost');
-    decodeURIComponent(url.pathname);
+    new URL(target ?? '/', 'http://localhost');
     return true;
   } catch {
     return false;
@@ -17,8 +16,9 @@ function readableTarget(target: string | undefined): boolean {
 
 /**
  * Every request gets an answer and none can stop the daemon: a target that is not a path is 400
- * before the API sees it, and anything the API throws or rejects with becomes a 500 (or, once the
- * answer has begun, the end of the connection), logged in one line without its stack.
+ * before the API sees it, a malformed %-escape the API meets is 400, and anything else the API
+ * throws or rejects with becomes a 500 (or, once the answer has begun, the end of the connection),
+ * logged in one line without its stack.
  */
 export function guardedListener(
   server: string,
@@ -31,6 +31,11 @@ export function guardedListener(
       return;
     }
     const fail = (error: unknown) => {
+      if (error instanceof URIError && !response.headersSent) {
+        // a path segment with a malformed %-escape, met where the API decodes it
+        sendJson(response, 400, { message: 'The request path has a malformed %-escape' });
+        return;
+      }
       log(`${server}: ${request.method} request failed: ${(error as Error)?.message ?? String(error)}`);
       if (response.headersSent) response.destroy();
       else sendJson(response, 500, { message: 'Internal error' });

@@ -16,6 +16,8 @@ export class TestDaemon {
   readonly configFile = path.join(this.dir, 'config.yaml');
   process: ChildProcess | undefined;
   output = '';
+  /** Environment variables the daemon gets besides the test's own (e.g. the hub's test deadlines). */
+  readonly env: Record<string, string> = {};
 
   /** `extraYaml`: more top-level config.yaml lines, e.g. a moby_runtime section. */
   constructor(agentEnv: Record<string, string> = {}, extraYaml: string[] = [], hostname = 'edge-host') {
@@ -58,6 +60,7 @@ export class TestDaemon {
   async start(): Promise<void> {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/iotedged.js'), '-c', this.configFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.env },
     });
     this.process = child;
     child.stdout!.on('data', (chunk) => (this.output += chunk));

@@ -250,7 +250,7 @@ export function rawTls(endpoint: HubEndpoint): Promise<tls.TLSSocket> {
 }
 
 /** An MQTT remaining length (variable byte integer). */
-function remainingLength(length: number): Buffer {
+export function remainingLength(length: number): Buffer {
   const bytes: number[] = [];
   do {
     let byte = length % 128;
@@ -335,4 +335,24 @@ export function publishHeader(length: number): Buffer {
 /** Whether `command` runs here (e.g. mosquitto_pub from Debian's mosquitto-clients). */
 export function hasCommand(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Subscribes `client` to its twin responses. */
+export function subscribeTwinResponses(client: MqttClient): Promise<void> {
+  return new Promise((resolve, reject) =>
+    client.subscribe('$iothub/twin/res/#', { qos: 0 }, (error) => (error ? reject(error) : resolve())),
+  );
+}
+
+/** Asks for the twin and resolves once it comes back: the connection is alive and served. */
+export function twinAnswered(client: MqttClient, requestId: string): Promise<void> {
+  return new Promise((resolve) => {
+    const listener = (topic: string) => {
+      if (!topic.startsWith(`$iothub/twin/res/200/?$rid=${requestId}`)) return;
+      client.removeListener('message', listener);
+      resolve();
+    };
+    client.on('message', listener);
+    client.publish(`$iothub/twin/GET/?$rid=${requestId}`, ' ', { qos: 0 });
+  });
 }

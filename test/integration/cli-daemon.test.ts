@@ -3,12 +3,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { daemonVersion } from '../../src/cli/management-client.js';
+import {
+  DEPLOYMENT_NOTES_HEADER,
+  encodeDeploymentNotes,
+  type DeploymentNotes,
+} from '../../src/runtime/daemon/deployment-notes.js';
 import { encodeLogFrame } from '../../src/runtime/daemon/log-frames.js';
 import type { ModuleDetails } from '../../src/runtime/daemon/management-types.js';
 import { manifestWith } from '../helpers/manifest-fixture.js';
@@ -84,6 +87,21 @@ const reported = {
   modules: {
     worker: { status: 'running', restartPolicy: 'always', runtimeStatus: 'running', restartCount: 0 },
   },
+};
+
+const notes: DeploymentNotes = {
+  changes: {
+    added: ['ticker'],
+    updated: ['worker'],
+    removed: [],
+    started: [],
+    stopped: [],
+    desiredProperties: ['$edgeHub'],
+    unchanged: 1,
+  },
+  warnings: [
+    'config.yaml sets agent.env.ConfigSource to local: the deployment in /etc/d.json will replace this one',
+  ],
 };
 
 const LOG_FRAMES = Buffer.concat([
@@ -162,11 +180,29 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
       });
     case 'GET /deployment/status':
       return json(res, 200, reported);
+    case 'GET /devices':
+      return json(res, 200, {
+        devices: [
+          { deviceId: 'leaf1', authType: 'Sas', createdTime: ago(HOUR), connectionState: 'Connected' },
+        ],
+      });
     case 'POST /deployment': {
       const manifest = JSON.parse(body) as { modulesContent?: Record<string, unknown> };
       if (!manifest.modulesContent) {
         return json(res, 400, { message: 'The deployment manifest has no modulesContent', code: 400 });
       }
+      if ('badPolicy' in manifest.modulesContent) {
+        // as iotedged answers a refused deployment: 400 with the reported properties
+        return json(res, 400, {
+          ...reported,
+          lastDesiredStatus: {
+            code: 400,
+            description: 'modules.ticker.restartPolicy: unknown value "sometimes"',
+          },
+        });
+      }
+      if ('withNotes' in manifest.modulesContent)
+        res.setHeader(DEPLOYMENT_NOTES_HEADER, encodeDeploymentNotes(notes));
       if ('stepFails' in manifest.modulesContent) {
         return json(res, 200, {
           ...reported,
@@ -415,13 +451,12 @@ const manifest = manifestWith({
   },
 });
 
-test('deploy sends the manifest as it is and prints the resulting status', async () => {
+test('deploy sends the manifest as it is; --json prints the resulting reported properties', async () => {
   const text = JSON.stringify(manifest, null, 4);
   writeFileSync(manifestFile, text);
   const marker = requests.length;
-  const run = await iotedge(['deploy', manifestFile, '-H', host]);
+  const run = await iotedge(['deploy', manifestFile, '--json', '-H', host]);
   assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual(JSON.parse(run.stdout), reported);
   assert.equal(run.stdout, `${JSON.stringify(reported, null, 2)}\n`);
   const [request] = since(marker);
   assert.equal(`${request.method} ${request.path}`, 'POST /deployment');
@@ -429,7 +464,42 @@ test('deploy sends the manifest as it is and prints the resulting status', async
   assert.doesNotMatch(run.stdout + run.stderr, /SECRET-PASSWORD/);
 });
 
-test('a rejected deployment prints the daemon message and code, never the manifest', async () => {
+test("without --json deploy prints one line: the daemon's account of the changes, its warnings on stderr", async () => {
+  const file = path.join(tmp, 'with-notes.json');
+  writeFileSync(file, JSON.stringify({ modulesContent: { withNotes: true } }));
+  const run = await iotedge(['deploy', file, '-H', host]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(
+    run.stdout,
+    'Deployment accepted: added 1 (ticker), updated 1 (worker), new desired properties for 1 ($edgeHub), 1 unchanged\n',
+  );
+  assert.equal(run.stderr, `Warning: ${notes.warnings![0]}\n`);
+  const plain = await iotedge(['deploy', manifestFile, '-H', host]);
+  assert.equal(
+    plain.stdout,
+    'Deployment accepted: 1 module(s)\n',
+    'a daemon without notes: the module count',
+  );
+  assert.equal(plain.stderr, '');
+});
+
+test("a refused deployment prints the agent's reason, never the manifest", async () => {
+  const file = path.join(tmp, 'bad-policy.json');
+  writeFileSync(file, JSON.stringify({ modulesContent: { badPolicy: true }, password: 'SECRET-PASSWORD' }));
+  const run = await iotedge(['deploy', file, '-H', host]);
+  assert.equal(run.code, 1);
+  assert.equal(
+    run.stderr,
+    'Deployment failed (400): modules.ticker.restartPolicy: unknown value "sometimes"\n',
+  );
+  assert.equal(run.stdout, '');
+  const asJson = await iotedge(['deploy', file, '--json', '-H', host]);
+  assert.equal(asJson.code, 1);
+  assert.equal(JSON.parse(asJson.stdout).lastDesiredStatus.code, 400);
+  assert.doesNotMatch(asJson.stdout + asJson.stderr, /SECRET-PASSWORD/);
+});
+
+test('a refusal without reported properties prints the daemon message and code', async () => {
   const file = path.join(tmp, 'no-content.json');
   writeFileSync(file, JSON.stringify({ password: 'SECRET-PASSWORD' }));
   const run = await iotedge(['deploy', file, '-H', host]);
@@ -438,13 +508,15 @@ test('a rejected deployment prints the daemon message and code, never the manife
   assert.equal(run.stdout, '');
 });
 
-test('a deployment whose status code is not 200 prints the status and exits 1', async () => {
+test('a deployment whose status code is not 200 prints the summary, the status, and exits 1', async () => {
   const file = path.join(tmp, 'step-fails.json');
   writeFileSync(file, JSON.stringify({ modulesContent: { stepFails: true } }));
   const run = await iotedge(['deploy', file, '-H', host]);
   assert.equal(run.code, 1);
-  assert.equal(JSON.parse(run.stdout).lastDesiredStatus.code, 500);
+  assert.equal(run.stdout, 'Deployment accepted: 1 module(s)\n');
   assert.equal(run.stderr, 'Deployment failed (500): module worker: spawn ENOENT\n');
+  const asJson = await iotedge(['deploy', file, '--json', '-H', host]);
+  assert.equal(JSON.parse(asJson.stdout).lastDesiredStatus.code, 500);
 });
 
 test('deploy names the file when it is missing or not JSON, and sends nothing', async () => {
@@ -476,25 +548,54 @@ test('deploy --status prints the reported properties as JSON', async () => {
   assert.deepEqual(JSON.parse(run.stdout), reported);
 });
 
+test('version prints one line and asks the daemon nothing', async () => {
+  const marker = requests.length;
+  for (const args of [
+    ['version', '-H', host],
+    ['-H', host, 'version'],
+  ]) {
+    const run = await iotedge(args);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^iotedge \d+\.\d+\.\d+\S*\n$/);
+  }
+  assert.equal(since(marker).length, 0);
+});
+
+test('-H is global: before or after any subcommand, topics included, and wins over IOTEDGE_HOST', async () => {
+  const absent = { IOTEDGE_HOST: `unix://${path.join(tmp, 'absent.sock')}` };
+  const logs = await iotedge(['-H', host, 'logs', 'worker'], absent);
+  assert.equal(logs.code, 0, logs.stderr);
+  assert.equal(logs.stdout, 'line one\noops on stderr\nline three\n');
+  const identities = await iotedge(['-H', host, 'identity', 'list', '--json'], absent);
+  assert.equal(identities.code, 0, identities.stderr);
+  assert.equal(JSON.parse(identities.stdout).devices[0].deviceId, 'leaf1');
+  const after = await iotedge(['identity', 'list', '--json', `--host=${host}`], absent);
+  assert.equal(after.code, 0, after.stderr);
+  const status = await iotedge([`-H${host}`, 'system', 'status', '--json'], absent);
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal(JSON.parse(status.stdout).daemon.host, host);
+  const restart = await iotedge(['restart', '--host', host, 'worker'], absent);
+  assert.equal(restart.code, 0, restart.stderr);
+  assert.equal(restart.stdout, 'worker\n');
+  const list = await iotedge(['-H', host, 'list'], absent);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /^NAME\s+STATUS/);
+});
+
+test('-H without a value, or twice, is a usage error before any request', async () => {
+  const marker = requests.length;
+  const missing = await iotedge(['list', '-H']);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, "The argument '--host <HOST>' requires a value but none was supplied\n");
+  const twice = await iotedge(['-H', host, 'list', '-H', host]);
+  assert.equal(twice.code, 1);
+  assert.match(twice.stderr, /^The argument '--host <HOST>' was provided more than once/);
+  assert.equal(since(marker).length, 0);
+});
+
 test('every request carried api-version=2020-07-07', () => {
   assert.ok(requests.length > 10);
   for (const request of requests) assert.equal(request.query.get('api-version'), '2020-07-07', request.path);
-});
-
-test('daemonVersion answers the daemon version, or undefined when there is no daemon', async () => {
-  assert.equal(await daemonVersion(host), '9.8.7');
-  assert.equal(await daemonVersion(`unix://${path.join(tmp, 'absent.sock')}`), undefined);
-  assert.equal(await daemonVersion('not a host'), undefined);
-  // Reads the request and never answers.
-  const silent = createNetServer((connection) => connection.resume().on('end', () => connection.destroy()));
-  const silentSocket = path.join(tmp, 'silent.sock');
-  silent.listen(silentSocket);
-  await once(silent, 'listening');
-  try {
-    assert.equal(await daemonVersion(`unix://${silentSocket}`, 200), undefined);
-  } finally {
-    await new Promise((resolve) => silent.close(resolve));
-  }
 });
 
 const commands = [

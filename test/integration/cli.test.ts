@@ -5,9 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CHECKS } from '../../src/checks/catalog.js';
+import { closedPort } from '../helpers/tls-servers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version as string;
+const allIds = CHECKS.map((check) => check.id);
+const allBut = (...kept: string[]) => allIds.filter((id) => !kept.includes(id));
+const allButWellFormed = allBut('config-yaml-well-formed');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'iotedge-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -25,6 +30,36 @@ test('version, --version and -V print `iotedge <version>`', () => {
     const run = iotedge(args);
     assert.equal(run.code, 0);
     assert.equal(run.stdout, `iotedge ${version}\n`);
+  }
+});
+
+test('without a subcommand the help goes to stderr and the exit code is 1', () => {
+  for (const args of [[], ['-H', 'unix:///nowhere.sock']]) {
+    const run = iotedge(args);
+    assert.equal(run.code, 1, args.join(' '));
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /The iotedge tool is used to manage the IoT Edge runtime\./);
+    assert.match(run.stderr, /\n {2}check-list {2}/);
+  }
+});
+
+test('-H is accepted by every command, in any position: check and check-list ignore it', () => {
+  const checkList = iotedge(['-H', 'unix:///nowhere.sock', 'check-list']);
+  assert.equal(checkList.code, 0, checkList.stderr);
+  assert.equal(checkList.stdout, readFileSync(path.join(root, 'test/golden/check-list.txt'), 'utf8'));
+  const versionRun = iotedge(['version', '--host', 'not even a URI']);
+  assert.equal(versionRun.code, 0, versionRun.stderr);
+  assert.equal(versionRun.stdout, `iotedge ${version}\n`);
+  const config = writeConfig(
+    'host-flag.yaml',
+    'provisioning:\n  source: manual\n  device_connection_string: "HostName=h.example.net;DeviceId=d;SharedAccessKey=c2VjcmV0a2V5MTIzNDU2Nzg="\n',
+  );
+  for (const args of [
+    ['-H', 'unix:///nowhere.sock', 'check', '-c', config],
+    ['check', '-c', config, '-H', 'not even a URI'],
+  ]) {
+    const run = iotedge([...args, '-o', 'json', '--dont-run', ...allButWellFormed]);
+    assert.equal(JSON.parse(run.stdout).checks['config-yaml-well-formed'].result, 'ok', run.stderr);
   }
 });
 
@@ -188,4 +223,38 @@ test('a missing container engine fails its check with the URI; container checks 
   }
   assert.equal(checks.hostname.result, 'ok');
   assert.equal(checks['connection-string'].result, 'ok');
+});
+
+test("under manual provisioning the connection string's hub wins over --iothub-hostname, as 1.1", async () => {
+  const port = await closedPort();
+  const config = writeConfig(
+    'hub-precedence.yaml',
+    [
+      'provisioning:',
+      '  source: manual',
+      '  device_connection_string: "HostName=localhost;DeviceId=dev1;SharedAccessKey=c2VjcmV0a2V5MTIzNDU2Nzg="',
+      `homedir: ${tmp}/home`,
+    ].join('\n'),
+  );
+  const kept = ['config-yaml-well-formed', 'connection-string', 'host-connect-iothub-amqp'];
+  const run = iotedge(
+    [
+      'check',
+      '-c',
+      config,
+      '--iothub-hostname',
+      'flag-hub.invalid',
+      '-o',
+      'json',
+      '--dont-run',
+      ...allBut(...kept),
+    ],
+    { IOTEDGE_CHECK_IOTHUB_PORTS: `amqp=${port}` },
+  );
+  const { checks } = JSON.parse(run.stdout);
+  assert.equal(checks['connection-string'].additional_info.iothub_hostname, 'localhost');
+  const amqp = checks['host-connect-iothub-amqp'];
+  assert.equal(amqp.additional_info.iothub_hostname, 'localhost');
+  assert.equal(amqp.details[0], `Could not connect to localhost:${port}`);
+  assert.equal(amqp.details[1], `connection refused by localhost:${port}`);
 });

@@ -90,8 +90,8 @@ describe('host-connect checks', () => {
 
   test('without the extra CA the handshake fails as a certificate problem', async () => {
     const { message, causes } = assertFailed(await hostConnectIothubAmqp.run(hubContext(testSettings())));
-    assert.equal(message, `Could not connect to localhost:${valid.port}`);
-    assert.match(causes[0], /^could not complete TLS handshake: /);
+    assert.equal(message, `Could not connect to localhost:${valid.port} : could not complete TLS handshake`);
+    assert.match(causes[0], /self[- ]signed|unable to verify|issuer/i);
   });
 
   test('an unreadable trusted_ca_certs file fails the check, naming the file', async () => {
@@ -105,8 +105,11 @@ describe('host-connect checks', () => {
 
   test('MQTT port: an expired server certificate fails with Node wording', async () => {
     const { message, causes } = assertFailed(await hostConnectIothubMqtt.run(hubContext(trusting())));
-    assert.equal(message, `Could not connect to localhost:${expired.port}`);
-    assert.equal(causes[0], 'could not complete TLS handshake: certificate has expired');
+    assert.equal(
+      message,
+      `Could not connect to localhost:${expired.port} : could not complete TLS handshake`,
+    );
+    assert.deepEqual(causes, ['certificate has expired']);
   });
 
   test('a closed port fails (not a warning)', async () => {
@@ -197,9 +200,26 @@ describe('host-connect checks', () => {
       assert.deepEqual(proxy.requests.slice(before), [`localhost:${valid.port}`]);
     });
 
-    test('fails when the endpoint refuses', async () => {
+    test('fails when the endpoint refuses, naming the host without its port (as 1.1)', async () => {
       const result = await hostConnectDpsEndpoint.run(dpsContext(dps(`https://localhost:${refused}`)));
-      assert.equal(assertFailed(result).message, `Could not connect to localhost:${refused}`);
+      const { message, causes } = assertFailed(result);
+      assert.equal(message, 'Could not connect to localhost');
+      assert.equal(causes[0], `connection refused by localhost:${refused}`);
+    });
+
+    test('a certificate problem is a failed TLS handshake with the host', async () => {
+      const result = await hostConnectDpsEndpoint.run(dpsContext(dps(`https://localhost:${expired.port}`)));
+      assert.deepEqual(assertFailed(result), {
+        message: 'Could not connect to localhost : could not complete TLS handshake',
+        causes: ['certificate has expired'],
+      });
+    });
+
+    test('a host name that does not resolve says so', async () => {
+      const result = await hostConnectDpsEndpoint.run(dpsContext(dps('https://dps.invalid:443')));
+      const { message, causes } = assertFailed(result);
+      assert.equal(message, 'Could not connect to dps.invalid : could not resolve hostname');
+      assert.match(causes[0], /ENOTFOUND|EAI_AGAIN/);
     });
 
     test('fails on a global_endpoint that is not a URL', async () => {

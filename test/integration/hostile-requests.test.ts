@@ -37,6 +37,9 @@ describe('requests that are not paths never stop the daemon', () => {
       assert.equal(await raw(daemon.socket, target), 400, `management ${target}`);
       assert.equal(await raw(workload, target), 400, `workload ${target}`);
     }
+    // a malformed escape inside a path the API decodes is the API's 400, not a failure
+    assert.equal(await raw(daemon.socket, '/modules/%E0%A4%A/logs?api-version=2020-07-07'), 400);
+    assert.equal(await raw(workload, '/modules/%E0%A4%A/genid/1/sign?api-version=2019-01-30'), 404);
     assert.equal(daemon.process?.exitCode, null, 'the daemon is alive');
     const modules = await daemon.request('GET', '/modules');
     assert.equal(modules.status, 200);

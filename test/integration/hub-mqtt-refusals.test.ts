@@ -373,6 +373,35 @@ describe('the hub refuses bad MQTT input and keeps serving everyone else', () =>
     await end(rogue);
   });
 
+  test("filters outside IoT Hub's topics (#, $SYS/#, wildcards) are refused with SUBACK 0x80; the connection stays", async () => {
+    const rogue = await connect(hub, credentials.connectFields('rogue'));
+    const rogueLog: Received[] = [];
+    rogue.on('message', (topic, payload) => rogueLog.push({ topic, payload }));
+    for (const filter of [
+      '#',
+      '$SYS/#',
+      '$SYS/+/clients/connected',
+      '+/#',
+      '$iothub/#',
+      `devices/${D}/#`,
+      `devices/${D}/modules/rogue/inputs/+`,
+    ]) {
+      assert.equal(await subscribe(rogue, filter, 1), 0x80, filter);
+    }
+    assert.equal(await subscribe(rogue, '$iothub/twin/res/#', 0), 0, 'its own twin responses');
+    const twin = message(rogueLog, rogue, ({ topic }) => topic.startsWith('$iothub/twin/res/200/'), 'twin');
+    rogue.publish('$iothub/twin/GET/?$rid=after-wildcards', ' ', { qos: 0 });
+    await twin;
+    await stillServed();
+    assert.ok(rogue.connected, 'the refused subscriptions did not close the connection');
+    assert.deepEqual(
+      rogueLog.map(({ topic }) => topic).filter((topic) => !topic.startsWith('$iothub/twin/res/')),
+      [],
+      'nothing but its twin response reached it',
+    );
+    await end(rogue);
+  });
+
   test('a message over 256 KiB closes the connection; the hub keeps serving', async () => {
     const rogue = await connect(hub, credentials.connectFields('rogue'));
     const gone = closed(rogue);

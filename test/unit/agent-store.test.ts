@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
 import { AgentStore } from '../../src/runtime/agent/store.js';
+import { SmallTmpfs } from '../helpers/small-tmpfs.js';
 
 test('module identities created at the same time are all kept, in memory and on disk', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'iotedge-agent-store-'));
@@ -63,5 +64,32 @@ test('20,000 modules: every identity is kept, in memory and on disk', async () =
     assert.equal(saved['module-0'], 'gen-retained');
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a full disk fails the deployment save and the id save; the id is saved before it is handed out again', async (t) => {
+  const mounted = SmallTmpfs.mount(256);
+  if ('skip' in mounted) return t.skip(mounted.skip);
+  try {
+    const store = new AgentStore(mounted.dir);
+    await store.saveDeployment({ version: 1 });
+    mounted.fill();
+    await assert.rejects(store.saveDeployment({ version: 2 }), /deployment\.json: ENOSPC/);
+    assert.deepEqual(await store.loadDeployment(), { version: 1 }, 'the previous deployment is intact');
+    await assert.rejects(
+      store.generationId('m', () => 'gen-m'),
+      /identities\.json: ENOSPC/,
+    );
+    assert.deepEqual(
+      (await readdir(mounted.dir)).filter((name) => name.endsWith('.tmp')),
+      [],
+      'no temporary file left',
+    );
+
+    mounted.free();
+    assert.equal(await store.generationId('m', () => 'other'), 'gen-m');
+    assert.equal(await new AgentStore(mounted.dir).lookup('m'), 'gen-m', 'on disk before it was handed out');
+  } finally {
+    mounted.unmount();
   }
 });

@@ -162,13 +162,13 @@ test('connection-string: a manual connection string provides the hub and records
   assert.deepEqual(connectionStringCheck.provides, ['iothubHostname']);
 });
 
-test('connection-string: --iothub-hostname is not overwritten, but the string is still validated', async () => {
+test("connection-string: under manual provisioning the connection string's hub wins over --iothub-hostname (as 1.1)", async () => {
   const ctx = testContext({
     inputs: { iothubHostname: 'cli.azure-devices.net' },
     facts: { settings: settingsFrom(manualYaml) },
   });
   assert.equal((await connectionStringCheck.run(ctx)).kind, 'ok');
-  assert.equal(ctx.provided.iothubHostname, undefined);
+  assert.equal(ctx.provided.iothubHostname, 'hub.azure-devices.net');
 
   const bad = settingsFrom(
     'provisioning:\n  source: manual\n  device_connection_string: "HostName=h;DeviceId=d"\n',
@@ -178,6 +178,7 @@ test('connection-string: --iothub-hostname is not overwritten, but the string is
     facts: { settings: bad },
   });
   assert.equal((await connectionStringCheck.run(second)).kind, 'failed');
+  assert.equal(second.provided.iothubHostname, undefined, 'the runner falls back to the flag');
 });
 
 test('connection-string: a malformed string fails with the parser message as cause', async () => {

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -492,7 +494,7 @@ test('loadConfig reads the file and keeps the errno code when it cannot', async 
       assert.ok(error instanceof ConfigError);
       assert.equal(error.code, 'ENOENT');
       assert.equal(error.file, missing);
-      assert.equal(error.message, `Could not open file ${missing}`);
+      assert.equal(error.message, `Could not open file ${missing}: no such file (ENOENT)`);
       return true;
     });
     await assert.rejects(
@@ -508,6 +510,56 @@ test('loadConfig reads the file and keeps the errno code when it cannot', async 
       return true;
     });
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('several YAML documents in one file are a clear error, not a TypeError', () => {
+  const error = configError(`${manual}---\nhostname: second\n`);
+  assert.equal(
+    error.message,
+    `${FILE}: YAML error: expected a single document in the stream, but found more`,
+  );
+  assert.doesNotMatch(error.message, /TypeError|undefined/);
+});
+
+test('a FIFO, a device or an oversized file as config.yaml is refused at once, naming the file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'config-load-'));
+  const fifo = join(dir, 'config.yaml');
+  execFileSync('mkfifo', [fifo]);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('loadConfig waited for a writer to the FIFO')), 2000);
+    });
+    await Promise.race([
+      assert.rejects(loadConfig(fifo, {}), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.code, 'EFTYPE');
+        assert.equal(
+          error.message,
+          `Could not open file ${fifo}: is a FIFO (named pipe), not a regular file`,
+        );
+        return true;
+      }),
+      late,
+    ]);
+    await assert.rejects(
+      loadConfig('/dev/zero', {}),
+      (error: unknown) => error instanceof ConfigError && error.code === 'EFTYPE',
+    );
+    const big = join(dir, 'big.yaml');
+    await writeFile(big, `# ${'x'.repeat(1024 * 1024)}\n`);
+    await assert.rejects(loadConfig(big, {}), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.code, 'EFBIG');
+      assert.equal(error.message, `Could not open file ${big}: is larger than 1 MiB`);
+      return true;
+    });
+  } finally {
+    clearTimeout(timer);
+    // a reader stuck in open() (as readFile would be) is released
+    closeSync(openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK));
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeStatus, moduleConfig, renderModuleList, tabwrite } from '../../src/cli/list-table.js';
+import {
+  describeStatus,
+  listStatus,
+  moduleConfig,
+  renderModuleList,
+  tabwrite,
+} from '../../src/cli/list-table.js';
 import type { ModuleDetails } from '../../src/runtime/daemon/management-types.js';
 import type { RuntimeStatus } from '../../src/runtime/modules/types.js';
 
@@ -15,6 +21,7 @@ function module(
     settings?: Record<string, unknown>;
     start?: number;
     exit?: [number, string];
+    description?: string;
   } = {},
 ): ModuleDetails {
   return {
@@ -30,12 +37,12 @@ function module(
       ...(options.exit
         ? { exitStatus: { exitTime: ago(options.exit[0]), statusCode: options.exit[1] } }
         : {}),
-      runtimeStatus: { status },
+      runtimeStatus: { status, ...(options.description ? { description: options.description } : {}) },
     },
   };
 }
 
-test('the table is the 1.1 golden text: sorted by byte order, columns max(15, widest) + 2', () => {
+test('the table is the 1.1 golden text: sorted by byte order, columns max(15, widest) + 2, 1.1 STATUS words', () => {
   const modules = [
     module('tempSensor', 'failed', { exit: [60, '137'] }),
     module('edgeHub', 'stopped', { exit: [2 * 86_400, '0'] }),
@@ -54,15 +61,15 @@ test('the table is the 1.1 golden text: sorted by byte order, columns max(15, wi
     module('deadOne', 'dead'),
   ];
   const expected = [
-    'NAME                 STATUS           DESCRIPTION                 CONFIG',
-    'Zeta                 unknown          Unknown                     example.azurecr.io/zeta:1.0',
-    'aVeryLongModuleName  backoff          Backoff (1) 15 seconds ago  example.azurecr.io/averylongmodulename:1.0',
-    'deadOne              dead             Stopped                     example.azurecr.io/deadone:1.0',
-    'edgeAgent            running          Up 3 minutes                mcr.microsoft.com/azureiotedge-agent:1.1',
-    'edgeHub              stopped          Stopped 2 days ago          example.azurecr.io/edgehub:1.0',
-    'probe                unhealthy        Unhealthy 5 seconds         /usr/bin/probe',
-    'tempSensor           failed           Failed (137) a minute ago   example.azurecr.io/tempsensor:1.0',
-    "worker               running          Up an hour                  node app.js --name 'it'\\''s a b'",
+    'NAME                 STATUS           DESCRIPTION                          CONFIG',
+    'Zeta                 unknown          Unknown                              example.azurecr.io/zeta:1.0',
+    'aVeryLongModuleName  failed           Failed (1) 15 seconds ago - backoff  example.azurecr.io/averylongmodulename:1.0',
+    'deadOne              dead             Stopped                              example.azurecr.io/deadone:1.0',
+    'edgeAgent            running          Up 3 minutes                         mcr.microsoft.com/azureiotedge-agent:1.1',
+    'edgeHub              stopped          Stopped 2 days ago                   example.azurecr.io/edgehub:1.0',
+    'probe                running          Up 5 seconds - unhealthy             /usr/bin/probe',
+    'tempSensor           failed           Failed (137) a minute ago            example.azurecr.io/tempsensor:1.0',
+    "worker               running          Up an hour                           node app.js --name 'it'\\''s a b'",
     '',
   ].join('\n');
   assert.equal(renderModuleList(modules, now), expected);
@@ -83,7 +90,7 @@ test('no modules prints the header only', () => {
 test('descriptions per status, with and without times', () => {
   assert.equal(describeStatus(module('m', 'running'), now), 'Up');
   assert.equal(describeStatus(module('m', 'running', { start: 0 }), now), 'Up 0 seconds');
-  assert.equal(describeStatus(module('m', 'unhealthy'), now), 'Unhealthy');
+  assert.equal(describeStatus(module('m', 'unhealthy'), now), 'Up - unhealthy');
   assert.equal(describeStatus(module('m', 'stopped'), now), 'Stopped');
   assert.equal(describeStatus(module('m', 'stopped', { exit: [1, '0'] }), now), 'Stopped 1 second ago');
   assert.equal(describeStatus(module('m', 'dead', { exit: [7200, '0'] }), now), 'Stopped 2 hours ago');
@@ -92,11 +99,55 @@ test('descriptions per status, with and without times', () => {
     describeStatus(module('m', 'failed', { exit: [86_400 * 400, '2'] }), now),
     'Failed (2) a year ago',
   );
-  assert.equal(describeStatus(module('m', 'backoff'), now), 'Backoff');
+  assert.equal(describeStatus(module('m', 'backoff'), now), 'Failed - backoff');
   assert.equal(describeStatus(module('m', 'unknown', { start: 5 }), now), 'Unknown');
   const garbled = module('m', 'running');
   garbled.status.startTime = 'not a time';
   assert.equal(describeStatus(garbled, now), 'Up');
+});
+
+test('STATUS uses only the words of 1.1: running, stopped, failed, dead, unknown', () => {
+  const cases: [RuntimeStatus, [number, string] | undefined, string][] = [
+    ['running', undefined, 'running'],
+    ['unhealthy', undefined, 'running'],
+    ['backoff', [5, '1'], 'failed'],
+    ['backoff', undefined, 'failed'],
+    ['backoff', [5, '0'], 'stopped'],
+    ['stopped', [5, '0'], 'stopped'],
+    ['failed', [5, '2'], 'failed'],
+    ['dead', undefined, 'dead'],
+    ['unknown', undefined, 'unknown'],
+    ['paused' as RuntimeStatus, undefined, 'unknown'],
+  ];
+  for (const [status, exit, expected] of cases) {
+    assert.equal(listStatus(module('m', status, { exit })), expected, `${status} ${exit?.[1] ?? ''}`);
+  }
+});
+
+test("DESCRIPTION adds the richer state and the daemon's reason after 1.1's text", () => {
+  const crashLoop = module('m', 'backoff', { exit: [4, '127'], description: 'spawn nope ENOENT' });
+  assert.equal(describeStatus(crashLoop, now), 'Failed (127) 4 seconds ago - backoff: spawn nope ENOENT');
+  const portInUse = module('edgeHub', 'failed', {
+    description: 'listen EADDRINUSE: address already in use 0.0.0.0:8883',
+  });
+  assert.equal(
+    describeStatus(portInUse, now),
+    'Failed - listen EADDRINUSE: address already in use 0.0.0.0:8883',
+  );
+  const probe = module('m', 'unhealthy', { start: 60, description: 'health probe: HTTP 503' });
+  assert.equal(describeStatus(probe, now), 'Up a minute - unhealthy: health probe: HTTP 503');
+  const pulling = module('m', 'unknown', { description: 'pulling image busybox:1' });
+  assert.equal(describeStatus(pulling, now), 'Unknown - pulling image busybox:1');
+  // a description that only restates the status or the exit code adds nothing
+  assert.equal(
+    describeStatus(module('m', 'running', { start: 60, description: 'running' }), now),
+    'Up a minute',
+  );
+  assert.equal(
+    describeStatus(module('m', 'failed', { exit: [60, '3'], description: 'exited with code 3' }), now),
+    'Failed (3) a minute ago',
+  );
+  assert.equal(describeStatus(module('m', 'stopped', { description: '  ' }), now), 'Stopped');
 });
 
 test('CONFIG is the image of docker modules and the command line of process modules', () => {

@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 
 import { ChangeSignal, logFileNames } from '../../src/runtime/modules/process/log-files.js';
 import { readLogs, type ReadLogsRequest } from '../../src/runtime/modules/process/log-reader.js';
 import { LogWriter } from '../../src/runtime/modules/process/log-writer.js';
 import type { LogLine } from '../../src/runtime/modules/types.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'iotedge-logs-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('iotedge-logs-');
 
 // each line `2030-01-01T00:00:NN.000Z O line NN\n` is 35 bytes
 const line = (second: number, stream: LogLine['stream'] = 'stdout'): LogLine => ({

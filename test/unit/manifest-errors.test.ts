@@ -359,8 +359,21 @@ const MALFORMED: [Record<string, Json | undefined>, string | RegExp][] = [
   ],
   [{ 'modules.filter.settings.cwd': 1 }, 'modules.filter.settings.cwd: expected a string, found an integer'],
   [
+    { 'modules.filter.settings.user': 'no body' },
+    'modules.filter.settings.user: expected a user name or uid[:gid], e.g. "nobody" or "1000:1000"',
+  ],
+  [
+    { 'modules.filter.settings.user': '1000:' },
+    'modules.filter.settings.user: expected a user name or uid[:gid], e.g. "nobody" or "1000:1000"',
+  ],
+  [{ 'modules.filter.settings.user': '4294967295' }, 'modules.filter.settings.user: ids go up to 4294967294'],
+  [
+    { 'modules.filter.settings.user': 1000 },
+    'modules.filter.settings.user: expected a string, found an integer',
+  ],
+  [
     { 'modules.filter.settings.image': 'alpine' },
-    'modules.filter.settings.image: unknown field, expected one of command, args, cwd, healthProbe',
+    'modules.filter.settings.image: unknown field, expected one of command, args, cwd, user, healthProbe',
   ],
   [
     { 'modules.filter.settings.healthProbe': 'curl' },

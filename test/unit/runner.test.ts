@@ -106,6 +106,29 @@ test('seeded facts win over the producer and are available at once', async () =>
   assert.equal(seen, 'from-flag');
 });
 
+test('a fallback fact gives way to the producer, and stands in when the producer provides none', async () => {
+  const hubCheck = (provide: boolean): CheckDefinition => ({
+    id: 'producer',
+    provides: ['iothubHostname'],
+    run: async (ctx) => {
+      if (provide) ctx.provide('iothubHostname', 'from-config');
+      return provide ? ok() : warning('no hub in the configuration');
+    },
+  });
+  const seen: unknown[] = [];
+  const consumer: CheckDefinition = {
+    id: 'consumer',
+    needs: ['iothubHostname'],
+    run: async (ctx) => (seen.push(ctx.fact('iothubHostname')), ok()),
+  };
+  const fallbackFacts = { iothubHostname: 'from-flag' };
+  await collect([hubCheck(true), consumer], { fallbackFacts });
+  await collect([hubCheck(false), consumer], { fallbackFacts });
+  await collect([hubCheck(true), consumer], { fallbackFacts, dontRun: new Set(['producer']) });
+  await collect([consumer], { fallbackFacts });
+  assert.deepEqual(seen, ['from-config', 'from-flag', 'from-flag', 'from-flag']);
+});
+
 test('--dont-run ids are ignored and their facts are unavailable', async () => {
   let ran = false;
   const { emitted } = await collect(

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readBoundedText } from '../../runtime/files/bounded-read.js';
+import { FILE_LIMITS } from '../../runtime/files/file-limits.js';
 import { parseConnectionString } from '../../runtime/config/connection-string.js';
 import type { ManualProvisioning } from '../../runtime/config/settings.js';
 import {
@@ -30,7 +31,8 @@ export const connectionStringCheck: CheckDefinition = {
     const given = ctx.inputs.iothubHostname;
     const provisioning = settings.provisioning;
     if (provisioning.source === 'manual') return checkManual(ctx, provisioning);
-    // dps and external: the hub is only known after provisioning, from the daemon's backup.
+    // dps and external: the hub is only known after provisioning, from the daemon's backup, which
+    // --iothub-hostname replaces (the runner falls back to it when this check provides no hub).
     if (given !== undefined) return ok({ iothub_hostname: given, device_id: null });
     const backupFile = join(settings.homedir, 'cache', 'provisioning_backup.json');
     try {
@@ -71,10 +73,9 @@ function checkManual(ctx: CheckContext, provisioning: ManualProvisioning): Check
       );
     }
   }
-  // A hub named on the command line wins; the runner has already published it.
-  if (ctx.inputs.iothubHostname === undefined && identity.iothub_hostname !== null) {
-    ctx.provide('iothubHostname', identity.iothub_hostname);
-  }
+  // The configured hub wins over --iothub-hostname, as in IoT Edge 1.1; the flag only stands in
+  // when the configuration cannot name one.
+  if (identity.iothub_hostname !== null) ctx.provide('iothubHostname', identity.iothub_hostname);
   return ok({ ...identity });
 }
 
@@ -86,7 +87,7 @@ async function readProvisioningBackup(
   file: string,
   signal: AbortSignal,
 ): Promise<{ hub: string; deviceId?: string }> {
-  const text = await readFile(file, { encoding: 'utf8', signal });
+  const text = await readBoundedText(file, { maxBytes: FILE_LIMITS.settings, signal });
   let backup: unknown;
   try {
     backup = JSON.parse(text);

@@ -1,7 +1,7 @@
 import { filePathFromSetting } from '../../runtime/config/file-uri.js';
 import type { Settings } from '../../runtime/config/settings.js';
 import { redactProxyUrl } from '../support/proxy-connect.js';
-import { probeTls } from '../support/tls-probe.js';
+import { probeTls, TlsProbeError } from '../support/tls-probe.js';
 import { readCaFiles } from '../support/trust-store.js';
 import {
   errorChain,
@@ -36,9 +36,33 @@ async function trustedCaCerts(settings: Settings): Promise<string[]> {
   return readCaFiles([filePathFromSetting(setting, 'certificates.trusted_ca_certs')]);
 }
 
+/**
+ * IoT Edge 1.1's first detail line for a probe that failed, with the underlying error as cause:
+ * `Could not connect to D : could not resolve hostname` (the target's name: through a proxy only
+ * the proxy's is resolved here), `Could not connect to D : could not complete TLS handshake`, or
+ * `Could not connect to D` followed by what went wrong (refused, timed out, the proxy's answer).
+ */
+export function probeFailure(
+  display: string,
+  error: unknown,
+  viaProxy: boolean,
+): { message: string; causes: string[] } {
+  const reason = error instanceof TlsProbeError ? error.reason : undefined;
+  const step =
+    reason === 'dns' && !viaProxy
+      ? 'could not resolve hostname'
+      : reason === 'tls' || reason === 'certificate'
+        ? 'could not complete TLS handshake'
+        : undefined;
+  if (step === undefined) return { message: `Could not connect to ${display}`, causes: errorChain(error) };
+  const underlying = (error as Error).cause ?? error;
+  return { message: `Could not connect to ${display} : ${step}`, causes: errorChain(underlying) };
+}
+
+/** `display` names the target in messages: `host:port`, or for DPS the host alone (as 1.1). */
 async function connectAndHandshake(
   ctx: CheckContext,
-  target: { host: string; port: number; proxy?: string },
+  target: { host: string; port: number; proxy?: string; display: string },
   additionalInfo: Record<string, unknown>,
 ): Promise<CheckResult> {
   let ca: string[];
@@ -51,10 +75,12 @@ async function connectAndHandshake(
       additionalInfo,
     );
   }
+  const { display, ...endpoint } = target;
   try {
-    await probeTls({ ...target, ca, timeoutMs: PROBE_TIMEOUT_MS, signal: ctx.signal });
+    await probeTls({ ...endpoint, ca, timeoutMs: PROBE_TIMEOUT_MS, signal: ctx.signal });
   } catch (error) {
-    return failed(`Could not connect to ${target.host}:${target.port}`, errorChain(error), additionalInfo);
+    const { message, causes } = probeFailure(display, error, endpoint.proxy !== undefined);
+    return failed(message, causes, additionalInfo);
   }
   return ok(additionalInfo);
 }
@@ -83,7 +109,7 @@ export const hostConnectDpsEndpoint: CheckDefinition = {
       return failed('URL specified in provisioning.global_endpoint does not have a host', [], info);
     info.dps_hostname = host;
     const port = url.port === '' ? DEFAULT_DPS_PORT : Number(url.port);
-    return connectAndHandshake(ctx, { host, port, proxy }, info);
+    return connectAndHandshake(ctx, { host, port, proxy, display: host }, info);
   },
 };
 
@@ -97,7 +123,7 @@ function hostConnectIothub(protocol: keyof HubPorts): CheckDefinition {
       const port = ctx.inputs.hubPorts[protocol];
       const proxy = protocol === 'https' ? proxyFor(ctx) : undefined;
       const info = { iothub_hostname: host, port_number: port, proxy: displayedProxy(proxy) };
-      return connectAndHandshake(ctx, { host, port, proxy }, info);
+      return connectAndHandshake(ctx, { host, port, proxy, display: `${host}:${port}` }, info);
     },
   };
 }

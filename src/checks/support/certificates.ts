@@ -1,8 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Settings } from '../../runtime/config/settings.js';
 import { filePathFromSetting } from '../../runtime/config/file-uri.js';
+import { readBoundedText } from '../../runtime/files/bounded-read.js';
+import { FILE_LIMITS } from '../../runtime/files/file-limits.js';
 
 /** What the certificate checks need to know about one certificate. Never holds key material. */
 export interface CertificateInfo {
@@ -87,7 +89,7 @@ export async function readCertificateFile(
   signal?: AbortSignal,
 ): Promise<CertificateInfo[]> {
   try {
-    return parsePemCertificates(await readFile(filePath, { encoding: 'utf8', signal }));
+    return parsePemCertificates(await readBoundedText(filePath, { maxBytes: FILE_LIMITS.pem, signal }));
   } catch (error) {
     throw new Error(`Could not parse ${filePath} as a valid certificate file`, { cause: error });
   }

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readBoundedText } from '../../runtime/files/bounded-read.js';
+import { FILE_LIMITS } from '../../runtime/files/file-limits.js';
 
 /*
  * The container engine's daemon.json, read the way the real checks read it: each check deserializes only the
@@ -26,7 +27,7 @@ export function parseDaemonJson(text: string): Record<string, unknown> {
 export async function readDaemonJson(path: string): Promise<DaemonJsonFile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readBoundedText(path, { maxBytes: FILE_LIMITS.settings });
   } catch (error) {
     return { kind: 'unreadable', error: error as Error };
   }

@@ -1,6 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+
+import { readBoundedText } from '../../runtime/files/bounded-read.js';
+import { FILE_LIMITS } from '../../runtime/files/file-limits.js';
 
 /**
  * Where Linux distributions keep the system CA bundle (Debian/Ubuntu, RHEL/Fedora, openSUSE, Alpine).
@@ -35,7 +38,7 @@ export async function readCaFiles(files: string[]): Promise<string[]> {
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readBoundedText(file, { maxBytes: FILE_LIMITS.pem });
     } catch (error) {
       throw new Error(`Could not read CA certificate file ${file}`, { cause: error });
     }
@@ -66,7 +69,7 @@ async function loadSystemStore(env: NodeJS.ProcessEnv): Promise<string[]> {
 
 async function readPemQuietly(file: string): Promise<string[]> {
   try {
-    return pemCertificates(await readFile(file, 'utf8'));
+    return pemCertificates(await readBoundedText(file, { maxBytes: FILE_LIMITS.pem }));
   } catch {
     return [];
   }

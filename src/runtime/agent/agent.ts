@@ -1,7 +1,9 @@
 import { newGenerationId } from '../identity/module-keys.js';
 import type { ModuleRuntime, ModuleSpec, ModuleState, RuntimeStatus } from '../modules/types.js';
+import { canonicalJson } from './config-hash.js';
 import { deferUnprepared } from './defer.js';
-import { DeploymentError } from './deployment-error.js';
+import { deploymentChanges, type DeploymentChanges } from './deployment-changes.js';
+import { DeploymentError, malformed } from './deployment-error.js';
 import { executePlan } from './executor.js';
 import {
   parseDeployment,
@@ -36,12 +38,26 @@ export interface AgentOptions {
   onDeployment?: (deployment: Deployment) => Promise<void>;
   /** The embedded Edge Hub's state, reported as the edgeHub system module's. */
   hubStatus?: () => { status: RuntimeStatus; description: string; startTime?: Date };
+  /**
+   * The deployment of the agent's config source when it has one (IoT Edge's ConfigSource=local,
+   * a file): read again when the agent restarts. Without it, the agent restarts from its stored one.
+   */
+  configSource?: () => Promise<unknown>;
   /** Runs before a module is created (the workload socket it binds must exist by then). */
   beforeCreate?: (spec: ModuleSpec) => Promise<void>;
   /** How long a failed image pull waits before it is tried again (a new deployment retries at once). */
   prepareRetryMs?: number;
   now?: () => Date;
   log: (line: string) => void;
+}
+
+/** The answer to a deployment: the reported properties and, when it was accepted, what it changes. */
+export interface DeployResult {
+  code: number;
+  reported: Record<string, unknown>;
+  changes?: DeploymentChanges;
+  /** The config source holds another deployment, which will replace this one when the agent restarts. */
+  sourceDiffers?: boolean;
 }
 
 export interface ModuleView {
@@ -72,7 +88,7 @@ export class Agent {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private readonly startTime: Date;
+  private startTime: Date;
   private readonly tuning: AgentTuning;
   private readonly now: () => Date;
   private readonly preparation: Preparation;
@@ -112,8 +128,21 @@ export class Agent {
     await this.reconcile();
   }
 
+  /**
+   * What restarting edgeAgent means for the embedded agent: it reads its deployment again (from
+   * its config source, else the one it stored) and applies it as a new one, then reconciles. A
+   * source that cannot be read fails the restart and changes nothing.
+   */
+  async restart(): Promise<void> {
+    this.options.log('agent: restarting: reading the deployment again');
+    const document = (await this.options.configSource?.()) ?? (await this.options.store.loadDeployment());
+    this.startTime = this.now();
+    if (document === undefined) await this.reconcile();
+    else await this.deploy(document);
+  }
+
   /** Validates and applies a manifest; a rejected one leaves the previous deployment running. */
-  async deploy(document: unknown): Promise<{ code: number; reported: Record<string, unknown> }> {
+  async deploy(document: unknown): Promise<DeployResult> {
     if (this.stopped)
       return {
         code: 406,
@@ -125,10 +154,12 @@ export class Agent {
     let deployment: Deployment;
     try {
       deployment = parseDeployment(document, this.options.limits);
+      await this.checkOnHost(deployment);
     } catch (error) {
       this.recordRejection(error);
       return { code: this.lastDesiredStatus.code, reported: this.reported() };
     }
+    const changes = deploymentChanges(this.deployment, deployment);
     await this.options.store.saveDeployment(document);
     this.deployment = deployment;
     this.lastDesiredVersion = (this.lastDesiredVersion ?? 0) + 1;
@@ -141,7 +172,22 @@ export class Agent {
     const names = deployment.modules.map((spec) => spec.name);
     await this.preparation.whenSettled(names, this.options.commandTimeoutMs ?? 120_000);
     if (names.some((name) => this.waiting.has(name))) await this.reconcile();
-    return { code: this.lastDesiredStatus.code, reported: this.reported() };
+    const sourceDiffers = await this.sourceDiffers(document);
+    return { code: this.lastDesiredStatus.code, reported: this.reported(), changes, sourceDiffers };
+  }
+
+  /** Whether the config source holds a deployment other than `document` (one it cannot read does not count). */
+  private async sourceDiffers(document: unknown): Promise<boolean> {
+    const source = await this.options.configSource?.().catch(() => undefined);
+    return source !== undefined && canonicalJson(source) !== canonicalJson(document);
+  }
+
+  /** What only the runtimes can tell (a process module's user exists): a problem is a 400 naming the field. */
+  private async checkOnHost(deployment: Deployment): Promise<void> {
+    for (const spec of deployment.modules) {
+      const problem = await this.options.runtimes[spec.type]?.check?.(spec);
+      if (problem) throw malformed(`modules.${spec.name}.${problem.field}`, problem.problem);
+    }
   }
 
   /** Modules that left the deployment lose their identity at once, before the hub applies it. */

@@ -3,6 +3,7 @@ import { hubBindingProblem } from '../hub/listen-ports.js';
 import type { DockerSettings, ImagePullPolicy, ModuleSpec } from '../modules/types.js';
 import { parseCreateOptions } from './create-options.js';
 import { DeploymentError, malformed } from './deployment-error.js';
+import { nestedDeeperThan } from './json-depth.js';
 import { describeJson, Fields, isObject, joinPath, type JsonObject } from './manifest-fields.js';
 import {
   checkModuleName,
@@ -60,6 +61,13 @@ export interface DeploymentLimits {
 
 export const DEFAULT_LIMITS: DeploymentLimits = { maxModules: 1000, maxModuleNameBytes: 128 };
 
+/**
+ * How deeply a manifest may nest objects and arrays. IoT Hub allows twin properties 10 levels below
+ * `properties.desired`, itself 3 or 4 levels into a manifest; far deeper documents (JSON.parse
+ * takes any depth) would exhaust the stack when the deployment is saved or its twins merged.
+ */
+export const MAX_MANIFEST_DEPTH = 32;
+
 const AGENT = '$edgeAgent';
 const HUB = '$edgeHub';
 const DESIRED = 'properties.desired';
@@ -69,10 +77,14 @@ const DESIRED = 'properties.desired';
  * `az iot edge deployment` files are), or the bare `modulesContent` object. Throws DeploymentError
  * with IoT Edge's code: 417 when `$edgeAgent` has no desired properties, 412 for a schemaVersion
  * other than 1.0 to 1.1, 400 for anything malformed. Paths in messages are relative to
- * `$edgeAgent`'s desired properties (`modules.x.status`) or name the twin (`x.properties.desired`).
+ * `$edgeAgent`'s desired properties (`modules.x.status`) or name the twin (`x.properties.desired`);
+ * a document nested more than MAX_MANIFEST_DEPTH levels is 400 as a whole.
  * The version is checked before the rest because a newer schema may have a different shape.
  */
 export function parseDeployment(document: unknown, limits: DeploymentLimits = DEFAULT_LIMITS): Deployment {
+  if (nestedDeeperThan(document, MAX_MANIFEST_DEPTH)) {
+    throw malformed('(manifest)', `objects and arrays nested more than ${MAX_MANIFEST_DEPTH} levels deep`);
+  }
   const content = twinsOf(document);
   const desired: Record<string, JsonObject> = {};
   for (const [name, entry] of Object.entries(content)) {

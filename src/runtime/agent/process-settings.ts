@@ -1,3 +1,4 @@
+import { parseUserSpec } from '../modules/process/user-spec.js';
 import type { HealthProbe, ProcessSettings } from '../modules/types.js';
 import { malformed } from './deployment-error.js';
 import { Fields } from './manifest-fields.js';
@@ -11,6 +12,7 @@ import { Fields } from './manifest-fields.js';
  *   "command": "/usr/bin/node",              // required: program path, or a name looked up in PATH
  *   "args": ["sensor.js", "--rate", "5"],    // optional, default []
  *   "cwd": "/opt/sensor",                    // optional, absolute; default <homedir>/modules/<name>
+ *   "user": "sensor",                        // optional: a user name or uid[:gid]; default iotedged's
  *   "healthProbe": {                         // optional; without it a running module is healthy
  *     "command": "/opt/sensor/check", "args": ["--quick"],   // healthy when it exits with 0, or
  *     "http": "http://127.0.0.1:8080/health",                // healthy on a 2xx answer to GET
@@ -20,10 +22,11 @@ import { Fields } from './manifest-fields.js';
  *   }
  * }
  * ```
- * Environment variables come from the module's `env`, as for docker modules.
+ * Environment variables come from the module's `env`, as for docker modules. Whether `user`
+ * exists is checked by the process runtime when the deployment arrives (see ModuleRuntime.check).
  */
 export function parseProcessSettings(settings: Fields): ProcessSettings {
-  settings.onlyKeys(['command', 'args', 'cwd', 'healthProbe']);
+  settings.onlyKeys(['command', 'args', 'cwd', 'user', 'healthProbe']);
   const result: ProcessSettings = {
     command: settings.nonEmptyString('command'),
     args: settings.stringArray('args', []),
@@ -32,6 +35,12 @@ export function parseProcessSettings(settings: Fields): ProcessSettings {
     const cwd = settings.nonEmptyString('cwd');
     if (!cwd.startsWith('/')) settings.fail('cwd', 'must be an absolute path');
     result.cwd = cwd;
+  }
+  if (settings.has('user')) {
+    const user = settings.nonEmptyString('user');
+    const parsed = parseUserSpec(user);
+    if ('problem' in parsed) settings.fail('user', parsed.problem);
+    result.user = user;
   }
   const probe = settings.optionalObject('healthProbe');
   if (probe !== undefined) result.healthProbe = parseHealthProbe(probe);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 
+import { GroupCommit } from '../group-commit.js';
 import { readJsonFile as readJson, writeJsonAtomically } from '../json-file.js';
 
 /**
@@ -12,9 +13,18 @@ import { readJsonFile as readJson, writeJsonAtomically } from '../json-file.js';
  */
 export class AgentStore {
   private generationIds: Promise<Map<string, string>> | undefined;
-  /** The write in progress, and the one queued behind it that will carry every change made meanwhile. */
-  private writing: Promise<void> = Promise.resolve();
-  private queued: Promise<void> | undefined;
+  /** Changes made since the last write that succeeded (a failed write leaves them to the next). */
+  private unsaved = false;
+  /** One write at a time; changes made while one runs share the write after it. */
+  private readonly identityWrites = new GroupCommit(async () => {
+    this.unsaved = false;
+    try {
+      await writeJsonAtomically(this.identitiesFile, Object.fromEntries(await this.loadIdentities()));
+    } catch (error) {
+      this.unsaved = true;
+      throw error;
+    }
+  });
 
   constructor(private readonly directory: string) {}
 
@@ -30,19 +40,24 @@ export class AgentStore {
     return readJson(this.deploymentFile);
   }
 
+  /** Resolves once the deployment is on disk; a failed write leaves the previous file. */
   saveDeployment(document: unknown): Promise<void> {
     return writeJsonAtomically(this.deploymentFile, document);
   }
 
-  /** The module's generation id, created on first use; resolves once it is saved. */
+  /**
+   * The module's generation id, created on first use; resolves once it is saved (an id whose
+   * write failed is written again before it is handed out).
+   */
   async generationId(module: string, create: () => string): Promise<string> {
     const ids = await this.loadIdentities();
     let id = ids.get(module);
     if (id === undefined) {
       id = create();
       ids.set(module, id);
-      await this.saveIdentities();
+      this.unsaved = true;
     }
+    await this.saved();
     return id;
   }
 
@@ -54,25 +69,34 @@ export class AgentStore {
   /**
    * Keeps the identities of exactly `modules`: missing ones are created, those of modules no longer
    * deployed are forgotten, in one write whatever the number of modules. Resolves with the names
-   * forgotten once the change is saved.
+   * forgotten once the change is saved; rejects when it could not be.
    */
   async retain(modules: readonly string[], create: () => string): Promise<string[]> {
     const ids = await this.loadIdentities();
     const wanted = new Set(modules);
     const forgotten = [...ids.keys()].filter((name) => !wanted.has(name));
     for (const name of forgotten) ids.delete(name);
-    let created = false;
     for (const name of wanted) {
       if (ids.has(name)) continue;
       ids.set(name, create());
-      created = true;
+      this.unsaved = true;
     }
-    if (created || forgotten.length > 0) await this.saveIdentities();
+    if (forgotten.length > 0) this.unsaved = true;
+    await this.saved();
     return forgotten;
   }
 
   async identities(): Promise<Record<string, string>> {
     return Object.fromEntries(await this.loadIdentities());
+  }
+
+  /**
+   * Resolves once every id in memory is on disk: waits for the write under way, and writes again
+   * what is not saved yet (or what a failed write left); rejects when that write fails.
+   */
+  private async saved(): Promise<void> {
+    if (!this.unsaved) await this.identityWrites.idle();
+    if (this.unsaved) await this.identityWrites.run();
   }
 
   /** Read once: concurrent first callers share one load, so none overwrites another's new id. */
@@ -81,22 +105,5 @@ export class AgentStore {
       (saved) => new Map(Object.entries((saved as Record<string, string> | undefined) ?? {})),
     );
     return this.generationIds;
-  }
-
-  /**
-   * Saves the ids as they are when the write starts. Changes made while a write runs share the one
-   * queued behind it, so n changes at once cost two writes, not n (each of n entries).
-   */
-  private saveIdentities(): Promise<void> {
-    if (this.queued) return this.queued;
-    const queued = this.writing
-      .catch(() => undefined)
-      .then(async () => {
-        this.queued = undefined;
-        await writeJsonAtomically(this.identitiesFile, Object.fromEntries(await this.loadIdentities()));
-      });
-    this.queued = queued;
-    this.writing = queued;
-    return queued;
   }
 }

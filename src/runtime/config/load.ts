@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import yaml from 'js-yaml';
+import { readBoundedText, type FileReadError } from '../files/bounded-read.js';
+import { FILE_LIMITS } from '../files/file-limits.js';
 import { defaultConfig } from './defaults.js';
 import { applyEnvOverrides, envOverrides, type EnvOverride } from './env-overrides.js';
 import { ConfigError, SchemaViolation } from './errors.js';
@@ -7,21 +8,23 @@ import { describeType } from './fields.js';
 import { deepMerge, isMapping, type Mapping } from './merge.js';
 import type { Settings } from './settings.js';
 import { validateSettings } from './validate.js';
+import { yamlReason } from './yaml-reason.js';
 
 export { ConfigError } from './errors.js';
 
 /**
  * Reads config.yaml the way the 1.1 daemon does: built-in defaults, then the file merged over them,
  * then `IOTEDGE_*` environment overrides (see env-overrides.ts), validated against the schema.
- * Throws a ConfigError; when the file cannot be read its `code` is the errno code (EACCES, ENOENT, …).
+ * Throws a ConfigError; when the file cannot be read its `code` is the errno code (EACCES, ENOENT, …),
+ * EFTYPE when it is not a regular file (a FIFO would block forever) or EFBIG when it is over 1 MiB.
  */
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv): Promise<Settings> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readBoundedText(file, { maxBytes: FILE_LIMITS.config });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(`Could not open file ${file}`, { file, code, cause: error });
+    const { code, reason } = error as FileReadError;
+    throw new ConfigError(`Could not open file ${file}: ${reason}`, { file, code, cause: error });
   }
   return parseConfig(text, file, env);
 }
@@ -45,15 +48,25 @@ function parseYaml(text: string, file: string): Mapping {
   try {
     document = yaml.load(text, { filename: file });
   } catch (error) {
-    if (!(error instanceof yaml.YAMLException)) throw error;
+    if (!(error instanceof yaml.YAMLException)) {
+      throw new ConfigError(`${file}: YAML error: ${yamlReason(error)}`, { file, cause: error });
+    }
+    // some errors (several documents in one file) have no position
+    const mark = (error as { mark?: { line?: unknown; column?: unknown } }).mark;
+    if (typeof mark?.line !== 'number' || typeof mark.column !== 'number') {
+      throw new ConfigError(`${file}: YAML error: ${yamlReason(error)}`, { file });
+    }
     // js-yaml counts from 0; editors count from 1.
-    const line = error.mark.line + 1;
-    const column = error.mark.column + 1;
-    throw new ConfigError(`${file}: YAML syntax error at line ${line}, column ${column}: ${error.reason}`, {
-      file,
-      line,
-      column,
-    });
+    const line = mark.line + 1;
+    const column = mark.column + 1;
+    throw new ConfigError(
+      `${file}: YAML syntax error at line ${line}, column ${column}: ${yamlReason(error)}`,
+      {
+        file,
+        line,
+        column,
+      },
+    );
   }
   // An empty file leaves the defaults as they are, as the original loader did.
   if (document === undefined || document === null) return {};

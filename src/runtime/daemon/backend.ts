@@ -7,6 +7,9 @@ import { LeafDeviceInputError } from '../hub/leaf-device-spec.js';
 import { LeafDeviceExistsError, type LeafDeviceRegistry } from '../hub/leaf-devices.js';
 import { HubRequestError } from '../hub/hub-request-error.js';
 import type { HubStatus } from './hub-service.js';
+import type { DaemonLogReader } from './daemon-log.js';
+import { isEmbeddedModule } from './daemon-log-lines.js';
+import { configSourceWarning } from './deployment-notes.js';
 import { createdLeafDevice, leafDeviceDetails } from './leaf-device-views.js';
 import { provisioningType } from '../identity/device-identity.js';
 import type { LogLine, LogOptions, ModuleSpec } from '../modules/types.js';
@@ -15,6 +18,7 @@ import {
   type CloudToDeviceInvocation,
   type Identity,
   type CreatedLeafDevice,
+  type DeployAnswer,
   type LeafDeviceDetails,
   type ManagementBackend,
   type MethodInvocation,
@@ -72,7 +76,9 @@ export class DaemonBackend implements ManagementBackend {
       edgeHub?: EdgeHub;
       leafDevices?: LeafDeviceRegistry;
       gatewayHostname?(): string;
+      restart?(): Promise<void>;
     },
+    private readonly daemonLog?: DaemonLogReader,
   ) {}
 
   /** `target` names a module of this device when one is deployed by that name, else a leaf device. */
@@ -181,8 +187,12 @@ export class DaemonBackend implements ManagementBackend {
   }
 
   private holder(name: string) {
-    if (name === 'edgeAgent' || name === 'edgeHub') {
-      throw new ApiError(400, `${name} is embedded in iotedged; restart the daemon instead`);
+    if (isEmbeddedModule(name)) {
+      const how = name === 'edgeHub' ? ' (its status in the deployment says whether it runs)' : '';
+      throw new ApiError(
+        400,
+        `${name} is embedded in iotedged: it can be restarted, not started or stopped${how}`,
+      );
     }
     const runtime = this.agent.runtimeHolding(name);
     if (!runtime) throw new ApiError(404, `Module not found: ${name}`);
@@ -207,14 +217,37 @@ export class DaemonBackend implements ManagementBackend {
   }
 
   async restartModule(name: string): Promise<void> {
+    if (isEmbeddedModule(name)) return this.restartEmbedded(name);
     const runtime = this.holder(name);
     await runtime.stop(name, 10_000);
     await runtime.start(name);
     await this.agent.reconcile();
   }
 
+  /** edgeAgent reads its deployment again and reconciles; edgeHub closes and starts again. */
+  private async restartEmbedded(name: 'edgeAgent' | 'edgeHub'): Promise<void> {
+    try {
+      if (name === 'edgeAgent') await this.agent.restart();
+      else if (this.hub?.restart) await this.hub.restart();
+      else throw new Error('the Edge Hub has not started');
+    } catch (error) {
+      throw new ApiError(500, `${name} could not restart: ${(error as Error).message}`);
+    }
+  }
+
+  /** edgeAgent's and edgeHub's logs are their lines in the daemon's log. */
   async moduleLogs(name: string, options: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogLine>> {
+    if (isEmbeddedModule(name)) return this.logReader().read(options, name, signal);
     return this.holder(name).logs(name, options, signal);
+  }
+
+  async daemonLogs(options: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogLine>> {
+    return this.logReader().read(options, undefined, signal);
+  }
+
+  private logReader(): DaemonLogReader {
+    if (!this.daemonLog) throw new ApiError(404, 'this daemon keeps no log files');
+    return this.daemonLog;
   }
 
   async listIdentities(): Promise<Identity[]> {
@@ -265,8 +298,12 @@ export class DaemonBackend implements ManagementBackend {
     };
   }
 
-  deploy(manifest: unknown): Promise<{ code: number; reported: Record<string, unknown> }> {
-    return this.agent.deploy(manifest);
+  /** The agent's answer, with what an accepted deployment changes and whether the config source will replace it. */
+  async deploy(manifest: unknown): Promise<DeployAnswer> {
+    const { code, reported, changes, sourceDiffers } = await this.agent.deploy(manifest);
+    if (!changes) return { code, reported };
+    const warning = configSourceWarning(this.settings.agent.env.LocalConfigPath);
+    return { code, reported, notes: sourceDiffers ? { changes, warnings: [warning] } : { changes } };
   }
 
   async deploymentStatus(): Promise<Record<string, unknown>> {

@@ -29,7 +29,9 @@ import type { ModuleSpec } from '../modules/types.js';
 import { packageVersion } from '../../version.js';
 import { guardedListener } from '../http-guard.js';
 import { Serial } from '../serial.js';
+import { guardConnections, type ConnectionGuardOptions } from './connection-guard.js';
 import { watchTrafficForHeap } from './heap-mode-watch.js';
+import { listenerGuards, listenerLimitsFromEnv, type ListenerLimits } from './listener-limits.js';
 import { closeListener, listen, type Listener } from './tls-listener.js';
 import { WorkloadServers } from '../workload/workload-server.js';
 
@@ -63,6 +65,14 @@ export class HubService {
   private sessions!: SessionStore;
   private twins!: TwinStore;
   private leaves!: LeafDeviceRegistry;
+  /** Deadlines and connection caps of the listeners (environment variables, for tests). */
+  private limits!: ListenerLimits;
+  private guards!: Record<'mqtt' | 'https' | 'metrics', ConnectionGuardOptions>;
+  private identities!: IdentityRegistry;
+  /** The last deployment applied, which a restart applies again. */
+  private deployment: Deployment | undefined;
+  /** Whether the EdgeHub and MQTT head of this instance are up (a restart replaces them). */
+  private opened = false;
   readonly workload: WorkloadServers;
   private mqtt: Listener | undefined;
   private https: Listener | undefined;
@@ -120,13 +130,15 @@ export class HubService {
   }
 
   async start(): Promise<void> {
-    const { settings, device, log } = this.options;
+    const { settings, device } = this.options;
+    this.limits = listenerLimitsFromEnv(process.env);
+    this.guards = listenerGuards(this.limits, this.options.log);
     const dir = path.join(settings.homedir, 'hub');
-    this.twins = new TwinStore(path.join(dir, 'twins.json'));
-    this.sessions = new SessionStore(path.join(dir, 'sessions.json'));
+    this.twins = new TwinStore(path.join(dir, 'twins.json'), this.options.log);
+    this.sessions = new SessionStore(path.join(dir, 'sessions.json'), this.options.log);
     this.leaves = new LeafDeviceRegistry(path.join(dir, 'devices.json'), device.deviceId);
     await Promise.all([this.twins.load(), this.sessions.load(), this.leaves.reload()]);
-    const identities = new IdentityRegistry({
+    this.identities = new IdentityRegistry({
       deviceId: device.deviceId,
       iothubHostname: device.iothubHostname,
       edgeHostname: settings.hostname,
@@ -135,16 +147,65 @@ export class HubService {
       leafDevices: this.leaves,
       now: () => new Date(),
     });
-    this.hub = new EdgeHub({ identities, twins: this.twins, version: packageVersion(), log });
-    this.head = await MqttHead.create({
-      hub: this.hub,
-      wire: this.options.wire,
-      sessions: this.sessions,
+    await this.openHub();
+    await this.edgeCa();
+  }
+
+  /** A fresh EdgeHub and MQTT head over the stores, which outlive them (twins, sessions, devices). */
+  private async openHub(): Promise<void> {
+    const { log } = this.options;
+    const hub = new EdgeHub({
+      identities: this.identities,
+      twins: this.twins,
+      version: packageVersion(),
       log,
     });
-    const { counters } = this.hub.router;
+    this.head = await MqttHead.create({
+      hub,
+      wire: this.options.wire,
+      sessions: this.sessions,
+      connectTimeoutMs: this.limits.connectMs,
+      log,
+    });
+    this.hub = hub;
+    const { counters } = hub.router;
     this.stopHeapWatch = watchTrafficForHeap(() => counters.routed + counters.dropped, log);
-    await this.edgeCa();
+    this.opened = true;
+  }
+
+  /** Ends every client connection and listener, and saves what the stores hold. */
+  private async closeHub(): Promise<void> {
+    this.opened = false;
+    this.stopHeapWatch?.();
+    this.hub?.close();
+    await this.stopListeners();
+    await this.serveMetrics(undefined);
+    await this.head?.close();
+    await Promise.all([this.twins?.flush(), this.sessions?.flush()]);
+  }
+
+  /**
+   * What restarting edgeHub means for the embedded hub: its listeners and client connections end
+   * (clients reconnect, as when the daemon restarts: twins, persistent MQTT sessions and leaf
+   * devices are kept; messages waiting in memory for a module are not), and it starts again from
+   * the last deployment. The workload API and the edge CA are not the hub's and go on serving.
+   */
+  restart(): Promise<void> {
+    return this.serial.run(async () => {
+      if (this.closed) throw new Error('the Edge Hub is shutting down');
+      this.options.log('hub: restarting: closing listeners and client connections');
+      await this.closeHub();
+      this.state = { status: 'stopped', description: 'restarting' };
+      try {
+        await this.openHub();
+      } catch (error) {
+        this.state = { status: 'failed', description: `could not start again: ${(error as Error).message}` };
+        this.options.log(`hub: ${this.state.description}`);
+        throw error;
+      }
+      if (this.deployment) await this.applyNow(this.deployment);
+      if (this.state.status === 'failed') throw new Error(this.state.description);
+    });
   }
 
   /** Creates the edge CA and the server certificate on first use; both are renewed later. */
@@ -207,6 +268,8 @@ export class HubService {
   }
 
   private async applyNow(deployment: Deployment): Promise<void> {
+    this.deployment = deployment;
+    if (!this.opened) await this.openHub();
     const moduleTwins = Object.fromEntries(
       deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
     ) as Record<string, TwinObject>;
@@ -227,6 +290,7 @@ export class HubService {
         this.mqtt = await listen(
           bindings.mqtt,
           tls.createServer(this.tlsOptions(), (socket) => this.head.handle(socket)),
+          this.guards.mqtt,
         );
       }
       if (!sameBinding(this.https?.binding, bindings.https)) {
@@ -235,6 +299,7 @@ export class HubService {
         this.https = await listen(
           bindings.https,
           https.createServer(this.tlsOptions(), guardedListener('hub HTTPS', listener, this.options.log)),
+          this.guards.https,
         );
       }
       await this.serveMetrics(bindings.metrics);
@@ -269,6 +334,7 @@ export class HubService {
     );
     this.hub.router.metrics = prometheus.metrics;
     const server = metricsServer(prometheus, this.options.log);
+    guardConnections(server, this.guards.metrics);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
@@ -303,11 +369,8 @@ export class HubService {
     clearTimeout(this.renewal);
     this.stopHeapWatch?.();
     return this.serial.run(async () => {
-      this.hub?.close();
-      await this.stopListeners();
-      await this.serveMetrics(undefined);
-      await this.head?.close();
-      await Promise.all([this.workload.close(), this.twins?.flush(), this.sessions?.flush()]);
+      await this.closeHub();
+      await this.workload.close();
     });
   }
 }

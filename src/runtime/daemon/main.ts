@@ -1,7 +1,10 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG_FILE, type Settings } from '../config/settings.js';
 import { packageVersion } from '../../version.js';
+import { readBoundedText } from '../files/bounded-read.js';
+import { FILE_LIMITS } from '../files/file-limits.js';
+import { describeOsError } from '../files/os-error.js';
 
 const USAGE = `Usage: iotedged [-c|--config-file FILE]
 
@@ -12,10 +15,6 @@ Options:
   -V, --version            print the version and exit
   -h, --help               print this help and exit
 `;
-
-function log(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-}
 
 interface Args {
   configFile: string;
@@ -54,7 +53,7 @@ async function managementSocket(settings: Settings): Promise<string> {
 async function localDeployment(settings: Settings): Promise<unknown> {
   const env = settings.agent.env;
   if (env.ConfigSource?.toLowerCase() !== 'local' || !env.LocalConfigPath) return undefined;
-  const text = await readFile(env.LocalConfigPath, 'utf8');
+  const text = await readBoundedText(env.LocalConfigPath, { maxBytes: FILE_LIMITS.manifest });
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -115,17 +114,34 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  await mkdir(settings.homedir, { recursive: true, mode: 0o755 });
-  const { lockHomedir } = await import('./homedir-lock.js');
-  let unlock: () => Promise<void>;
   try {
-    unlock = await lockHomedir(settings.homedir);
+    await mkdir(settings.homedir, { recursive: true, mode: 0o755 });
+  } catch (error) {
+    process.stderr.write(
+      `iotedged: ${args.configFile}: homedir ${settings.homedir} cannot be created: ${describeOsError(error)}\n`,
+    );
+    return 1;
+  }
+  const { lockHomedir } = await import('./homedir-lock.js');
+  let unlockHomedir: () => Promise<void>;
+  try {
+    unlockHomedir = await lockHomedir(settings.homedir);
   } catch (error) {
     process.stderr.write(`iotedged: ${(error as Error).message}\n`);
     return 1;
   }
+  // Every line goes to stderr and to <homedir>/logs/iotedged; the agent's and the hub's are tagged.
+  const { DaemonLog, daemonLogDir } = await import('./daemon-log.js');
+  const daemonLog = await DaemonLog.open({ dir: daemonLogDir(settings.homedir) });
+  const log = (line: string) => daemonLog.line(line);
+  const agentLog = daemonLog.component('agent');
+  const hubLog = daemonLog.component('hub');
+  const unlock = async () => {
+    await daemonLog.close();
+    await unlockHomedir();
+  };
   const version = packageVersion();
-  const runtime = new ProcessRuntime({ homedir: settings.homedir });
+  const runtime = new ProcessRuntime({ homedir: settings.homedir, log: agentLog });
   const { DockerRuntime } = await import('../modules/docker/docker-runtime.js');
   let deploymentCredentials = (): { address: string; username: string; password: string }[] => [];
   const { networkName } = await import('../config/settings.js');
@@ -148,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
           ]
         : []),
     ],
-    log,
+    log: agentLog,
   });
   const device = identity.deviceIdentity(settings);
   const agentStore = new AgentStore(path.join(settings.homedir, 'agent'));
@@ -161,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
     device,
     generationId: (module: string) => agentStore.lookup(module),
     wire: IOTHUB_WIRE,
-    log,
+    log: hubLog,
   });
   try {
     await hub.start();
@@ -200,7 +216,8 @@ export async function main(argv: string[]): Promise<number> {
       maxModuleNameBytes: Math.min(DEFAULT_LIMITS.maxModuleNameBytes, maxModuleNameBytes(settings.homedir)),
     },
     stopGraceMs: Number(settings.agent.env.StopGracePeriodInSeconds ?? 10) * 1000,
-    log,
+    configSource: () => localDeployment(settings),
+    log: agentLog,
   });
 
   deploymentCredentials = () => agent.registryCredentials();
@@ -216,7 +233,11 @@ export async function main(argv: string[]): Promise<number> {
   let server: Awaited<ReturnType<typeof startManagementServer>>;
   try {
     socketPath = await managementSocket(settings);
-    server = await startManagementServer(socketPath, new DaemonBackend(agent, settings, version, hub), log);
+    server = await startManagementServer(
+      socketPath,
+      new DaemonBackend(agent, settings, version, hub, daemonLog),
+      log,
+    );
   } catch (error) {
     process.stderr.write(`iotedged: ${(error as Error).message}\n`);
     await hub.close();

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LogOptions } from '../modules/types.js';
+import type { LogLine, LogOptions } from '../modules/types.js';
 import { parseTimeValue } from '../time-args.js';
 import { parseApiVersion, servesVersion, type ApiVersion } from './api-version.js';
+import { DEPLOYMENT_NOTES_HEADER, encodeDeploymentNotes } from './deployment-notes.js';
 import { encodeLogFrame } from './log-frames.js';
 import { readBodyText, sendJson } from '../http-json.js';
+import { parseJsonQuietly } from '../json-syntax.js';
 import {
   ApiError,
   type CloudToDeviceInvocation,
@@ -65,6 +67,22 @@ export function parseLogOptions(query: URLSearchParams, now: Date = new Date()):
   };
 }
 
+/** Answers with log lines in Docker's multiplexed frames, as they come (a follower's until it aborts). */
+async function sendLogLines(
+  response: ServerResponse,
+  options: LogOptions,
+  lines: AsyncIterable<LogLine>,
+): Promise<void> {
+  response.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+  for await (const line of lines) {
+    const text = (options.timestamps ? `${line.time.toISOString()} ` : '') + `${line.text}\n`;
+    if (!response.write(encodeLogFrame(line.stream, text))) {
+      await new Promise<void>((resolve) => response.once('drain', resolve));
+    }
+  }
+  response.end();
+}
+
 /** A request body that must be a JSON object; 400 naming the expected shape otherwise. */
 function jsonObject<T>(body: unknown, shape: string): T {
   if (!body || typeof body !== 'object' || Array.isArray(body))
@@ -75,11 +93,10 @@ function jsonObject<T>(body: unknown, shape: string): T {
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   const text = await readBodyText(request, MAX_BODY_BYTES);
   if (text === undefined) throw new ApiError(413, 'Request body is too large');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ApiError(400, `Request body is malformed: ${(error as Error).message}`);
-  }
+  // JSON.parse's own message quotes the text around the error: a key or password the body holds
+  const parsed = parseJsonQuietly(text);
+  if (!parsed.ok) throw new ApiError(400, `Request body is malformed: ${parsed.message}`);
+  return parsed.value;
 }
 
 /**
@@ -138,14 +155,7 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       handler: async (request) => {
         const options = parseLogOptions(request.query);
         const lines = await backend.moduleLogs(name(request), options, request.signal);
-        request.response.writeHead(200, { 'Content-Type': 'application/octet-stream' });
-        for await (const line of lines) {
-          const text = (options.timestamps ? `${line.time.toISOString()} ` : '') + `${line.text}\n`;
-          if (!request.response.write(encodeLogFrame(line.stream, text))) {
-            await new Promise<void>((resolve) => request.response.once('drain', resolve));
-          }
-        }
-        request.response.end();
+        await sendLogLines(request.response, options, lines);
       },
     },
     {
@@ -168,11 +178,21 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       handler: async ({ response }) => sendJson(response, 200, await backend.systemResources()),
     },
     {
+      method: 'GET',
+      pattern: /^\/systeminfo\/logs$/,
+      since: '2020-07-07',
+      handler: async (request) => {
+        const options = parseLogOptions(request.query);
+        await sendLogLines(request.response, options, await backend.daemonLogs(options, request.signal));
+      },
+    },
+    {
       method: 'POST',
       pattern: /^\/deployment$/,
       since: '2020-07-07',
       handler: async (request) => {
-        const { code, reported } = await backend.deploy(await request.body());
+        const { code, reported, notes } = await backend.deploy(await request.body());
+        if (notes) request.response.setHeader(DEPLOYMENT_NOTES_HEADER, encodeDeploymentNotes(notes));
         sendJson(request.response, code, reported);
       },
     },
@@ -267,6 +287,14 @@ export function managementRequestListener(backend: ManagementBackend, log: (line
         signal: abort.signal,
       });
     } catch (error) {
+      // a client that went away before its request was read (a slow client aborting) is no failure
+      // of the API: one line, and no answer to send
+      if (request.destroyed && !request.complete) {
+        log(
+          `management API ${request.method} ${url.pathname}: the client went away before sending its request`,
+        );
+        return;
+      }
       if (response.headersSent) {
         response.destroy();
         return;

@@ -1,4 +1,5 @@
 import type { LogLine, LogOptions, RuntimeStatus } from '../modules/types.js';
+import type { DeploymentNotes } from './deployment-notes.js';
 
 /** JSON shapes of the management API (reference iotedge-cli.md §7; field names exact). */
 export interface ModuleDetails {
@@ -20,6 +21,13 @@ export interface Identity {
   authType: 'None' | 'Sas' | 'X509';
 }
 
+/** The answer to POST /deployment: its status code, the reported properties, and notes for the operator. */
+export interface DeployAnswer {
+  code: number;
+  reported: Record<string, unknown>;
+  notes?: DeploymentNotes;
+}
+
 /** Thrown by a backend to answer with an HTTP status and a message. */
 export class ApiError extends Error {
   constructor(
@@ -39,12 +47,15 @@ export interface ManagementBackend {
   startModule(name: string): Promise<boolean>;
   stopModule(name: string): Promise<boolean>;
   restartModule(name: string): Promise<void>;
+  /** A module's log; edgeAgent's and edgeHub's are their lines in the daemon's log. */
   moduleLogs(name: string, options: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogLine>>;
+  /** The whole daemon's log (every component's lines, tagged). */
+  daemonLogs(options: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogLine>>;
   listIdentities(): Promise<Identity[]>;
   systemInfo(): Promise<Record<string, unknown>>;
   systemResources(): Promise<Record<string, unknown>>;
-  /** Applies a deployment manifest; resolves to the agent's reported properties. */
-  deploy(manifest: unknown): Promise<{ code: number; reported: Record<string, unknown> }>;
+  /** Applies a deployment manifest; resolves to the agent's reported properties, and notes for the operator. */
+  deploy(manifest: unknown): Promise<DeployAnswer>;
   deploymentStatus(): Promise<Record<string, unknown>>;
   /** The embedded Edge Hub's reported properties (`$edgeHub`): 404 while the hub is not running. */
   hubReported(): Promise<Record<string, unknown>>;

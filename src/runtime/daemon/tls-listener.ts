@@ -2,6 +2,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 
 import type { Binding } from '../hub/listen-ports.js';
+import { guardConnections, type ConnectionGuardOptions } from './connection-guard.js';
 
 /** A TLS server listening on a binding, with the sockets it holds (so that closing can end them). */
 export type Listener = {
@@ -11,8 +12,16 @@ export type Listener = {
   secure: Set<tls.TLSSocket>;
 };
 
-/** Listens on `binding`; the error names the address and the system's reason (EADDRINUSE). */
-export function listen(binding: Binding, server: tls.Server): Promise<Listener> {
+/**
+ * Listens on `binding`, its connections under `guard`'s limits; the error names the address and the
+ * system's reason (EADDRINUSE).
+ */
+export function listen(
+  binding: Binding,
+  server: tls.Server,
+  guard: ConnectionGuardOptions,
+): Promise<Listener> {
+  guardConnections(server, guard);
   const sockets = new Set<net.Socket>();
   const secure = new Set<tls.TLSSocket>();
   server.on('connection', (socket: net.Socket) => {

@@ -98,6 +98,8 @@ function compiled(
     return { name, route: compileRoute(text), priority, timeToLiveSecs };
   } catch (error) {
     if (error instanceof RouteError) routes.fail(name, error.message);
+    // a condition nested so deeply that compiling it exhausted the stack
+    if (error instanceof RangeError) routes.fail(name, 'the route nests too deeply to compile');
     throw error;
   }
 }

@@ -1,7 +1,10 @@
-/** A request the hub refuses or cannot complete (direct methods, cloud-to-device messages), with its HTTP status. */
+/**
+ * A request the hub refuses or cannot complete (direct methods, cloud-to-device messages, twin
+ * patches it could not save), with its HTTP status.
+ */
 export class HubRequestError extends Error {
   constructor(
-    readonly status: 400 | 404 | 504,
+    readonly status: 400 | 404 | 503 | 504,
     message: string,
   ) {
     super(message);

@@ -3,6 +3,7 @@ import { ConnectionRegistry, type ClientIdentity } from './connections.js';
 import type { EdgeHubDesired } from './edgehub-desired.js';
 import type { IdentityRegistry } from './identities.js';
 import type { HubMessage } from './message.js';
+import { HubRequestError } from './hub-request-error.js';
 import { MethodDispatcher } from './methods.js';
 import { Router } from './router.js';
 import { twinChangeNotification } from './twin/twin-change.js';
@@ -99,9 +100,22 @@ export class EdgeHub {
     return this.twins.get(identity.id);
   }
 
-  /** Merges a reported patch (validated by the caller) and routes the twin change notification. */
+  /**
+   * Merges a reported patch (validated by the caller) and routes the twin change notification.
+   * Resolves once the patch is saved; a patch that could not be saved (a full disk) is not applied
+   * and fails with a HubRequestError 503 naming the OS error, never the file.
+   */
   async patchReported(identity: ClientIdentity, patch: JsonObject): Promise<number> {
-    const version = this.twins.patchReported(identity.id, patch);
+    let version: number;
+    try {
+      version = await this.twins.patchReported(identity.id, patch);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'a write error';
+      throw new HubRequestError(
+        503,
+        `the reported properties could not be saved (${reason}); try again later`,
+      );
+    }
     this.router.metrics.reportedProperties(identity.id);
     await this.router.route(twinChangeNotification(identity, patch, version, this.now()));
     return version;

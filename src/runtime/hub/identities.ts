@@ -3,7 +3,13 @@ import { X509Certificate } from 'node:crypto';
 import { matchesThumbprint } from '../identity/certificates/client-auth.js';
 import { validityOf } from '../identity/certificates/pem.js';
 import { deriveModuleKey } from '../identity/module-keys.js';
-import { verifySasToken, type SasVerification } from '../identity/sas.js';
+import {
+  parseSasToken,
+  SasTokenError,
+  verifySasToken,
+  type SasToken,
+  type SasVerifyOptions,
+} from '../identity/sas.js';
 import type { ClientIdentity } from './connections.js';
 import type { LeafDeviceLookup } from './leaf-devices.js';
 
@@ -21,7 +27,28 @@ export interface IdentityOptions {
   now(): Date;
 }
 
-export type Authentication = { ok: true; identity: ClientIdentity } | { ok: false; reason: string };
+/**
+ * `expiresAt`: when the SAS token presented stops being valid (the connection it opened ends then);
+ * a certificate's validity is checked when the client connects, and sets none.
+ */
+export type Authentication =
+  { ok: true; identity: ClientIdentity; expiresAt?: Date } | { ok: false; reason: string };
+
+/** Verifies a SAS token and says when it expires; the reason is safe to log (no signature, no key). */
+function verifyToken(
+  text: string,
+  options: SasVerifyOptions,
+): { ok: true; expiresAt: Date } | { ok: false; reason: string } {
+  let token: SasToken;
+  try {
+    token = parseSasToken(text);
+  } catch (error) {
+    if (error instanceof SasTokenError) return { ok: false, reason: error.message };
+    throw error;
+  }
+  const verification = verifySasToken(token, options);
+  return verification.ok ? { ok: true, expiresAt: new Date(token.expiry * 1000) } : verification;
+}
 
 /**
  * The identities the hub knows in its device scope: the edge device and its modules (keys derived
@@ -59,14 +86,14 @@ export class IdentityRegistry {
       );
     }
     keys.push(deviceKey);
-    const verification: SasVerification = verifySasToken(token, {
+    const verification = verifyToken(token, {
       identity: { deviceId, moduleId },
       keys,
       hostnames: [this.options.iothubHostname, this.options.edgeHostname],
       now: this.options.now(),
     });
     if (!verification.ok) return { ok: false, reason: `${id}: ${verification.reason}` };
-    return { ok: true, identity: { id, deviceId, moduleId } };
+    return { ok: true, identity: { id, deviceId, moduleId }, expiresAt: verification.expiresAt };
   }
 
   /**
@@ -109,13 +136,13 @@ export class IdentityRegistry {
     if (moduleId !== undefined) return { ok: false, reason: `${id}: leaf device ${deviceId} has no modules` };
     const auth = device.authentication;
     if (auth.type !== 'sas') return { ok: false, reason: `${id}: this device authenticates with X.509` };
-    const verification = verifySasToken(token, {
+    const verification = verifyToken(token, {
       identity: { deviceId },
       keys: [auth.primaryKey, auth.secondaryKey],
       hostnames: [this.options.iothubHostname, this.options.edgeHostname],
       now: this.options.now(),
     });
     if (!verification.ok) return { ok: false, reason: `${id}: ${verification.reason}` };
-    return { ok: true, identity: { id, deviceId } };
+    return { ok: true, identity: { id, deviceId }, expiresAt: verification.expiresAt };
   }
 }

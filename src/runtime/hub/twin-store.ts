@@ -1,4 +1,5 @@
-import { JsonFileWriter, readJsonFile } from '../json-file.js';
+import { writeJsonAtomically, readJsonFile } from '../json-file.js';
+import { GroupCommit } from '../group-commit.js';
 import {
   applyReportedPatch,
   asTwinDocument,
@@ -13,25 +14,52 @@ export type { TwinDocument };
 
 export type JsonObject = TwinObject;
 
+/** A reported patch waiting for the write that makes it durable. */
+interface PendingPatch {
+  id: string;
+  patch: JsonObject;
+  /** The reported version it made, once applied. */
+  version?: number;
+}
+
+/** After a failed save that no change repeats, how long until it is tried again. */
+const RETRY_MS = 5_000;
+/** Changes nobody waits for (desired properties, what clients were told) are saved together, this late. */
+const DEBOUNCE_MS = 200;
+
 /**
  * The twins of the identities in the hub's scope, kept by the hub (there is no upstream yet):
  * desired properties from the deployment, reported properties from the clients, and for each
  * identity the desired properties it was last told about, so that a client that was away hears
- * what it missed. Saved to one file (atomically, debounced) so all of it survives a restart.
+ * what it missed. Saved to one file, atomically, so all of it survives a restart.
+ *
+ * A reported patch is acknowledged only once it is on disk: patchReported resolves after the
+ * write that carries it, and a failed write (a full disk) rejects it and leaves the twin as it
+ * was (the patch is not applied). Patches arriving during a write share the next one. Desired
+ * properties and what clients were told are not acknowledged to anyone: they are saved a little
+ * later, many changes in one write, and a failed write of them is logged and tried again.
  */
 export class TwinStore {
   private twins = new Map<string, TwinDocument>();
   private notified = new Map<string, TwinObject & { $version: number }>();
+  private pending: PendingPatch[] = [];
+  private readonly commits: GroupCommit;
   private saving: NodeJS.Timeout | undefined;
-  private readonly writer?: JsonFileWriter;
 
-  constructor(file?: string) {
-    if (file) this.writer = new JsonFileWriter(file);
+  constructor(
+    private readonly file?: string,
+    log: (line: string) => void = () => undefined,
+  ) {
+    this.commits = new GroupCommit(() => this.commit(), {
+      retryMs: RETRY_MS,
+      onError: (error) => log(`hub: twins not saved: ${error.message}; reported patches fail until they are`),
+      onRecovered: (failures) => log(`hub: twins saved again after ${failures} failed writes`),
+    });
   }
 
   async load(): Promise<void> {
-    if (!this.writer) return;
-    const saved = (await readJsonFile(this.writer.file)) as
+    if (!this.file) return;
+    const saved = (await readJsonFile(this.file)) as
       | { twins?: Record<string, unknown>; notified?: Record<string, TwinObject & { $version: number }> }
       | undefined;
     this.twins = new Map(
@@ -59,7 +87,9 @@ export class TwinStore {
 
   /** A client just read its whole twin: it knows the current desired properties. */
   markNotified(id: string): void {
-    this.notified.set(id, this.get(id).desired);
+    const desired = this.get(id).desired;
+    if (this.notified.get(id)?.$version === desired.$version) return;
+    this.notified.set(id, desired);
     this.scheduleSave();
   }
 
@@ -79,32 +109,52 @@ export class TwinStore {
     return { patch, version: $version };
   }
 
-  /** Merges a validated reported patch; returns the new reported version. */
-  patchReported(id: string, patch: JsonObject): number {
-    const twin = applyReportedPatch(this.get(id), patch);
-    this.twins.set(id, twin);
-    this.scheduleSave();
-    return twin.reported.$version;
+  /**
+   * Merges a validated reported patch; resolves with the new reported version once it is saved,
+   * rejects (the twin unchanged) when the write failed.
+   */
+  async patchReported(id: string, patch: JsonObject): Promise<number> {
+    const pending: PendingPatch = { id, patch };
+    this.pending.push(pending);
+    await this.commits.run();
+    return pending.version!;
   }
 
+  /** Resolves once every change so far has been tried on disk; never rejects (failures are logged). */
   async flush(): Promise<void> {
-    if (this.saving) {
-      clearTimeout(this.saving);
-      this.saving = undefined;
-      this.save();
-    }
-    await this.writer?.flush();
+    if (this.saving) void this.commits.run().catch(() => undefined);
+    await this.commits.flush();
   }
 
   private scheduleSave(): void {
-    if (!this.writer || this.saving) return;
-    this.saving = setTimeout(() => {
-      this.saving = undefined;
-      this.save();
-    }, 200);
+    if (!this.file || this.saving) return;
+    this.saving = setTimeout(() => void this.commits.run().catch(() => undefined), DEBOUNCE_MS);
   }
 
-  private save(): void {
-    this.writer?.save({ twins: Object.fromEntries(this.twins), notified: Object.fromEntries(this.notified) });
+  /**
+   * One write: the reported patches waiting so far applied over the current twins, saved, and
+   * only then made current. The desired side is taken as it is when the write ends, so a
+   * deployment applied meanwhile is not undone.
+   */
+  private async commit(): Promise<void> {
+    // this write carries every change made so far
+    clearTimeout(this.saving);
+    this.saving = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    const reported = new Map<string, TwinDocument>();
+    for (const entry of batch) {
+      const twin = applyReportedPatch(reported.get(entry.id) ?? this.get(entry.id), entry.patch);
+      reported.set(entry.id, twin);
+      entry.version = twin.reported.$version;
+    }
+    if (this.file) {
+      const twins = Object.fromEntries(this.twins);
+      for (const [id, twin] of reported)
+        twins[id] = { desired: this.get(id).desired, reported: twin.reported };
+      await writeJsonAtomically(this.file, { twins, notified: Object.fromEntries(this.notified) });
+    }
+    for (const [id, twin] of reported)
+      this.twins.set(id, { desired: this.get(id).desired, reported: twin.reported });
   }
 }

@@ -187,16 +187,22 @@ function checkAudience(
   if (!shapeOk) return 'SAS token audience is not {host}/devices/{deviceId}[/modules/{moduleId}]';
   const host = parts[0].toLowerCase();
   if (host === '' || !hostnames.some((name) => name.toLowerCase() === host)) {
-    return `SAS token audience host '${parts[0]}' is neither the IoT Hub nor the edge device hostname`;
+    return `SAS token audience host ${quoted(parts[0])} is neither the IoT Hub nor the edge device hostname`;
   }
   if (!segmentNames(parts[2], identity.deviceId)) {
-    return `SAS token is for device '${parts[2]}', not '${identity.deviceId}'`;
+    return `SAS token is for device ${quoted(parts[2])}, not ${quoted(identity.deviceId)}`;
   }
   if (parts.length === 5 && (identity.moduleId === undefined || !segmentNames(parts[4], identity.moduleId))) {
-    const claimed = identity.moduleId === undefined ? 'the device itself' : `module '${identity.moduleId}'`;
-    return `SAS token is for module '${parts[4]}', not ${claimed}`;
+    const claimed =
+      identity.moduleId === undefined ? 'the device itself' : `module ${quoted(identity.moduleId)}`;
+    return `SAS token is for module ${quoted(parts[4])}, not ${claimed}`;
   }
   return undefined;
+}
+
+/** `text` in single quotes with control characters escaped as JSON escapes them: reasons are logged. */
+function quoted(text: string): string {
+  return `'${JSON.stringify(text).slice(1, -1)}'`;
 }
 
 function segmentNames(segment: string, id: string): boolean {

@@ -30,6 +30,11 @@ export interface ProcessSettings {
   args: string[];
   /** Working directory; default: the module's directory under <homedir>/modules/<name>. */
   cwd?: string;
+  /**
+   * Whom the program (and a command health probe) runs as: a user name or `uid[:gid]`, resolved
+   * when the deployment arrives and again at each start; default: iotedged's own user.
+   */
+  user?: string;
   healthProbe?: HealthProbe;
 }
 
@@ -113,6 +118,12 @@ export interface ModuleRuntime {
    * outside the reconcile loop and creates the module only once it has succeeded.
    */
   prepare?(spec: ModuleSpec): Promise<void>;
+  /**
+   * Checks, when a deployment arrives, what only the host can tell (that a process module's user
+   * exists). Resolves with the field (relative to the module, e.g. `settings.user`) and the
+   * problem, or undefined when the module can be run.
+   */
+  check?(spec: ModuleSpec): Promise<{ field: string; problem: string } | undefined>;
   start(name: string): Promise<void>;
   /** SIGTERM (or engine stop), then SIGKILL after graceMs. */
   stop(name: string, graceMs: number): Promise<void>;

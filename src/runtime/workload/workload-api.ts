@@ -144,6 +144,8 @@ export function workloadRequestListener(
       if (error instanceof WorkloadError) sendJson(response, error.status, { message: error.message });
       else if (error instanceof CertificateError && error.code === 'invalid')
         sendJson(response, 400, { message: 'Request body is malformed' });
+      else if (error instanceof URIError)
+        sendJson(response, 400, { message: 'The request path has a malformed %-escape' });
       else {
         log(`workload: ${caller}: ${request.method} ${path}: ${(error as Error).message}`);
         sendJson(response, 500, { message: (error as Error).message });

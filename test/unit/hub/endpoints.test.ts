@@ -8,6 +8,7 @@ import {
 } from '../../../src/runtime/hub/connections.js';
 import { ModuleInputEndpoint } from '../../../src/runtime/hub/endpoints/module-input.js';
 import { PriorityQueue } from '../../../src/runtime/hub/endpoints/priority-queue.js';
+import { UpstreamEndpoint } from '../../../src/runtime/hub/endpoints/upstream.js';
 import type { HubMessage } from '../../../src/runtime/hub/message.js';
 
 const message = (text: string): HubMessage => ({
@@ -30,6 +31,49 @@ test('the highest priority is served first, FIFO within one; expired messages ar
   assert.deepEqual(order, ['high-1', 'high-2', 'low']);
   assert.equal(queue.expired, 1);
   assert.equal(queue.size, 0);
+});
+
+test('a queue nobody takes from lets its messages go at their TTL as new ones arrive', () => {
+  let now = 0;
+  const expired: string[] = [];
+  const upstream = new UpstreamEndpoint(
+    { delivered: () => undefined, expired: (m) => expired.push(m.body.toString()) },
+    () => now,
+  );
+  // ten seconds at 100 msg/s with a TTL of 2 s, and never a take(): what is held stays near 2 s worth
+  let most = 0;
+  for (let tick = 0; tick < 1000; tick++) {
+    now = tick * 10;
+    void upstream.enqueue(message(`m${tick}`), { priority: 0, timeToLiveSecs: 2 });
+    most = Math.max(most, upstream.pending);
+  }
+  assert.ok(most <= 300, `held ${most} messages, more than 3 s worth`);
+  assert.equal(expired.length + upstream.pending, 1000, 'every message is either held or expired');
+  assert.deepEqual(expired.slice(0, 2), ['m0', 'm1'], 'the oldest go first, counted as expired');
+});
+
+test('$upstream keeps a copy of a body that was a view into a larger buffer, not the buffer', async () => {
+  const chunk = Buffer.from('....hello....');
+  const upstream = new UpstreamEndpoint();
+  await upstream.enqueue({ ...message(''), body: chunk.subarray(4, 9) }, { priority: 0, timeToLiveSecs: 60 });
+  const held = upstream.take()!;
+  assert.equal(held.body.toString(), 'hello');
+  assert.equal(held.body.buffer.byteLength, 5, 'the held body owns exactly its bytes');
+});
+
+test('expiry stops at the first message still alive in each priority', () => {
+  let now = 0;
+  const queue = new PriorityQueue(() => now);
+  queue.push(message('long'), { priority: 0, timeToLiveSecs: 100 });
+  queue.push(message('short'), { priority: 0, timeToLiveSecs: 1 });
+  queue.push(message('other'), { priority: 1, timeToLiveSecs: 1 });
+  now = 5000;
+  queue.dropExpired();
+  assert.equal(queue.expired, 1, 'only the priority-1 head had expired');
+  assert.equal(queue.size, 2);
+  assert.equal(queue.take()?.item.message.body.toString(), 'long');
+  assert.equal(queue.take(), undefined, 'take() still drops the expired message behind it');
+  assert.equal(queue.expired, 2);
 });
 
 /** A client whose acknowledgements the test gives by hand. */

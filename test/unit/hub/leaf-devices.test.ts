@@ -14,6 +14,7 @@ import {
 import { LeafDeviceExistsError, LeafDeviceRegistry } from '../../../src/runtime/hub/leaf-devices.js';
 import { buildSasToken } from '../../../src/runtime/identity/sas.js';
 import { createCertificate } from '../../helpers/cert-factory.js';
+import { SmallTmpfs } from '../../helpers/small-tmpfs.js';
 
 const EDGE = 'edge-1';
 const NOW = new Date('2024-06-01T12:00:00Z');
@@ -309,6 +310,8 @@ describe('leaf devices authenticate with their own credentials', () => {
         {
           ok: true,
           identity: { id: 'leaf1', deviceId: 'leaf1' },
+          // the connection it opens ends when the token expires
+          expiresAt: new Date(NOW.getTime() + 3600_000),
         },
       );
     }
@@ -374,4 +377,27 @@ describe('leaf devices authenticate with their own credentials', () => {
     await refused(EDGE, undefined, der, /no X\.509 identity/);
     await refused('cam', undefined, Buffer.from('not a certificate'), /cannot be read/);
   });
+});
+
+test('a full disk fails the registration, which then does not exist; the file stays as it was', async (t) => {
+  const mounted = SmallTmpfs.mount(256);
+  if ('skip' in mounted) return t.skip(mounted.skip);
+  try {
+    const file = path.join(mounted.dir, 'devices.json');
+    const registry = new LeafDeviceRegistry(file, EDGE, () => NOW);
+    await registry.add({ deviceId: 'kept' });
+    const before = await readFile(file, 'utf8');
+    mounted.fill();
+    await assert.rejects(registry.add({ deviceId: 'lost' }), /could not save .*devices\.json: ENOSPC/);
+    assert.equal(registry.get('lost'), undefined);
+    assert.equal(await readFile(file, 'utf8'), before);
+    mounted.free();
+    await registry.add({ deviceId: 'later' });
+    assert.deepEqual(
+      registry.list().map((device) => device.deviceId),
+      ['kept', 'later'],
+    );
+  } finally {
+    mounted.unmount();
+  }
 });

@@ -267,6 +267,33 @@ describe('configured device CA', () => {
     assert.equal(error.code, 'unreadable');
   });
 
+  test('a device, a FIFO or an oversized file is refused before it is read, naming what it is', async () => {
+    const zero = await loadError({ device_ca_cert: '/dev/zero' });
+    assert.equal(
+      zero.message,
+      'certificates.device_ca_cert: /dev/zero: is a character device, not a regular file',
+    );
+    const fifo = path.join(dir, 'fifo.key.pem');
+    execFileSync('mkfifo', [fifo]);
+    const key = await loadError({ device_ca_pk: fifo });
+    assert.equal(
+      key.message,
+      `certificates.device_ca_pk: ${fifo}: is a FIFO (named pipe), not a regular file`,
+    );
+    const huge = path.join(dir, 'huge.pem');
+    await writeFile(huge, Buffer.alloc(5 * 1024 * 1024, 'A'));
+    const big = await loadError({ trusted_ca_certs: huge });
+    assert.equal(big.message, `certificates.trusted_ca_certs: ${huge}: is larger than 4 MiB`);
+    // the checks read the same files the same way
+    await assert.rejects(readCertificateFile('/dev/zero'), (error: Error) => {
+      assert.match(
+        String((error.cause as Error).message),
+        /\/dev\/zero: is a character device, not a regular file/,
+      );
+      return true;
+    });
+  });
+
   test('a key file that is not a key, or is a certificate, is refused without echoing it', async () => {
     const error = await loadError({ device_ca_pk: files.chain });
     assert.equal(error.message, `certificates.device_ca_pk: ${files.chain}: not a PEM private key`);

@@ -5,6 +5,9 @@ import { PriorityQueue } from './priority-queue.js';
 /**
  * `$upstream` while no upstream connection exists (IoT Hub or a parent edge come later): messages
  * are held in priority order, expiring by their TTL, for the upstream to drain when it arrives.
+ * A message held here may stay for its whole TTL, so its body is copied out of the chunk the
+ * protocol head parsed it from: a view would keep that whole chunk, with the other messages read
+ * with it, alive (some 1.6 KB more per held 256-byte message at 1,000 msg/s).
  */
 export class UpstreamEndpoint implements Endpoint {
   readonly id = '$upstream';
@@ -19,7 +22,7 @@ export class UpstreamEndpoint implements Endpoint {
   }
 
   enqueue(message: HubMessage, options: EnqueueOptions): Promise<void> {
-    this.queue.push(message, options);
+    this.queue.push(withOwnBody(message), options);
     return Promise.resolve();
   }
 
@@ -29,4 +32,13 @@ export class UpstreamEndpoint implements Endpoint {
   }
 
   close(): void {}
+}
+
+/** The message with a body in memory of its own (the same message if it already is). */
+function withOwnBody(message: HubMessage): HubMessage {
+  const { body } = message;
+  if (body.byteLength === body.buffer.byteLength) return message;
+  const own = Buffer.allocUnsafeSlow(body.length);
+  body.copy(own);
+  return { ...message, body: own };
 }

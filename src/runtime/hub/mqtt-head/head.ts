@@ -4,11 +4,13 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 
 import type { ClientIdentity, Subscription } from '../connections.js';
 import type { EdgeHub } from '../hub.js';
+import { HubRequestError } from '../hub-request-error.js';
 import type { Authentication } from '../identities.js';
 import type { SessionStore } from '../sessions.js';
 import type { TwinObject } from '../twin/twin-json.js';
 import { FrameGuard } from './frame-guard.js';
 import { MqttLink } from './link.js';
+import { watchExpiry } from './token-expiry.js';
 import type { Wire } from './wire.js';
 
 export interface MqttHeadOptions {
@@ -17,12 +19,15 @@ export interface MqttHeadOptions {
   sessions: SessionStore;
   /** Body plus properties; larger publishes close the connection (IoT Hub's 256 KiB). */
   maxMessageBytes?: number;
+  /** How long a connection has, once its TLS handshake is done, to send its CONNECT (edgeHub's 60 s). */
+  connectTimeoutMs?: number;
   log(line: string): void;
 }
 
 const NOT_AUTHORIZED = 5;
 /** IoT Hub's limit on a message (body plus properties) and on any inbound packet. */
 const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 
 function refusal(reason: string): AuthenticateError {
   return Object.assign(new Error(reason), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
@@ -76,9 +81,14 @@ const SUBSCRIPTION_LOG: Record<Subscription, string> = {
 export class MqttHead {
   readonly broker: Aedes;
   private readonly links = new WeakMap<Client, MqttLink>();
+  private readonly linkWaiters = new WeakMap<Client, ((link: MqttLink | undefined) => void)[]>();
   private readonly identities = new WeakMap<Client, ClientIdentity>();
   /** Payloads the hub publishes; only these may leave the broker. */
   private readonly sessionSets = new WeakMap<Client, Set<Subscription>>();
+  /** When the SAS token a client connected with expires (none for a client certificate). */
+  private readonly tokenExpiries = new WeakMap<Client, Date>();
+  /** Stops the one expiry timer of a connected client. */
+  private readonly expiryWatches = new WeakMap<Client, () => void>();
   private unguarded = false;
 
   private constructor(
@@ -101,7 +111,7 @@ export class MqttHead {
       // IoT Hub allows 16 QoS 1 publishes in flight per client; QoS 2 is refused anyway
       maxInflightInbound: 16,
       // as edgeHub: a connection must send its CONNECT within 60 s
-      connectTimeout: 60_000,
+      connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     });
     skipFanOutOfClientPublishes(broker);
     box.head = new MqttHead(options, broker);
@@ -174,8 +184,13 @@ export class MqttHead {
       );
       this.links.set(client, link);
       this.hub.connections.add(link);
+      this.settleLinkWaiters(client, link);
+      this.closeAtExpiry(client, identity);
     });
-    broker.on('clientDisconnect', (client) => this.gone(client));
+    broker.on('clientDisconnect', (client) => {
+      this.expiryWatches.get(client)?.();
+      this.gone(client);
+    });
     broker.on('clientError', (client, error) => {
       // a refused CONNECT was logged with its reason when it was refused
       if ((error as Partial<AuthenticateError>).returnCode === NOT_AUTHORIZED) return;
@@ -211,7 +226,59 @@ export class MqttHead {
     return subscriptions;
   }
 
+  /**
+   * As IoT Hub does, a connection opened with a SAS token ends when the token expires: one timer per
+   * connection, nothing on the message path. The SDKs connect again with a new token before that
+   * (that new connection replaces this one and has its own expiry). The will is dropped: it would
+   * be published on the authority of the expired token.
+   */
+  private closeAtExpiry(client: Client, identity: ClientIdentity): void {
+    const expiresAt = this.tokenExpiries.get(client);
+    if (expiresAt === undefined) return;
+    const stop = watchExpiry(expiresAt, () => {
+      this.options.log(
+        `hub: mqtt: ${identity.id}: SAS token expired at ${expiresAt.toISOString()}: disconnected`,
+      );
+      (client as Client & { will?: unknown }).will = null;
+      client.close();
+    });
+    this.expiryWatches.set(client, stop);
+  }
+
+  /**
+   * The client's link once it is ready. MQTT lets a client send before it has the CONNACK; an
+   * answer to such a request waits for the link, so it follows the CONNACK.
+   */
+  private linkOf(client: Client): Promise<MqttLink | undefined> {
+    const link = this.links.get(client);
+    if (link) return Promise.resolve(link);
+    return new Promise((resolve) => {
+      const waiting = this.linkWaiters.get(client) ?? [];
+      waiting.push(resolve);
+      this.linkWaiters.set(client, waiting);
+    });
+  }
+
+  private settleLinkWaiters(client: Client, link: MqttLink | undefined): void {
+    const waiting = this.linkWaiters.get(client);
+    if (!waiting) return;
+    this.linkWaiters.delete(client);
+    for (const resolve of waiting) resolve(link);
+  }
+
+  /** Answers a twin request on the client's link, once it has one. */
+  private twinResponse(
+    client: Client,
+    status: number,
+    requestId: string,
+    body: unknown,
+    version?: number,
+  ): void {
+    void this.linkOf(client).then((link) => link?.sendTwinResponse(status, requestId, body, version));
+  }
+
   private gone(client: Client): void {
+    this.settleLinkWaiters(client, undefined);
     const link = this.links.get(client);
     if (!link) return;
     this.links.delete(client);
@@ -256,6 +323,7 @@ export class MqttHead {
           return done(refusal(result.reason), false);
         }
         this.identities.set(client, result.identity);
+        if (result.expiresAt) this.tokenExpiries.set(client, result.expiresAt);
         done(null, true);
       },
       (error: Error) => done(refusal(error.message), false),
@@ -276,7 +344,6 @@ export class MqttHead {
       return done(new Error(`message of ${payload.length} bytes is over the ${max}-byte limit`));
     }
     const inbound = this.options.wire.publish(packet.topic, payload, identity);
-    const link = this.links.get(client!);
     switch (inbound.kind) {
       case 'telemetry': {
         const message = inbound.message;
@@ -292,24 +359,24 @@ export class MqttHead {
         return;
       }
       case 'twin-get': {
-        link?.sendTwinResponse(200, inbound.requestId, this.hub.getTwin(identity));
+        this.twinResponse(client!, 200, inbound.requestId, this.hub.getTwin(identity));
         return done(null);
       }
       case 'twin-patch-reported':
-        return this.patchReported(identity, link, inbound.requestId, payload, done);
+        return this.patchReported(identity, client!, inbound.requestId, payload, done);
       case 'method-response':
         this.hub.methods.respond(identity.id, inbound.requestId, inbound.status, payload);
         return done(null);
       case 'forbidden':
       case 'unknown':
-        this.options.log(`hub: mqtt: ${identity.id}: publish to ${packet.topic} refused: ${inbound.reason}`);
+        this.options.log(`hub: mqtt: ${identity.id}: publish refused: ${inbound.reason}`);
         return done(new Error(inbound.reason));
     }
   }
 
   private patchReported(
     identity: ClientIdentity,
-    link: MqttLink | undefined,
+    client: Client,
     requestId: string,
     payload: Buffer,
     done: (error?: Error | null) => void,
@@ -323,16 +390,21 @@ export class MqttHead {
     const problem =
       patch === undefined ? 'the body is not JSON' : this.options.wire.reportedPatchProblem(patch);
     if (problem !== undefined) {
-      link?.sendTwinResponse(400, requestId, { errorCode: 400004, message: problem });
+      this.twinResponse(client, 400, requestId, { errorCode: 400004, message: problem });
       return done(null);
     }
     this.hub.patchReported(identity, patch as TwinObject).then(
       (version) => {
-        link?.sendTwinResponse(204, requestId, undefined, version);
+        this.twinResponse(client, 204, requestId, undefined, version);
         done(null);
       },
       (error: Error) => {
-        link?.sendTwinResponse(500, requestId, { errorCode: 500001, message: error.message });
+        // IoT Hub's status and error code (503001: try again later; 500001: server error)
+        const status = error instanceof HubRequestError ? error.status : 500;
+        this.twinResponse(client, status, requestId, {
+          errorCode: status * 1000 + 1,
+          message: error.message,
+        });
         done(null);
       },
     );
@@ -346,24 +418,39 @@ export class MqttHead {
     const identity = this.identities.get(client);
     if (!identity) return done(new Error('not authenticated'));
     const parsed = this.options.wire.subscribe(sub.topic, identity);
-    if (parsed.kind === 'forbidden') {
-      // SUBACK 0x80 for this filter; the connection and its other subscriptions stay (an error
+    if (parsed.kind !== 'subscription') {
+      // As IoT Hub: a filter that is not one of its topics for this identity (another identity's,
+      // `#`, `$SYS/#`) gets SUBACK 0x80; the connection and its other subscriptions stay (an error
       // here would make aedes close the connection, and the SDK reconnect and try again at once)
-      this.options.log(`hub: mqtt: ${identity.id}: subscription to ${sub.topic} refused: ${parsed.reason}`);
+      this.options.log(
+        `hub: mqtt: ${identity.id}: subscription to ${JSON.stringify(sub.topic)} refused: ${parsed.reason}`,
+      );
       return done(null, null);
     }
-    if (parsed.kind === 'subscription') {
-      const link = this.links.get(client);
-      const subscriptions = link?.subscriptions ?? this.sessionOf(client);
-      if (!subscriptions.has(parsed.subscription)) {
-        subscriptions.add(parsed.subscription);
-        this.options.sessions.changed(client.id);
-        this.options.log(`hub: mqtt: ${identity.id} subscribed to ${SUBSCRIPTION_LOG[parsed.subscription]}`);
-      }
+    const link = this.links.get(client);
+    const subscriptions = link?.subscriptions ?? this.sessionOf(client);
+    const granted = { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 };
+    if (subscriptions.has(parsed.subscription)) {
       if (link) this.hub.connections.changed(identity.id);
-    } else {
-      this.options.log(`hub: mqtt: ${identity.id}: subscription to ${sub.topic} ignored`);
+      return done(null, granted);
     }
-    done(null, { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 });
+    subscriptions.add(parsed.subscription);
+    if (link) this.hub.connections.changed(identity.id);
+    // a persistent session's subscription is granted once it is on disk: the SDK never subscribes
+    // again after a restart; one that could not be saved is refused (SUBACK 0x80) and forgotten
+    this.options.sessions.changed(client.id).then(
+      () => {
+        this.options.log(`hub: mqtt: ${identity.id} subscribed to ${SUBSCRIPTION_LOG[parsed.subscription]}`);
+        done(null, granted);
+      },
+      (error: Error) => {
+        subscriptions.delete(parsed.subscription);
+        if (link) this.hub.connections.changed(identity.id);
+        this.options.log(
+          `hub: mqtt: ${identity.id}: subscription to ${JSON.stringify(sub.topic)} refused: ${error.message}`,
+        );
+        done(null, null);
+      },
+    );
   }
 }

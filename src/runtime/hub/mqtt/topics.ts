@@ -30,7 +30,8 @@ export type SubscriptionKind = 'inputs' | 'c2d' | 'desired' | 'methods' | 'twin-
 export type InboundSubscribe =
   | { kind: 'subscription'; subscription: SubscriptionKind }
   | { kind: 'forbidden'; reason: string }
-  | { kind: 'ignored'; reason: string };
+  /** Not one of IoT Hub's filters (`#`, `$SYS/#`, a narrower or wider filter than the SDKs use). */
+  | { kind: 'unknown'; reason: string };
 
 const DEVICES = 'devices/';
 const MODULES = 'modules/';
@@ -83,18 +84,19 @@ const whoIs = (identity: WireIdentity): string =>
 function classifyTelemetry(identity: WireIdentity, topic: string, payload: Buffer): InboundPublish {
   const path = devicePath(topic);
   if (path === undefined || !topic.startsWith(EVENTS, path.rest)) {
-    return { kind: 'unknown', reason: `unknown topic ${topic}` };
+    return { kind: 'unknown', reason: `unknown topic ${JSON.stringify(topic)}` };
   }
   let bagStart = path.rest + EVENTS.length;
   let bagEnd = topic.length;
   if (bagStart < bagEnd) {
-    if (topic.charCodeAt(bagStart) !== SLASH) return { kind: 'unknown', reason: `unknown topic ${topic}` };
+    if (topic.charCodeAt(bagStart) !== SLASH)
+      return { kind: 'unknown', reason: `unknown topic ${JSON.stringify(topic)}` };
     bagStart++;
     // the SDK ends an output's bag with a `/`
     if (bagEnd > bagStart && topic.charCodeAt(bagEnd - 1) === SLASH) bagEnd--;
   }
   if (!isOwnPath(topic, path, identity)) {
-    return { kind: 'forbidden', reason: `${whoIs(identity)} may not publish to ${topic}` };
+    return { kind: 'forbidden', reason: `${whoIs(identity)} may not publish to ${JSON.stringify(topic)}` };
   }
   const { properties, systemProperties } = decodePropertyBag(topic, bagStart, bagEnd);
   systemProperties.connectionDeviceId = identity.deviceId;
@@ -136,12 +138,13 @@ function classifyIothub(topic: string): InboundPublish {
     const query = queryAt(topic, TWIN_GET.length);
     const requestId = requestIdOf(topic, query);
     if (requestId !== undefined) return { kind: 'twin-get', requestId };
-    return { kind: 'unknown', reason: `twin GET without $rid: ${topic}` };
+    return { kind: 'unknown', reason: `twin GET without $rid: ${JSON.stringify(topic)}` };
   }
   if (topic.startsWith(TWIN_PATCH_REPORTED)) {
     const query = queryAt(topic, TWIN_PATCH_REPORTED.length);
     const requestId = requestIdOf(topic, query);
-    if (requestId === undefined) return { kind: 'unknown', reason: `reported patch without $rid: ${topic}` };
+    if (requestId === undefined)
+      return { kind: 'unknown', reason: `reported patch without $rid: ${JSON.stringify(topic)}` };
     const version = Number(queryParam(topic, query, '$version') ?? Number.NaN);
     return Number.isSafeInteger(version)
       ? { kind: 'twin-patch-reported', requestId, version }
@@ -160,13 +163,17 @@ function classifyIothub(topic: string): InboundPublish {
     const statusText = topic.slice(statusStart, statusEnd);
     const status = Number(statusText);
     if (statusText.trim() === '' || !Number.isSafeInteger(status)) {
-      return { kind: 'unknown', reason: `method response without an integer status: ${topic}` };
+      return {
+        kind: 'unknown',
+        reason: `method response without an integer status: ${JSON.stringify(topic)}`,
+      };
     }
     const requestId = requestIdOf(topic, queryAt(topic, statusEnd));
-    if (requestId === undefined) return { kind: 'unknown', reason: `method response without $rid: ${topic}` };
+    if (requestId === undefined)
+      return { kind: 'unknown', reason: `method response without $rid: ${JSON.stringify(topic)}` };
     return { kind: 'method-response', requestId, status };
   }
-  return { kind: 'unknown', reason: `unknown topic ${topic}` };
+  return { kind: 'unknown', reason: `unknown topic ${JSON.stringify(topic)}` };
 }
 
 /**
@@ -177,7 +184,7 @@ function classifyIothub(topic: string): InboundPublish {
 export function classifyPublish(identity: WireIdentity, topic: string, payload: Buffer): InboundPublish {
   if (topic.startsWith(DEVICES)) return classifyTelemetry(identity, topic, payload);
   if (topic.startsWith('$iothub/')) return classifyIothub(topic);
-  return { kind: 'unknown', reason: `unknown topic ${topic}` };
+  return { kind: 'unknown', reason: `unknown topic ${JSON.stringify(topic)}` };
 }
 
 const IOTHUB_FILTERS: ReadonlyMap<string, SubscriptionKind> = new Map([
@@ -186,7 +193,10 @@ const IOTHUB_FILTERS: ReadonlyMap<string, SubscriptionKind> = new Map([
   ['$iothub/methods/POST/#', 'methods'],
 ]);
 
-/** What a SUBSCRIBE filter from `identity` asks for; filters of other identities are `forbidden`. */
+/**
+ * What a SUBSCRIBE filter from `identity` asks for: one of IoT Hub's filters for that identity; the
+ * same filters of other identities are `forbidden`, anything else `unknown` (both refused).
+ */
 export function classifySubscribe(identity: WireIdentity, filter: string): InboundSubscribe {
   const iothub = IOTHUB_FILTERS.get(filter);
   if (iothub !== undefined) return { kind: 'subscription', subscription: iothub };
@@ -207,11 +217,14 @@ export function classifySubscribe(identity: WireIdentity, filter: string): Inbou
       if (kind !== undefined) {
         return isOwnPath(filter, path, identity)
           ? { kind: 'subscription', subscription: kind }
-          : { kind: 'forbidden', reason: `${whoIs(identity)} may not subscribe to ${filter}` };
+          : {
+              kind: 'forbidden',
+              reason: `${whoIs(identity)} may not subscribe to ${JSON.stringify(filter)}`,
+            };
       }
     }
   }
-  return { kind: 'ignored', reason: `unknown topic filter ${filter}` };
+  return { kind: 'unknown', reason: 'not one of the topic filters IoT Hub serves' };
 }
 
 /**

@@ -60,10 +60,35 @@ export function parseCondition(
 ): { node: Node; next: number } {
   const parser = new Parser(text, tokens, index);
   const node = parser.expression(1);
+  // a long chain (a AND b AND c …) nests its tree without nesting the text
+  if (treeDepth(node) > MAX_NESTING * 4)
+    failAt(text, tokens[index]!.offset, `the condition nests more than ${MAX_NESTING} levels deep`);
   return { node, next: parser.index };
 }
 
+/** The depth of a syntax tree, counted without recursion. */
+function treeDepth(root: Node): number {
+  let deepest = 0;
+  const pending: [Node, number][] = [[root, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    deepest = Math.max(deepest, depth);
+    if (node.kind === 'binary') pending.push([node.left, depth + 1], [node.right, depth + 1]);
+    else if (node.kind === 'unary') pending.push([node.operand, depth + 1]);
+    else if (node.kind === 'call') for (const arg of node.args) pending.push([arg, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * How deeply a condition may nest (parentheses, function calls, NOT and minus): far beyond any
+ * real condition, and far below what the compiler's and evaluator's recursion can hold.
+ */
+export const MAX_NESTING = 200;
+
 class Parser {
+  private depth = 0;
+
   constructor(
     private readonly text: string,
     private readonly tokens: readonly Token[],
@@ -92,17 +117,31 @@ class Parser {
     return failAt(this.text, token.offset, problem);
   }
 
+  /** Runs `parse` one level deeper, refusing a condition nested beyond MAX_NESTING. */
+  private nested<T>(parse: () => T): T {
+    if (this.depth >= MAX_NESTING)
+      this.fail(this.peek(), `the condition nests more than ${MAX_NESTING} levels deep`);
+    this.depth++;
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
+
   /** Precedence climbing: all operators are left-associative. */
   expression(minPrecedence: number): Node {
-    let left = this.unary();
-    for (;;) {
-      const token = this.peek();
-      const op = binaryOp(token);
-      if (op === undefined || PRECEDENCE[op] < minPrecedence) return left;
-      this.index++;
-      const right = this.expression(PRECEDENCE[op] + 1);
-      left = { kind: 'binary', op, left, right, offset: token.offset };
-    }
+    return this.nested(() => {
+      let left = this.unary();
+      for (;;) {
+        const token = this.peek();
+        const op = binaryOp(token);
+        if (op === undefined || PRECEDENCE[op] < minPrecedence) return left;
+        this.index++;
+        const right = this.expression(PRECEDENCE[op] + 1);
+        left = { kind: 'binary', op, left, right, offset: token.offset };
+      }
+    });
   }
 
   private unary(): Node {
@@ -110,7 +149,7 @@ class Parser {
     if ((token.kind === 'op' && token.value === '-') || (token.kind === 'keyword' && token.value === 'not')) {
       this.index++;
       const op = token.value === '-' ? '-' : 'not';
-      return { kind: 'unary', op, operand: this.unary(), offset: token.offset };
+      return this.nested(() => ({ kind: 'unary', op, operand: this.unary(), offset: token.offset }));
     }
     return this.primary();
   }

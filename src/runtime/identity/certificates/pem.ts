@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { FileReadError, readBoundedText } from '../../files/bounded-read.js';
+import { FILE_LIMITS } from '../../files/file-limits.js';
 
 import { CertificateError, fileProblem } from './errors.js';
 
@@ -41,13 +42,17 @@ export function toPem(cert: X509Certificate): string {
   return cert.toString().replace(/\n?$/, '\n');
 }
 
-/** Reads a file named by `setting`; errors name the setting and path and carry the errno code only. */
+/**
+ * Reads a certificate or key file named by `setting`: a regular file of at most 4 MiB. Errors name
+ * the setting and path and say what is wrong ("no such file", "is a FIFO (named pipe), not a
+ * regular file", ...), never the content.
+ */
 export async function readSettingFile(path: string, setting: string | undefined): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readBoundedText(path, { maxBytes: FILE_LIMITS.pem });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    const problem = code === 'ENOENT' ? 'no such file' : `cannot be read (${code})`;
+    let problem = 'cannot be read';
+    if (error instanceof FileReadError) problem = error.code === 'ENOENT' ? 'no such file' : error.reason;
     throw new CertificateError('unreadable', fileProblem(setting, path, problem), path);
   }
 }

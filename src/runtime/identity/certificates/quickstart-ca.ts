@@ -1,7 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import { readBoundedText, type FileReadError } from '../../files/bounded-read.js';
+import { FILE_LIMITS } from '../../files/file-limits.js';
 import type { EdgeCa } from './edge-ca.js';
 import { CertificateError, fileProblem } from './errors.js';
 import {
@@ -128,11 +130,11 @@ function edgeCa(
 
 async function readIfPresent(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readBoundedText(file, { maxBytes: FILE_LIMITS.pem });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const { code, reason } = error as FileReadError;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new CertificateError('unreadable', fileProblem(undefined, file, `cannot be read (${code})`), file);
+    throw new CertificateError('unreadable', fileProblem(undefined, file, reason), file);
   }
 }
 

@@ -1,7 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
+import { writeFileAtomically } from '../../files/atomic-write.js';
+import { readBoundedText } from '../../files/bounded-read.js';
+import { FILE_LIMITS } from '../../files/file-limits.js';
 import type { EdgeCa } from './edge-ca.js';
 import { keyMatchesCertificate, parsePrivateKeyPem } from './keys.js';
 import { pemCertificateBlocks, validityOf } from './pem.js';
@@ -26,8 +29,8 @@ export async function loadServerCertificate(
   let privateKeyPem: string;
   try {
     [chainPem, privateKeyPem] = await Promise.all([
-      readFile(path.join(directory, CERT), 'utf8'),
-      readFile(path.join(directory, KEY), 'utf8'),
+      readBoundedText(path.join(directory, CERT), { maxBytes: FILE_LIMITS.pem }),
+      readBoundedText(path.join(directory, KEY), { maxBytes: FILE_LIMITS.pem }),
     ]);
   } catch {
     return undefined;
@@ -64,12 +67,6 @@ export async function saveServerCertificate(
   certificate: HubServerCertificate,
 ): Promise<void> {
   await mkdir(directory, { recursive: true, mode: 0o700 });
-  const write = async (name: string, text: string, mode: number) => {
-    const temporary = path.join(directory, `.${name}.tmp`);
-    await writeFile(temporary, text, { mode });
-    await chmod(temporary, mode);
-    await rename(temporary, path.join(directory, name));
-  };
-  await write(KEY, certificate.privateKeyPem, 0o600);
-  await write(CERT, certificate.chainPem, 0o644);
+  await writeFileAtomically(path.join(directory, KEY), certificate.privateKeyPem, 0o600);
+  await writeFileAtomically(path.join(directory, CERT), certificate.chainPem, 0o644);
 }

@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process';
 import type { HealthProbe } from '../types.js';
+import type { RunAs } from './user-spec.js';
 
 export interface ProbeContext {
   cwd: string;
   env: Record<string, string>;
+  /** A command probe runs as the module's program does (settings.user). */
+  runAs?: RunAs;
 }
 
 export interface ProbeResult {
@@ -23,7 +26,14 @@ function runCommand(
     execFile(
       probe.command,
       probe.args,
-      { cwd: context.cwd, env: context.env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 },
+      {
+        cwd: context.cwd,
+        env: context.env,
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 64 * 1024,
+        ...(context.runAs ? { uid: context.runAs.uid, gid: context.runAs.gid } : {}),
+      },
       (error, stdout, stderr) => {
         if (!error) return resolve({ ok: true, detail: '' });
         const failure = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };

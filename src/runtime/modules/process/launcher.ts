@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { ModulePaths } from './paths.js';
 import { readExitFile, readPidFile } from './module-store.js';
 import { sendSignal } from './proc.js';
+import type { RunAs } from './user-spec.js';
 import { wrapperInvocation } from './wrapper.js';
 
 /** Why a module could not be started, in the OS's words, and the shell's matching exit code. */
@@ -117,25 +118,46 @@ export interface LaunchRequest {
   env: Record<string, string>;
   /** From openProgramEnds; closed here once the wrapper holds them. */
   ends: [number, number];
+  /** Whom the wrapper and the program run as (settings.user); default: iotedged's own user. */
+  runAs?: RunAs;
   pidTimeoutMs?: number;
+}
+
+/**
+ * Creates the run's pid and exit files, empty, for the wrapper to write through the fds it is
+ * given (it may run as a user who cannot open them). A symbolic link in their place is refused.
+ */
+function openRunFiles(paths: ModulePaths): [number, number] {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+  const pid = openSync(paths.pid, flags, 0o640);
+  try {
+    return [pid, openSync(paths.exit, flags, 0o640)];
+  } catch (error) {
+    closeSync(pid);
+    throw error;
+  }
 }
 
 const delay = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** Spawns the wrapper and waits for the program's pid, or for the reason it did not start. */
 export async function launch(request: LaunchRequest): Promise<Launched | LaunchFailure> {
-  const { paths, ends } = request;
+  const { paths, ends, runAs } = request;
   const wrapper = wrapperInvocation(paths.run, request.env, request.command, request.args);
   let child: ChildProcess;
+  let runFiles: number[] = [];
   try {
+    runFiles = openRunFiles(paths);
     child = spawn('/bin/sh', wrapper.argv, {
       cwd: request.cwd,
       env: wrapper.env,
       detached: true,
-      stdio: ['ignore', 'ignore', 'ignore', ends[0], ends[1]],
+      stdio: ['ignore', 'ignore', 'ignore', ...ends, ...runFiles],
+      // the directory is entered before the user changes: a cwd the user cannot reach still works
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
     });
   } finally {
-    ends.forEach((fd) => closeSync(fd));
+    [...ends, ...runFiles].forEach((fd) => closeSync(fd));
   }
   let spawnError: Error | undefined;
   let wrapperExit: number | null | undefined;

@@ -2,6 +2,10 @@ import { join } from 'node:path';
 
 export const CURRENT_LOG = 'current.log';
 
+/** Log files are the owner's to write and its group's to read; other local users see none. */
+export const LOG_FILE_MODE = 0o640;
+export const LOG_DIR_MODE = 0o750;
+
 /** The log files of a module, oldest first: current.log.<files-1> ... current.log.1, current.log. */
 export function logFileNames(files: number): string[] {
   const names = [CURRENT_LOG];

@@ -3,11 +3,11 @@ import { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import type { LogLine } from '../types.js';
 import { LineSplitter } from './log-format.js';
-import type { LogWriter } from './log-writer.js';
+import type { LogAppender } from './log-losses.js';
 
 /**
  * Reads one of a module's output FIFOs, stamps each line with the time it arrived and the stream,
- * and hands it to the module's LogWriter. Reading waits for each write to finish, so a module that
+ * and hands it to the module's log. Reading waits for each write to finish, so a module that
  * writes faster than the disk takes is slowed down by the full pipe instead of filling memory.
  * The FIFO is read through a libuv pipe handle (non-blocking, epoll), not the thread pool.
  */
@@ -19,7 +19,7 @@ export class LogPump {
   constructor(
     fifo: string,
     private readonly stream: LogLine['stream'],
-    private readonly writer: LogWriter,
+    private readonly writer: LogAppender,
     private readonly now: () => Date,
     private readonly onError: (error: Error) => void = () => undefined,
   ) {

@@ -11,6 +11,11 @@ export interface ReadLogsRequest extends LogOptions {
   changes?: ChangeSignal;
   now?: () => Date;
   pollMs?: number;
+  /**
+   * Keeps a line (and may rewrite it) or skips it (undefined), after since/until and before tail
+   * counts, so that `tail` means the last N lines selected.
+   */
+  select?: (line: LogLine) => LogLine | undefined;
 }
 
 /** Reads a log file's complete lines from a byte position onwards (to the end as it is now). */
@@ -107,7 +112,7 @@ const inodeOf = (path: string) =>
  * rotations) until the signal aborts, until's moment passes, or the module's logs are removed.
  */
 export async function* readLogs(request: ReadLogsRequest, signal?: AbortSignal): AsyncGenerator<LogLine> {
-  const { dir, files, since, until, tail, changes } = request;
+  const { dir, files, since, until, tail, changes, select } = request;
   const now = request.now ?? (() => new Date());
   const currentPath = join(dir, CURRENT_LOG);
   const held = new Set<LineCursor>();
@@ -118,8 +123,10 @@ export async function* readLogs(request: ReadLogsRequest, signal?: AbortSignal):
   const parse = async function* (cursor: LineCursor): AsyncGenerator<LogLine> {
     for await (const raw of cursor.lines()) {
       if (signal?.aborted) return;
-      const line = parseLogLine(raw);
-      if (line && withinWindow(line.time, since, until)) yield line;
+      const parsed = parseLogLine(raw);
+      if (!parsed || !withinWindow(parsed.time, since, until)) continue;
+      const line = select ? select(parsed) : parsed;
+      if (line) yield line;
     }
   };
   try {

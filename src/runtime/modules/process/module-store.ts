@@ -1,6 +1,8 @@
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { writeFileAtomically } from '../../files/atomic-write.js';
 import type { ModuleSpec } from '../types.js';
-import type { ModulePaths } from './paths.js';
+import { MODULE_DIR_MODE, type ModulePaths } from './paths.js';
+import type { RunAs } from './user-spec.js';
 
 /** What create() was given, kept so that start() after a daemon restart runs the same thing. */
 export interface StoredSpec {
@@ -28,6 +30,8 @@ export interface RunRecord {
   pidStart?: string;
   /** Set by stop(): the exit that follows is a requested stop, reported as `stopped`. */
   stopRequested: boolean;
+  /** Whom the program runs as (settings.user), for its health probe too; absent: iotedged's user. */
+  runAs?: RunAs;
   exit?: ExitRecord;
 }
 
@@ -40,16 +44,8 @@ export class ModuleNotFoundError extends Error {
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
-let writes = 0;
-
-async function writeAtomically(file: string, text: string, mode: number): Promise<void> {
-  const temporary = `${file}.${process.pid}.${++writes}.tmp`;
-  await writeFile(temporary, text, { mode });
-  await rename(temporary, file);
-}
-
 export async function writeSpec(paths: ModulePaths, stored: StoredSpec): Promise<void> {
-  await writeAtomically(paths.spec, `${JSON.stringify(stored, null, 2)}\n`, 0o600);
+  await writeFileAtomically(paths.spec, `${JSON.stringify(stored, null, 2)}\n`, 0o600);
 }
 
 export async function readSpec(paths: ModulePaths, name: string): Promise<StoredSpec> {
@@ -84,7 +80,7 @@ export async function readRun(paths: ModulePaths): Promise<RunRecord | undefined
 }
 
 export async function writeRun(paths: ModulePaths, run: RunRecord): Promise<void> {
-  await writeAtomically(paths.runRecord, `${JSON.stringify(run)}\n`, 0o644);
+  await writeFileAtomically(paths.runRecord, `${JSON.stringify(run)}\n`, 0o640);
 }
 
 /** Reads a file the wrapper wrote with one `echo N`: complete only once its newline is there. */
@@ -108,9 +104,20 @@ export async function readExitFile(paths: ModulePaths): Promise<{ code: number; 
   return found && { code: found.value, time: found.mtime };
 }
 
+/**
+ * Makes the directories of a new module: the module's own, its logs and run directories, all
+ * 0750 (no other local user reads a module's logs or its files), as is <homedir>/modules.
+ */
+export async function makeModuleDirectories(root: string, paths: ModulePaths): Promise<void> {
+  for (const dir of [root, paths.dir, paths.logs, paths.run]) {
+    await mkdir(dir, { recursive: true, mode: MODULE_DIR_MODE });
+    await chmod(dir, MODULE_DIR_MODE);
+  }
+}
+
 /** Forgets the wrapper's files of the previous run before a new one starts. */
 export async function clearRunFiles(paths: ModulePaths): Promise<void> {
-  await mkdir(paths.run, { recursive: true });
+  await mkdir(paths.run, { recursive: true, mode: MODULE_DIR_MODE });
   await Promise.all([paths.pid, paths.exit].map((file) => unlink(file).catch(() => undefined)));
 }
 

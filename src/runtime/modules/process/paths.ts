@@ -21,6 +21,9 @@ export interface ModulePaths {
   logs: string;
 }
 
+/** Module directories are root's (the daemon's) and its group's; other local users see nothing. */
+export const MODULE_DIR_MODE = 0o750;
+
 export const modulesRoot = (homedir: string): string => join(homedir, 'modules');
 
 export function modulePaths(homedir: string, name: string): ModulePaths {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type {
   LogLine,
   LogOptions,
@@ -13,9 +13,11 @@ import { judgeRun } from './adoption.js';
 import { HealthMonitor } from './health.js';
 import { ensureFifos } from './launcher.js';
 import { ChangeSignal } from './log-files.js';
+import type { LogLossEvent } from './log-losses.js';
 import { readLogs } from './log-reader.js';
 import {
   listModuleNames,
+  makeModuleDirectories,
   moduleExists,
   ModuleNotFoundError,
   readExitFile,
@@ -30,6 +32,7 @@ import {
 } from './module-store.js';
 import { checkModuleName, modulePaths, modulesRoot, type ModulePaths } from './paths.js';
 import { bootId, isRunning, procInfo } from './proc.js';
+import { resolveRunAs } from './run-as.js';
 import { RunLogs } from './run-logs.js';
 import { observedState, unreadableState } from './status.js';
 import { startRun } from './start-run.js';
@@ -46,6 +49,8 @@ export interface ProcessRuntimeOptions {
   now?: () => Date;
   /** Fallback poll for module exits (default 1000 ms); exits are normally seen at once. */
   exitPollMs?: number;
+  /** The daemon's log: told when a module's output cannot be written (a full disk) and when it can again. */
+  log?: (line: string) => void;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -94,6 +99,7 @@ export class ProcessRuntime implements ModuleRuntime {
   private readonly logFiles: number;
   private readonly now: () => Date;
   private readonly exitPollMs: number;
+  private readonly log: (line: string) => void;
   private readonly running = new Map<string, Running>();
   private readonly changes = new Map<string, ChangeSignal>();
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -108,9 +114,22 @@ export class ProcessRuntime implements ModuleRuntime {
     this.logFiles = Math.max(1, options.logFiles ?? 3);
     this.now = options.now ?? (() => new Date());
     this.exitPollMs = options.exitPollMs ?? 1000;
+    this.log = options.log ?? (() => undefined);
     // Adoption starts at once, so that a listener added right after construction hears every exit.
     this.ready = this.adoptAll();
     this.ready.catch(() => undefined);
+  }
+
+  /** A process module's user must exist (and be one iotedged may run programs as). */
+  async check(spec: ModuleSpec): Promise<{ field: string; problem: string } | undefined> {
+    const user = spec.type === 'process' ? (spec.settings as ProcessSettings).user : undefined;
+    if (user === undefined) return undefined;
+    try {
+      await resolveRunAs(user);
+      return undefined;
+    } catch (error) {
+      return { field: 'settings.user', problem: (error as Error).message };
+    }
   }
 
   onEvent(listener: (event: ModuleEvent) => void): void {
@@ -138,8 +157,7 @@ export class ProcessRuntime implements ModuleRuntime {
       if (await moduleExists(paths)) throw new Error(`module ${spec.name} already exists: remove it first`);
       // whatever an interrupted create or remove left behind must not pass for this module's past
       await rm(paths.dir, { recursive: true, force: true });
-      await mkdir(paths.logs, { recursive: true });
-      await mkdir(paths.run, { recursive: true });
+      await makeModuleDirectories(modulesRoot(this.homedir), paths);
       await ensureFifos(paths);
       await writeSpec(paths, { spec, env });
     });
@@ -258,6 +276,12 @@ export class ProcessRuntime implements ModuleRuntime {
       files: this.logFiles,
       now: this.now,
       onChange: () => changes.bump(),
+      onLoss: (event: LogLossEvent) =>
+        this.log(
+          event.kind === 'failing'
+            ? `module ${name}: its output cannot be written to its log (${event.reason}); lines are dropped and counted`
+            : `module ${name}: its log is written again; ${event.lost} line(s) of output were lost (${event.reason})`,
+        ),
     };
     return RunLogs.open(paths, options);
   }
@@ -296,6 +320,8 @@ export class ProcessRuntime implements ModuleRuntime {
   }
 
   private async launch(name: string, paths: ModulePaths, stored: StoredSpec): Promise<void> {
+    // directories an earlier release made readable by everyone are closed at the next start
+    await makeModuleDirectories(modulesRoot(this.homedir), paths);
     const started = await startRun(paths, stored, {
       bootId: this.boot,
       now: this.now,
@@ -317,7 +343,7 @@ export class ProcessRuntime implements ModuleRuntime {
     child?: ChildProcess,
   ): void {
     const settings = stored.spec.settings as ProcessSettings;
-    const context = { cwd: settings.cwd ?? paths.dir, env: this.programEnv(stored.env) };
+    const context = { cwd: settings.cwd ?? paths.dir, env: this.programEnv(stored.env), runAs: run.runAs };
     const health =
       settings.healthProbe &&
       new HealthMonitor(settings.healthProbe, context, () => this.emit({ name, kind: 'health' }));

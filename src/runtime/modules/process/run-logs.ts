@@ -1,3 +1,4 @@
+import { CountingLog, type LogLossEvent } from './log-losses.js';
 import { LogPump } from './log-pump.js';
 import { LogWriter } from './log-writer.js';
 import type { ModulePaths } from './paths.js';
@@ -7,6 +8,8 @@ export interface RunLogsOptions {
   files: number;
   now: () => Date;
   onChange: () => void;
+  /** Told when the disk starts refusing the module's output, and when it takes it again. */
+  onLoss?: (event: LogLossEvent) => void;
 }
 
 const delay = (ms: number) =>
@@ -32,10 +35,11 @@ export class RunLogs {
       files: options.files,
       onChange: options.onChange,
     });
+    const log = new CountingLog(writer, options.onLoss);
     const pumps: LogPump[] = [];
     try {
-      pumps.push(new LogPump(paths.stdoutFifo, 'stdout', writer, options.now));
-      pumps.push(new LogPump(paths.stderrFifo, 'stderr', writer, options.now));
+      pumps.push(new LogPump(paths.stdoutFifo, 'stdout', log, options.now));
+      pumps.push(new LogPump(paths.stderrFifo, 'stderr', log, options.now));
     } catch (error) {
       pumps.forEach((pump) => pump.destroy());
       await writer.close().catch(() => undefined);

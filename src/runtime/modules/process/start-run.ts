@@ -5,6 +5,7 @@ import { ensureFifos, launch, openProgramEnds, preflight, type LaunchFailure } f
 import { clearRunFiles, writeRun, type RunRecord, type StoredSpec } from './module-store.js';
 import type { ModulePaths } from './paths.js';
 import { procInfo } from './proc.js';
+import { resolveRunAs, type RunAs } from './run-as.js';
 import type { RunLogs } from './run-logs.js';
 
 export interface StartRunContext {
@@ -35,7 +36,7 @@ export async function startRun(
   const cwd = settings.cwd ?? paths.dir;
   const { env, now } = context;
   await clearRunFiles(paths);
-  const base: RunRecord = { bootId: context.bootId, startTime: now().toISOString(), stopRequested: false };
+  let base: RunRecord = { bootId: context.bootId, startTime: now().toISOString(), stopRequested: false };
   const failed = async (failure: LaunchFailure) => {
     const run = {
       ...base,
@@ -44,6 +45,14 @@ export async function startRun(
     await writeRun(paths, run);
     return { run };
   };
+  let runAs: RunAs | undefined;
+  try {
+    // looked up at every start: the user database may have changed since the deployment
+    runAs = settings.user === undefined ? undefined : await resolveRunAs(settings.user);
+  } catch (error) {
+    return failed({ code: 126, description: `settings.user: ${(error as Error).message}` });
+  }
+  if (runAs) base = { ...base, runAs };
   const refused = await preflight(settings.command, cwd, env);
   if (refused) return failed(refused);
   await writeRun(paths, base);
@@ -58,7 +67,7 @@ export async function startRun(
   }
   let launched: Awaited<ReturnType<typeof launch>>;
   try {
-    launched = await launch({ paths, command: settings.command, args: settings.args, cwd, env, ends });
+    launched = await launch({ paths, command: settings.command, args: settings.args, cwd, env, ends, runAs });
   } catch (error) {
     await logs.finish(0);
     throw error;

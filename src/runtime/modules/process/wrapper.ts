@@ -5,6 +5,10 @@
  * - run/pid: written by a second sh that then execs the program, so the pid is the program's.
  * - run/exit: `$?` of the program (128+N when killed by signal N), written when it ends.
  *
+ * iotedged opens both files and hands them over as fds 5 and 6: the wrapper never opens a path
+ * itself, so it works the same when it runs as the module's user, who cannot reach the module's
+ * directory (the program never sees these fds).
+ *
  * The program runs in the foreground: an asynchronous list would start it with SIGINT and SIGQUIT
  * ignored. The wrapper traps TERM/INT/HUP/QUIT with a handler rather than ignoring them, since an
  * ignored signal stays ignored across exec; a handled one is reset, so the program sees the
@@ -22,10 +26,10 @@
  * handed to /usr/bin/env, which puts them back just before the program starts.
  */
 const INNER = [
-  'echo $$ > "$1/pid"',
+  'echo $$ >&5',
   'unset PWD OLDPWD SHLVL',
   'shift',
-  'exec >&3 2>&4 3>&- 4>&-',
+  'exec >&3 2>&4 3>&- 4>&- 5>&- 6>&-',
   '[ -n "${IOTEDGED_ENV_COUNT:-}" ] || exec "$@"',
   'i=$IOTEDGED_ENV_COUNT; unset IOTEDGED_ENV_COUNT',
   'while [ "$i" -gt 0 ]; do eval "set -- \\"\\$IOTEDGED_ENV_$i\\" \\"\\$@\\"; unset IOTEDGED_ENV_$i"; i=$((i - 1)); done',
@@ -39,7 +43,7 @@ export const WRAPPER_SCRIPT = [
   'run=$1; shift',
   `/bin/sh -c ${quoted(INNER)} iotedged "$run" "$@"`,
   'code=$?',
-  'echo "$code" > "$run/exit"',
+  'echo "$code" >&6',
 ].join('\n');
 
 /** Variables that sh itself exports (dash: PWD; bash: PWD, SHLVL), unset by INNER. */

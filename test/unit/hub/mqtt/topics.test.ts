@@ -210,9 +210,11 @@ test('subscriptions for another identity are forbidden', () => {
   forbidden(device2, 'devices/dev2/modules/m/inputs/#');
 });
 
-test('other filters are ignored', () => {
+test('any other filter is unknown (refused, as IoT Hub does)', () => {
   for (const filter of [
     '#',
+    '$SYS/#',
+    '+/#',
     '$iothub/#',
     'devices/dev1/modules/mod1/inputs/in1/#',
     'devices/dev1/modules/mod1/inputs/+',
@@ -221,7 +223,7 @@ test('other filters are ignored', () => {
     '$iothub/twin/res/+',
     '$iothub/methods/POST/x',
   ]) {
-    assert.equal(classifySubscribe(mod1, filter).kind, 'ignored', filter);
+    assert.equal(classifySubscribe(mod1, filter).kind, 'unknown', filter);
   }
 });
 

@@ -1,0 +1,4 @@
+import { fuzzTests } from './support/run.js';
+import { targets } from './targets/manifest.js';
+
+fuzzTests(targets);
