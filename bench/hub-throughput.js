@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { workloadSocket } from '../dist/src/runtime/workload/socket-layout.js';
 import { TestDaemon, manifest, nodeModule } from '../dist/test/helpers/daemon.js';
 import { cpuSeconds, syscalls } from '../dist/test/helpers/proc-stats.js';
-import { loadAverage, machine, resultsFile } from './lib.js';
+import { loadAverage, machine, resultsFile, writeMarkdownKeepingFindings } from './lib.js';
 
 const require = createRequire(import.meta.url);
 const mqtt = require('mqtt');
@@ -570,11 +570,7 @@ function report(subjects, pairs, rows, mosquittoVersion, write) {
   console.log(result.ratios, result.targets);
   if (!write) return;
   writeFileSync(resultsFile('hub-throughput.json'), JSON.stringify(result, null, 2) + '\n');
-  // a findings section written by hand (profiles, suggestions) is kept across runs
-  const md = resultsFile('hub-throughput.md');
-  const previous = existsSync(md) ? readFileSync(md, 'utf8') : '';
-  const findings = previous.indexOf('\n## Findings');
-  writeFileSync(md, markdown(result) + (findings >= 0 ? previous.slice(findings) : ''));
+  writeMarkdownKeepingFindings(resultsFile('hub-throughput.md'), markdown(result));
 }
 
 const profileDir = flags.profile ? path.resolve(flags.profile) : undefined;
@@ -708,6 +704,7 @@ async function main() {
     }
     // Mosquitto, even when it failed to start listening
     for (const child of interrupted.children) if (child !== daemon.process) child.kill('SIGTERM');
+    if (process.env.DEBUG_DAEMON) console.log(daemon.output);
     await daemon.cleanup();
   }
 

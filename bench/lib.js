@@ -1,6 +1,6 @@
 // Shared by the benchmark scripts: interleaved timing of commands, medians, the machine, the report.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +46,13 @@ export function loadAverage() {
 /** The path of bench/results/<file>. */
 export function resultsFile(file) {
   return fileURLToPath(new URL(`results/${file}`, import.meta.url));
+}
+
+/** Writes a results page, keeping the `## Findings` section written by hand in its previous version. */
+export function writeMarkdownKeepingFindings(file, markdown) {
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const findings = previous.indexOf('\n## Findings');
+  writeFileSync(file, markdown + (findings >= 0 ? previous.slice(findings) : ''));
 }
 
 export function markdownTable(rows) {

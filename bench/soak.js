@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { runSoak } from '../dist/test/helpers/soak/driver.js';
-import { machine, resultsFile } from './lib.js';
+import { machine, resultsFile, writeMarkdownKeepingFindings } from './lib.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -67,7 +67,7 @@ function markdown(result) {
     `| direct methods answered / called | ${fmt(result.methods.ok)} / ${fmt(result.methods.calls)} |\n` +
     `| connections dropped | ${result.disconnects.length} |\n` +
     `| daemon alive at the end | ${result.daemon.alive ? 'yes' : '**no**'} |\n` +
-    `| **RSS slope** (after ${result.rss.fitted_from_s / 60} min of warm-up, ${result.rss.fitted_samples} samples) | ` +
+    `| **RSS slope** (after ${(result.rss.fitted_from_s / 60).toFixed(1)} min of warm-up, ${result.rss.fitted_samples} samples) | ` +
     `**${signed(result.rss.rss_mb_per_hour)} MB/hour** |\n` +
     `| anonymous RSS slope | ${signed(result.rss.rss_anon_mb_per_hour)} MB/hour |\n` +
     `| daemon peak RSS | ${result.daemon.peak_rss_mb} MB |\n` +
@@ -88,7 +88,7 @@ function markdown(result) {
     "number at the receiver; `$upstream`'s books come from the hub's metrics (held + expired = routed).\n\n" +
     `RSS and its anonymous part (\`/proc/PID/status\` VmRSS, RssAnon; MB = 10^6 bytes) of the daemon ` +
     `process alone are sampled every ${p.sample_seconds} s; the slope is the least-squares line over the ` +
-    'samples after the warm-up (the first 10% of the run, at least a minute: V8 heap growth, JIT, ' +
+    'samples after the warm-up (the first 10% of the run, at least two minutes: V8 heap growth, JIT, ' +
     "`$upstream` filling to its TTL's plateau). A leak of 100 bytes per message would be +360 MB/hour.\n\n" +
     '## One sample a minute\n\n' +
     '| minute | RSS MB | anonymous MB | sent | received | `$upstream` holds | max latency ms |\n' +
@@ -111,5 +111,5 @@ const { samples, per_minute: _perMinute, ...summary } = report;
 console.log(JSON.stringify({ ...summary, samples: samples.length }, null, 2));
 if (!flags['no-write']) {
   writeFileSync(resultsFile('soak.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(resultsFile('soak.md'), markdown(report));
+  writeMarkdownKeepingFindings(resultsFile('soak.md'), markdown(report));
 }

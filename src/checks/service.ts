@@ -2,7 +2,7 @@ import { CHECKS } from './catalog.js';
 import { renderJson } from './render-json.js';
 import { TextReport, type Paint } from './render-text.js';
 import { runChecks, type RunOptions } from './runner.js';
-import { collectAdditionalInfo } from './system-info.js';
+import { collectAdditionalInfo } from '../runtime/system-info.js';
 import { tally } from './tally.js';
 import type { CheckDefinition, CheckInputs } from './types.js';
 

@@ -1,5 +1,5 @@
 import type { Settings } from '../runtime/config/settings.js';
-import type { DockerEngine } from './support/docker-engine.js';
+import type { DockerEngine } from '../runtime/modules/docker/docker-engine.js';
 
 /** How a check ended. `details` of the real tool = [message, ...causes], outermost first. */
 export type CheckOutcome =

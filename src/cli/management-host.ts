@@ -1,3 +1,4 @@
+import { socketTarget } from '../runtime/socket-uri.js';
 import { CliError } from './cli-error.js';
 
 export const DEFAULT_MANAGEMENT_HOST = 'unix:///var/run/iotedge/mgmt.sock';
@@ -13,11 +14,9 @@ export function parseManagementHost(uri: string): ManagementEndpoint {
   } catch {
     throw new CliError('Invalid value for --host parameter');
   }
-  if (url.protocol === 'unix:' && url.hostname === '' && url.pathname.length > 1) {
-    return { socketPath: decodeURIComponent(url.pathname) };
-  }
-  if (url.protocol === 'http:' && url.hostname !== '' && url.pathname === '/') {
-    return { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80) };
-  }
-  throw new CliError('Invalid value for --host parameter');
+  const local = url.protocol === 'unix:' && url.hostname === '' && url.pathname.length > 1;
+  const tcp = url.protocol === 'http:' && url.hostname !== '' && url.pathname === '/';
+  const target = local || tcp ? socketTarget(url) : undefined;
+  if (target === undefined) throw new CliError('Invalid value for --host parameter');
+  return 'socketPath' in target ? target : { hostname: target.host, port: target.port };
 }

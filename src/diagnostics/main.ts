@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 
 import { probeTls } from '../checks/support/tls-probe.js';
 import { readCaFiles } from '../checks/support/trust-store.js';
+import { socketTarget } from '../runtime/socket-uri.js';
 
 const PROBE_TIMEOUT_MS = 10_000;
 const MANAGEMENT_API_VERSION = '2020-07-07';
@@ -63,11 +64,8 @@ function getModules(managementUri: string): Promise<number> {
     throw new UsageError(`--management-uri ${managementUri} is not a valid URI`);
   }
   const path = `/modules?api-version=${MANAGEMENT_API_VERSION}`;
-  let target: { socketPath: string } | { host: string; port: number };
-  if (url.protocol === 'unix:') target = { socketPath: decodeURIComponent(url.pathname) };
-  else if (url.protocol === 'http:')
-    target = { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
-  else
+  const target = socketTarget(url);
+  if (target === undefined)
     throw new UsageError(
       `--management-uri: scheme ${url.protocol.slice(0, -1)} is not supported (unix or http)`,
     );

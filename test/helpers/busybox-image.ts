@@ -3,7 +3,7 @@ import { chmod, copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { isNotFound, type DockerEngine } from '../../src/checks/support/docker-engine.js';
+import { isNotFound, type DockerEngine } from '../../src/runtime/modules/docker/docker-engine.js';
 
 export const BUSYBOX_IMAGE = 'iotedge-ts-test-busybox:1';
 /** Debian's busybox-static: a static binary, so the image needs no shared libraries. */

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 
 import { ensureDiagnosticsImage } from '../../src/checks/support/diagnostics-image.js';
-import { dockerAvailable, isNotFound, type DockerEngine } from '../../src/checks/support/docker-engine.js';
+import {
+  dockerAvailable,
+  isNotFound,
+  type DockerEngine,
+} from '../../src/runtime/modules/docker/docker-engine.js';
 
 /** The engine integration tests use: DOCKER_HOST when it is a unix socket, else the default socket. */
 export const DOCKER_URI = process.env.DOCKER_HOST?.startsWith('unix://')

@@ -1,4 +1,4 @@
-import { configHash } from '../../src/runtime/agent/config-hash.js';
+import { configHash } from '../../src/runtime/deployment/config-hash.js';
 import type { ModuleSpec } from '../../src/runtime/modules/types.js';
 
 export type UnhashedSpec = Omit<ModuleSpec, 'configHash'>;

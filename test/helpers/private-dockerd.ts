@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { connectEngine, type DockerEngine } from '../../src/checks/support/docker-engine.js';
+import { connectEngine, type DockerEngine } from '../../src/runtime/modules/docker/docker-engine.js';
 
 /**
  * A Docker engine of a test's own, beside the shared one: its own data, exec root, socket and

@@ -2,7 +2,7 @@ import path from 'node:path';
 
 import { build } from 'esbuild';
 
-import type { DockerEngine } from '../../src/checks/support/docker-engine.js';
+import type { DockerEngine } from '../../src/runtime/modules/docker/docker-engine.js';
 import { FIXTURES } from './daemon.js';
 import { buildFromDockerfile, sharedDiagnosticsImage } from './docker.js';
 

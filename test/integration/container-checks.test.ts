@@ -12,7 +12,7 @@ import {
 } from '../../src/checks/container/connect-iothub.js';
 import { containerLocalTimeCheck } from '../../src/checks/container/local-time.js';
 import { connectManagementUriCheck } from '../../src/checks/container/management-uri.js';
-import type { DockerEngine } from '../../src/checks/support/docker-engine.js';
+import type { DockerEngine } from '../../src/runtime/modules/docker/docker-engine.js';
 import { RUN_LABEL, runDiagnostics } from '../../src/checks/support/run-diagnostics.js';
 import type { CheckResult, Facts } from '../../src/checks/types.js';
 import type { Settings } from '../../src/runtime/config/settings.js';

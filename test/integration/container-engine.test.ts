@@ -7,7 +7,7 @@ import {
   FINGERPRINT_LABEL,
   VERSION_LABEL,
 } from '../../src/checks/support/diagnostics-image.js';
-import { connectEngine, ContainerEngineError } from '../../src/checks/support/docker-engine.js';
+import { connectEngine, ContainerEngineError } from '../../src/runtime/modules/docker/docker-engine.js';
 import { runDiagnostics } from '../../src/checks/support/run-diagnostics.js';
 import { buildFromDockerfile, DOCKER_URI, removeImage, testEngine, uniqueName } from '../helpers/docker.js';
 import { testContext, testSettings } from '../helpers/check-context.js';

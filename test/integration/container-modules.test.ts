@@ -12,7 +12,7 @@ import {
   edgeAgentStorageMountedCheck,
   edgeHubStorageMountedCheck,
 } from '../../src/checks/container/storage.js';
-import type { DockerEngine } from '../../src/checks/support/docker-engine.js';
+import type { DockerEngine } from '../../src/runtime/modules/docker/docker-engine.js';
 import type { CheckResult } from '../../src/checks/types.js';
 import {
   containerExists,

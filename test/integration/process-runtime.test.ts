@@ -4,7 +4,7 @@ import { chmod, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { ModuleNotFoundError } from '../../src/runtime/modules/process/process-runtime.js';
+import { ModuleNotFoundError } from '../../src/runtime/modules/types.js';
 import {
   alive,
   collect,

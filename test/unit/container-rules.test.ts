@@ -17,7 +17,7 @@ import {
   programModules,
   VERSION_LABEL,
 } from '../../src/checks/support/diagnostics-image.js';
-import { describeEngineFailure, engineSocketPath } from '../../src/checks/support/docker-engine.js';
+import { describeEngineFailure, engineSocketPath } from '../../src/runtime/modules/docker/docker-engine.js';
 import { StreamDemuxer } from '../../src/checks/support/run-diagnostics.js';
 
 describe('docker engine URI and failures', () => {

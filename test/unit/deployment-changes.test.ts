@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deploymentChanges, noChanges } from '../../src/runtime/agent/deployment-changes.js';
-import { parseDeployment } from '../../src/runtime/agent/manifest.js';
+import { parseDeployment } from '../../src/runtime/deployment/manifest.js';
 import { manifestWith, validManifest, type JsonMap } from '../helpers/manifest-fixture.js';
 
 const parse = (document: unknown) => parseDeployment(document);

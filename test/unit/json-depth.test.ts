@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { nestedDeeperThan } from '../../src/runtime/agent/json-depth.js';
+import { nestedDeeperThan } from '../../src/runtime/deployment/json-depth.js';
 
 test('scalars nest 0 levels, {} and [] one, each container inside one more', () => {
   assert.equal(nestedDeeperThan('text', 0), false);

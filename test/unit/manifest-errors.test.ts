@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeploymentError } from '../../src/runtime/agent/deployment-error.js';
-import { parseDeployment } from '../../src/runtime/agent/manifest.js';
+import { DeploymentError } from '../../src/runtime/deployment/deployment-error.js';
+import { parseDeployment } from '../../src/runtime/deployment/manifest.js';
 import {
   agentDesired,
   manifestWith,

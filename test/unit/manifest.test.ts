@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configHash } from '../../src/runtime/agent/config-hash.js';
+import { configHash } from '../../src/runtime/deployment/config-hash.js';
 import {
   parseDeployment,
   redactDeployment,
   reportedRuntimeSettings,
   type Deployment,
-} from '../../src/runtime/agent/manifest.js';
+} from '../../src/runtime/deployment/manifest.js';
 import type { DockerSettings, ModuleSpec, ProcessSettings } from '../../src/runtime/modules/types.js';
 import {
   agentDesired,

@@ -51,6 +51,7 @@ test('the RSS trend leaves out the warm-up and speaks in MB per hour', () => {
   assert.ok(Math.abs(trend.rss_mb_per_hour - 360) < 1e-6, `${trend.rss_mb_per_hour}`);
   assert.ok(Math.abs(trend.rss_anon_mb_per_hour - 180) < 1e-6);
   assert.equal(warmupSeconds(3600), 360, 'an hour warms up for its first 10%');
+  assert.equal(warmupSeconds(60), 30, 'a one-minute run is fitted over its second half');
 });
 
 test('one sample a minute: the nearest to each whole minute, and the last', () => {

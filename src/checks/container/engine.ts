@@ -1,6 +1,6 @@
 import { release } from 'node:os';
 
-import { connectEngine, ContainerEngineError } from '../support/docker-engine.js';
+import { connectEngine, ContainerEngineError } from '../../runtime/modules/docker/docker-engine.js';
 import type { CheckDefinition, CheckResult } from '../types.js';
 import { errorChain, failed, fatal, ignored, ok, warning } from '../types.js';
 

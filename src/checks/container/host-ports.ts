@@ -2,7 +2,8 @@ import { connect, createServer } from 'node:net';
 
 import type Dockerode from 'dockerode';
 
-import { isNotFound } from '../support/docker-engine.js';
+import { isNotFound } from '../../runtime/modules/docker/docker-engine.js';
+import { socketTarget, type SocketTarget } from '../../runtime/socket-uri.js';
 import type { CheckDefinition } from '../types.js';
 import { errorChain, failed, fatal, ok } from '../types.js';
 
@@ -41,19 +42,19 @@ export function tryBind(port: number): Promise<BindOutcome> {
 
 /** Whether something accepts connections at the daemon's management endpoint, i.e. iotedged is running. */
 function daemonAnswers(managementUri: string, signal: AbortSignal): Promise<boolean> {
-  let target: { path: string } | { host: string; port: number };
+  let target: SocketTarget | undefined;
   try {
-    const url = new URL(managementUri);
-    if (url.protocol === 'unix:') target = { path: decodeURIComponent(url.pathname) };
-    else if (url.protocol === 'http:')
-      target = { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
-    else return Promise.resolve(false);
+    target = socketTarget(new URL(managementUri));
   } catch {
     return Promise.resolve(false);
   }
+  if (target === undefined) return Promise.resolve(false);
+  const endpoint = target;
   return new Promise((resolve) => {
     const socket =
-      'path' in target ? connect({ ...target, timeout: 2_000 }) : connect({ ...target, timeout: 2_000 });
+      'socketPath' in endpoint
+        ? connect({ path: endpoint.socketPath, timeout: 2_000 })
+        : connect({ ...endpoint, timeout: 2_000 });
     const onAbort = () => done(false);
     const done = (answer: boolean) => {
       signal.removeEventListener('abort', onAbort);

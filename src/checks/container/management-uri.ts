@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 
+import { unixSocketPath } from '../../runtime/socket-uri.js';
 import { runDiagnostics, type DiagnosticsRunResult } from '../support/run-diagnostics.js';
 import type { CheckDefinition } from '../types.js';
 import { errorChain, failed, ok } from '../types.js';
@@ -19,7 +20,7 @@ export function planManagementUri(connectUri: string, listenUri: string): Manage
   if (connect === 'unix' && (listen === 'unix' || listen === 'fd')) {
     let socketPath = '';
     try {
-      socketPath = decodeURIComponent(new URL(connectUri).pathname);
+      socketPath = unixSocketPath(new URL(connectUri)) ?? '';
     } catch {
       // reported below
     }

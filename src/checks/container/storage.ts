@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 
 import type Dockerode from 'dockerode';
 
-import { isNotFound } from '../support/docker-engine.js';
+import { isNotFound } from '../../runtime/modules/docker/docker-engine.js';
 import type { CheckContext, CheckDefinition, CheckResult } from '../types.js';
 import { errorChain, failed, ok, warning } from '../types.js';
 import { hostMountOf, isWithin, VOLATILE_FS_TYPES } from './host-mounts.js';

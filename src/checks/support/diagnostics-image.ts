@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import type { CheckInputs } from '../types.js';
-import { isNotFound, type DockerEngine } from './docker-engine.js';
+import { isNotFound, type DockerEngine } from '../../runtime/modules/docker/docker-engine.js';
 
 /*
  * The diagnostics image is built on the device from what is already there: the running node binary with

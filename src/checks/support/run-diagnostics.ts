@@ -1,4 +1,4 @@
-import { isNotFound, type DockerEngine } from './docker-engine.js';
+import { isNotFound, type DockerEngine } from '../../runtime/modules/docker/docker-engine.js';
 
 export interface DiagnosticsRunOptions {
   /** HostConfig.NetworkMode; the engine's default network when absent. */

@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 
-import { ReasonedError } from './reasoned-error.js';
+import { ReasonedError } from '../../runtime/reasoned-error.js';
 import { DNS_CODES, formatDuration } from './tls-probe.js';
 
 /*

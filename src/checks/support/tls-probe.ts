@@ -2,7 +2,7 @@ import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
 import { openTunnel, parseProxyUrl, ProxyTunnelError, type ProxyEndpoint } from './proxy-connect.js';
-import { ReasonedError } from './reasoned-error.js';
+import { ReasonedError } from '../../runtime/reasoned-error.js';
 import { loadTrustStore } from './trust-store.js';
 
 /*

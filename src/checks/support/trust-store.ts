@@ -2,8 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 
-import { readBoundedText } from '../../runtime/files/bounded-read.js';
-import { FILE_LIMITS } from '../../runtime/files/file-limits.js';
+import { pemCertificateBlocks, readPemText } from '../../runtime/identity/certificates/pem.js';
 
 /**
  * Where Linux distributions keep the system CA bundle (Debian/Ubuntu, RHEL/Fedora, openSUSE, Alpine).
@@ -16,8 +15,6 @@ const BUNDLE_FILES = [
   '/etc/ssl/cert.pem',
 ];
 const CERT_DIRS = ['/etc/ssl/certs'];
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 let systemStore: Promise<string[]> | undefined;
 
@@ -38,20 +35,15 @@ export async function readCaFiles(files: string[]): Promise<string[]> {
   for (const file of files) {
     let text: string;
     try {
-      text = await readBoundedText(file, { maxBytes: FILE_LIMITS.pem });
+      text = await readPemText(file);
     } catch (error) {
       throw new Error(`Could not read CA certificate file ${file}`, { cause: error });
     }
-    const found = pemCertificates(text);
+    const found = pemCertificateBlocks(text);
     if (found.length === 0) throw new Error(`CA certificate file ${file} contains no PEM certificate`);
     certificates.push(...found);
   }
   return certificates;
-}
-
-/** Every `BEGIN CERTIFICATE` block of a PEM text. */
-export function pemCertificates(text: string): string[] {
-  return text.match(PEM_CERTIFICATE) ?? [];
 }
 
 async function loadSystemStore(env: NodeJS.ProcessEnv): Promise<string[]> {
@@ -69,7 +61,7 @@ async function loadSystemStore(env: NodeJS.ProcessEnv): Promise<string[]> {
 
 async function readPemQuietly(file: string): Promise<string[]> {
   try {
-    return pemCertificates(await readBoundedText(file, { maxBytes: FILE_LIMITS.pem }));
+    return pemCertificateBlocks(await readPemText(file));
   } catch {
     return [];
   }

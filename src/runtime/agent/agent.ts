@@ -1,16 +1,24 @@
 import { newGenerationId } from '../identity/module-keys.js';
 import type { ModuleRuntime, ModuleSpec, ModuleState, RuntimeStatus } from '../modules/types.js';
-import { canonicalJson } from './config-hash.js';
+import { canonicalJson } from '../deployment/config-hash.js';
 import { deferUnprepared } from './defer.js';
 import { deploymentChanges, type DeploymentChanges } from './deployment-changes.js';
-import { DeploymentError, malformed } from './deployment-error.js';
+import { DeploymentError, malformed } from '../deployment/deployment-error.js';
+import {
+  accepted,
+  APPLIED,
+  NOT_RUNNING,
+  reconciled,
+  rejected,
+  type DeploymentStatus,
+} from './deployment-status.js';
 import { executePlan } from './executor.js';
 import {
   parseDeployment,
   reportedRuntimeSettings,
   type Deployment,
   type DeploymentLimits,
-} from './manifest.js';
+} from '../deployment/manifest.js';
 import { moduleEnvironment, type ModuleEnvContext } from './module-env.js';
 import { describePlan, nextWakeUp, plan } from './plan.js';
 import { Preparation } from './preparation.js';
@@ -75,7 +83,7 @@ export interface ModuleView {
  */
 export class Agent {
   private deployment: Deployment | undefined;
-  private lastDesiredStatus = { code: 200, description: '' };
+  private lastDesiredStatus: DeploymentStatus = APPLIED;
   private lastDesiredVersion: number | undefined;
   private readonly stats = new Map<string, RestartStats>();
   /** The modules the previous reconcile planned for, so a status change can be told from an exit. */
@@ -146,10 +154,7 @@ export class Agent {
     if (this.stopped)
       return {
         code: 406,
-        reported: {
-          ...this.reported(),
-          lastDesiredStatus: { code: 406, description: 'Agent is not running' },
-        },
+        reported: { ...this.reported(), lastDesiredStatus: NOT_RUNNING },
       };
     let deployment: Deployment;
     try {
@@ -163,7 +168,7 @@ export class Agent {
     await this.options.store.saveDeployment(document);
     this.deployment = deployment;
     this.lastDesiredVersion = (this.lastDesiredVersion ?? 0) + 1;
-    this.lastDesiredStatus = { code: 200, description: '' };
+    this.lastDesiredStatus = accepted();
     this.preparation.retryFailures();
     await this.retainIdentities(deployment);
     await this.announce(deployment);
@@ -207,7 +212,7 @@ export class Agent {
 
   private recordRejection(error: unknown): void {
     if (!(error instanceof DeploymentError)) throw error;
-    this.lastDesiredStatus = { code: error.code, description: error.message };
+    this.lastDesiredStatus = rejected(error);
     this.options.log(`agent: deployment rejected (${error.code}): ${error.message}`);
   }
 
@@ -308,22 +313,14 @@ export class Agent {
       });
       await this.observe();
     }
-    // a rejected deployment (400, 412, 417) stays the last desired status until a new one arrives
-    if (this.deployment && [200, 500].includes(this.lastDesiredStatus.code)) {
-      const problems = [...failures, ...this.preparationFailures()];
-      this.lastDesiredStatus =
-        problems.length > 0
-          ? { code: 500, description: problems.join('; ') }
-          : { code: 200, description: '' };
-    }
-    if (this.deployment && blocked.length > 0) {
-      const reasons = [
-        ...new Set(blocked.map((spec) => `${spec.type} runtime: ${this.unreachable.get(spec.type)}`)),
-      ];
-      this.lastDesiredStatus = {
-        code: 500,
-        description: `cannot reach ${reasons.join('; ')} (modules ${blocked.map((spec) => spec.name).join(', ')})`,
-      };
+    if (this.deployment) {
+      this.lastDesiredStatus = reconciled(this.lastDesiredStatus, {
+        problems: [...failures, ...this.preparationFailures()],
+        blocked: blocked.map((spec) => ({
+          module: spec.name,
+          reason: `${spec.type} runtime: ${this.unreachable.get(spec.type)}`,
+        })),
+      });
     }
     const wake = nextWakeUp([...this.states.values()], desired, this.stats, this.now(), this.tuning);
     const periodMs = this.options.periodMs ?? 5_000;

@@ -1,6 +1,6 @@
 import type { ModuleSpec } from '../modules/types.js';
-import { canonicalJson } from './config-hash.js';
-import type { Deployment } from './manifest.js';
+import { canonicalJson } from '../deployment/config-hash.js';
+import type { Deployment } from '../deployment/manifest.js';
 
 /**
  * What a new deployment changes for the modules of the one it replaces (edgeHub included), by

@@ -1,4 +1,5 @@
 import type { ModuleSpec, ModuleState, RuntimeStatus } from '../modules/types.js';
+import type { DeploymentStatus } from './deployment-status.js';
 import type { RestartStats } from './restart-policy.js';
 
 /** IoT Edge reports unknown times as .NET's DateTime.MinValue. */
@@ -11,7 +12,7 @@ export interface ReportedInput {
   agentVersion: string;
   daemonVersion: string;
   lastDesiredVersion?: number;
-  lastDesiredStatus: { code: number; description: string };
+  lastDesiredStatus: DeploymentStatus;
   /** runtime.settings of the applied deployment, registry passwords already redacted. */
   runtimeSettings: Record<string, unknown>;
   agentImage: string;

@@ -87,8 +87,8 @@ export class DaemonBackend implements ManagementBackend {
     const isModule =
       call.target === 'edgeAgent' || call.target === 'edgeHub' || this.agent.modules().has(call.target);
     const leaf = !isModule && this.hub?.leafDevices?.get(call.target) !== undefined;
-    const target = leaf ? call.target : `${edgeHub.identities.deviceId}/${call.target}`;
-    return answered(edgeHub.methods.invoke(target, { ...call, payload: call.payload ?? null }));
+    const target = leaf ? call.target : `${edgeHub.deviceId}/${call.target}`;
+    return answered(edgeHub.invokeMethod(target, { ...call, payload: call.payload ?? null }));
   }
 
   async sendCloudToDevice(
@@ -97,9 +97,7 @@ export class DaemonBackend implements ManagementBackend {
   ): Promise<{ messageId: string }> {
     const edgeHub = this.runningHub(503);
     if (this.leafDevices().get(deviceId) === undefined) throw new ApiError(404, `no leaf device ${deviceId}`);
-    return answered(
-      edgeHub.cloudToDevice.send(deviceId, { ...message, body: Buffer.from(message.data, 'utf8') }),
-    );
+    return answered(edgeHub.sendToDevice(deviceId, { ...message, body: Buffer.from(message.data, 'utf8') }));
   }
 
   /** The Edge Hub while it runs; otherwise an API error with `status`. */
@@ -116,17 +114,17 @@ export class DaemonBackend implements ManagementBackend {
   }
 
   async listDevices(): Promise<LeafDeviceDetails[]> {
-    const connections = this.hub?.edgeHub?.connections;
+    const hub = this.hub?.edgeHub;
     return this.leafDevices()
       .list()
-      .map((device) => leafDeviceDetails(device, connections?.get(device.deviceId) !== undefined));
+      .map((device) => leafDeviceDetails(device, hub?.isConnected(device.deviceId) ?? false));
   }
 
   async addDevice(request: unknown): Promise<CreatedLeafDevice> {
     try {
       const device = await this.leafDevices().add(request);
       const gateway = this.hub?.gatewayHostname?.() ?? this.settings.hostname;
-      return createdLeafDevice(device, this.hub?.edgeHub?.identities.iothubHostname ?? '', gateway);
+      return createdLeafDevice(device, this.hub?.edgeHub?.iothubHostname ?? '', gateway);
     } catch (error) {
       if (error instanceof LeafDeviceInputError) throw new ApiError(400, error.message);
       if (error instanceof LeafDeviceExistsError) throw new ApiError(409, error.message);
@@ -137,7 +135,7 @@ export class DaemonBackend implements ManagementBackend {
   async removeDevice(deviceId: string): Promise<void> {
     if (!(await this.leafDevices().remove(deviceId))) throw new ApiError(404, `device ${deviceId} not found`);
     // its token stops working now, and so must the connection it opened with one
-    this.hub?.edgeHub?.connections.get(deviceId)?.close();
+    this.hub?.edgeHub?.disconnect(deviceId);
   }
 
   private hubStatus(): ModuleDetails['status'] {
@@ -284,7 +282,7 @@ export class DaemonBackend implements ManagementBackend {
   }
 
   async systemResources(): Promise<Record<string, unknown>> {
-    const { collectAdditionalInfo } = await import('../../checks/system-info.js');
+    const { collectAdditionalInfo } = await import('../system-info.js');
     const info = (await collectAdditionalInfo({})) as { system_info: Record<string, unknown> };
     const usage = process.cpuUsage();
     return {

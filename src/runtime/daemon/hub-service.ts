@@ -1,39 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import https from 'node:https';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 
-import type { Deployment } from '../agent/manifest.js';
+import type { Deployment } from '../deployment/manifest.js';
 import type { Settings } from '../config/settings.js';
-import { loadEdgeCa, type EdgeCa } from '../identity/certificates/edge-ca.js';
-import {
-  issueHubServerCertificate,
-  type HubServerCertificate,
-} from '../identity/certificates/server-cert.js';
-import { loadServerCertificate, saveServerCertificate } from '../identity/certificates/server-cert-cache.js';
+import type { HubServerCertificate } from '../identity/certificates/server-cert.js';
+import { HttpsHead } from '../hub/http/https-head.js';
 import { metricsServer } from '../hub/http/metrics-server.js';
-import { methodsRequestListener } from '../hub/http/methods-api.js';
 import { EdgeHub } from '../hub/hub.js';
 import { IdentityRegistry } from '../hub/identities.js';
 import { LeafDeviceRegistry } from '../hub/leaf-devices.js';
-import { hubBindings, sameBinding, type Binding } from '../hub/listen-ports.js';
+import { hubBindings, sameBinding, type Binding } from '../deployment/listen-ports.js';
 import { MqttHead } from '../hub/mqtt-head/head.js';
 import type { Wire } from '../hub/mqtt-head/wire.js';
+import type { ProtocolHead } from '../hub/protocol-head.js';
 import { SessionStore } from '../hub/sessions.js';
 import type { TwinObject } from '../hub/twin/twin-json.js';
 import { TwinStore } from '../hub/twin-store.js';
-import type { ModuleSpec } from '../modules/types.js';
 import { packageVersion } from '../../version.js';
-import { guardedListener } from '../http-guard.js';
 import { Serial } from '../serial.js';
 import { guardConnections, type ConnectionGuardOptions } from './connection-guard.js';
+import type { ServerCertificateSource } from './edge-ca-service.js';
 import { watchTrafficForHeap } from './heap-mode-watch.js';
 import { listenerGuards, listenerLimitsFromEnv, type ListenerLimits } from './listener-limits.js';
 import { closeListener, listen, type Listener } from './tls-listener.js';
-import { WorkloadServers } from '../workload/workload-server.js';
 
 export interface HubServiceOptions {
   settings: Settings;
@@ -41,6 +34,8 @@ export interface HubServiceOptions {
   /** Module generation ids, as the agent keeps them. */
   generationId(module: string): Promise<string | undefined>;
   wire: Wire;
+  /** The hub's TLS server certificate, which the daemon's edge CA issues and renews. */
+  certificates: ServerCertificateSource;
   log(line: string): void;
 }
 
@@ -52,55 +47,110 @@ export interface HubStatus {
 
 type PlainListener = { binding: Binding; server: http.Server };
 
+/** What outlives a restart of the hub: its stores and who may connect. */
+interface HubStores {
+  twins: TwinStore;
+  sessions: SessionStore;
+  leaves: LeafDeviceRegistry;
+  identities: IdentityRegistry;
+}
+
+/** One EdgeHub with its protocol heads; a restart replaces them. */
+interface HubCore {
+  hub: EdgeHub;
+  heads: ProtocolHead[];
+  stopHeapWatch(): void;
+}
+
+/** Loads the stores under `<homedir>/hub` (twins, persistent sessions, leaf devices). */
+async function loadStores(options: HubServiceOptions): Promise<HubStores> {
+  const { settings, device, log } = options;
+  const dir = path.join(settings.homedir, 'hub');
+  const twins = new TwinStore(path.join(dir, 'twins.json'), log);
+  const sessions = new SessionStore(path.join(dir, 'sessions.json'), log);
+  const leaves = new LeafDeviceRegistry(path.join(dir, 'devices.json'), device.deviceId);
+  await Promise.all([twins.load(), sessions.load(), leaves.reload()]);
+  const identities = new IdentityRegistry({
+    deviceId: device.deviceId,
+    iothubHostname: device.iothubHostname,
+    edgeHostname: settings.hostname,
+    deviceKey: device.deviceKey,
+    generationId: options.generationId,
+    leafDevices: leaves,
+    now: () => new Date(),
+  });
+  return { twins, sessions, leaves, identities };
+}
+
+/** A fresh EdgeHub and its heads (MQTT, HTTPS) over the stores, which outlive them (twins, sessions, devices). */
+async function openCore(
+  stores: HubStores,
+  options: { wire: Wire; connectTimeoutMs: number; log(line: string): void },
+): Promise<HubCore> {
+  const { log } = options;
+  const hub = new EdgeHub({
+    identities: stores.identities,
+    twins: stores.twins,
+    sessions: stores.sessions,
+    version: packageVersion(),
+    log,
+  });
+  const mqtt = await MqttHead.create({
+    hub,
+    wire: options.wire,
+    connectTimeoutMs: options.connectTimeoutMs,
+    log,
+  });
+  const counters = hub.routingCounters;
+  const stopHeapWatch = watchTrafficForHeap(() => counters.routed + counters.dropped, log);
+  return { hub, heads: [mqtt, new HttpsHead(hub, log)], stopHeapWatch };
+}
+
 /**
- * The Edge Hub as iotedged embeds it: the edge CA and the hub's server certificate (renewed before
- * it expires), the workload sockets of modules, and the hub's MQTT and HTTPS listeners on the host
- * ports the deployment's edgeHub entry binds.
+ * The Edge Hub as iotedged embeds it: a listener for each of the hub's protocol heads on the host
+ * port the deployment's edgeHub entry binds for it, serving the server certificate the daemon's edge CA issues
+ * (a renewed one is used at once).
  */
 export class HubService {
-  private ca!: EdgeCa;
-  private certificate!: HubServerCertificate;
-  private hub!: EdgeHub;
-  private head!: MqttHead;
-  private sessions!: SessionStore;
-  private twins!: TwinStore;
-  private leaves!: LeafDeviceRegistry;
-  /** Deadlines and connection caps of the listeners (environment variables, for tests). */
-  private limits!: ListenerLimits;
-  private guards!: Record<'mqtt' | 'https' | 'metrics', ConnectionGuardOptions>;
-  private identities!: IdentityRegistry;
+  private core: HubCore;
+  /** Whether `core` is up (a restart closes it, and one that fails to open again leaves it closed). */
+  private opened = true;
   /** The last deployment applied, which a restart applies again. */
   private deployment: Deployment | undefined;
-  /** Whether the EdgeHub and MQTT head of this instance are up (a restart replaces them). */
-  private opened = false;
-  readonly workload: WorkloadServers;
-  private mqtt: Listener | undefined;
-  private https: Listener | undefined;
+  /** The listener of each head, by the binding it serves. */
+  private readonly listeners = new Map<ProtocolHead['binding'], Listener>();
   private metrics: PlainListener | undefined;
-  private renewal: NodeJS.Timeout | undefined;
-  private stopHeapWatch: (() => void) | undefined;
   private state: HubStatus = { status: 'stopped', description: 'no deployment yet' };
   private readonly serial = new Serial();
   private closed = false;
+  /** Deadlines and connection caps of the listeners. */
+  private readonly guards: Record<'mqtt' | 'https' | 'metrics', ConnectionGuardOptions>;
+  private readonly stopCertificates: () => void;
 
-  constructor(private readonly options: HubServiceOptions) {
-    const { settings, device } = options;
-    this.workload = new WorkloadServers(
-      settings.homedir,
-      {
-        deviceId: device.deviceId,
-        iothubHostname: device.iothubHostname,
-        deviceKey: () => device.deviceKey,
-        generationId: (module) => options.generationId(module),
-        edgeCa: () => this.edgeCa(),
-        now: () => new Date(),
-      },
-      options.log,
+  private constructor(
+    private readonly options: HubServiceOptions,
+    private readonly stores: HubStores,
+    /** Deadlines and connection caps (environment variables, for tests). */
+    private readonly limits: ListenerLimits,
+    core: HubCore,
+  ) {
+    this.core = core;
+    this.guards = listenerGuards(limits, options.log);
+    this.stopCertificates = options.certificates.onServerCertificate((certificate) =>
+      this.useCertificate(certificate),
     );
   }
 
+  /** Loads the hub's stores and opens it; it listens once a deployment binds its ports. */
+  static async create(options: HubServiceOptions): Promise<HubService> {
+    const limits = listenerLimitsFromEnv(process.env);
+    const stores = await loadStores(options);
+    const core = await openCore(stores, { ...options, connectTimeoutMs: limits.connectMs });
+    return new HubService(options, stores, limits, core);
+  }
+
   get edgeHub(): EdgeHub {
-    return this.hub;
+    return this.core.hub;
   }
 
   get status(): HubStatus {
@@ -109,14 +159,18 @@ export class HubService {
 
   /** The leaf devices registered with this gateway (`<homedir>/hub/devices.json`). */
   get leafDevices(): LeafDeviceRegistry {
-    return this.leaves;
+    return this.stores.leaves;
   }
 
   /** The bound MQTT and HTTPS ports (useful when the deployment asked for port 0). */
   ports(): { mqtt?: number; https?: number; metrics?: number } {
     const port = (listener?: { server: net.Server }) =>
       (listener?.server.address() as AddressInfo | null)?.port;
-    return { mqtt: port(this.mqtt), https: port(this.https), metrics: port(this.metrics) };
+    return {
+      mqtt: port(this.listeners.get('mqtt')),
+      https: port(this.listeners.get('https')),
+      metrics: port(this.metrics),
+    };
   }
 
   /**
@@ -129,59 +183,30 @@ export class HubService {
     return port === undefined || port === 8883 ? hostname : `${hostname}:${port}`;
   }
 
-  async start(): Promise<void> {
-    const { settings, device } = this.options;
-    this.limits = listenerLimitsFromEnv(process.env);
-    this.guards = listenerGuards(this.limits, this.options.log);
-    const dir = path.join(settings.homedir, 'hub');
-    this.twins = new TwinStore(path.join(dir, 'twins.json'), this.options.log);
-    this.sessions = new SessionStore(path.join(dir, 'sessions.json'), this.options.log);
-    this.leaves = new LeafDeviceRegistry(path.join(dir, 'devices.json'), device.deviceId);
-    await Promise.all([this.twins.load(), this.sessions.load(), this.leaves.reload()]);
-    this.identities = new IdentityRegistry({
-      deviceId: device.deviceId,
-      iothubHostname: device.iothubHostname,
-      edgeHostname: settings.hostname,
-      deviceKey: device.deviceKey,
-      generationId: this.options.generationId,
-      leafDevices: this.leaves,
-      now: () => new Date(),
-    });
-    await this.openHub();
-    await this.edgeCa();
+  /** Ends the live connection of a module of this device (one that left the deployment). */
+  disconnectModule(module: string): void {
+    this.core.hub.disconnect(`${this.options.device.deviceId}/${module}`);
   }
 
-  /** A fresh EdgeHub and MQTT head over the stores, which outlive them (twins, sessions, devices). */
+  /** Opens a new core over the stores after a restart closed the previous one. */
   private async openHub(): Promise<void> {
-    const { log } = this.options;
-    const hub = new EdgeHub({
-      identities: this.identities,
-      twins: this.twins,
-      version: packageVersion(),
-      log,
-    });
-    this.head = await MqttHead.create({
-      hub,
+    this.core = await openCore(this.stores, {
       wire: this.options.wire,
-      sessions: this.sessions,
       connectTimeoutMs: this.limits.connectMs,
-      log,
+      log: this.options.log,
     });
-    this.hub = hub;
-    const { counters } = hub.router;
-    this.stopHeapWatch = watchTrafficForHeap(() => counters.routed + counters.dropped, log);
     this.opened = true;
   }
 
   /** Ends every client connection and listener, and saves what the stores hold. */
   private async closeHub(): Promise<void> {
     this.opened = false;
-    this.stopHeapWatch?.();
-    this.hub?.close();
+    this.core.stopHeapWatch();
+    this.core.hub.close();
     await this.stopListeners();
     await this.serveMetrics(undefined);
-    await this.head?.close();
-    await Promise.all([this.twins?.flush(), this.sessions?.flush()]);
+    await Promise.all(this.core.heads.map((head) => head.close()));
+    await Promise.all([this.stores.twins.flush(), this.stores.sessions.flush()]);
   }
 
   /**
@@ -208,43 +233,10 @@ export class HubService {
     });
   }
 
-  /** Creates the edge CA and the server certificate on first use; both are renewed later. */
-  private async edgeCa(): Promise<EdgeCa> {
-    if (!this.ca || this.ca.notAfter.getTime() <= Date.now()) await this.renew();
-    return this.ca;
-  }
-
-  private async renew(): Promise<void> {
-    const { homedir, hostname } = this.options.settings;
-    this.ca = await loadEdgeCa(this.options.settings);
-    const directory = path.join(homedir, 'hub');
-    const saved = await loadServerCertificate(directory, this.ca, hostname, new Date());
-    if (saved) this.certificate = saved;
-    else {
-      this.certificate = await issueHubServerCertificate(this.ca, { hostname });
-      await saveServerCertificate(directory, this.certificate);
-    }
-    const context = { key: this.certificate.privateKeyPem, cert: this.certificate.chainPem };
-    for (const listener of [this.mqtt, this.https]) listener?.server.setSecureContext(context);
-    clearTimeout(this.renewal);
-    const due = Math.max(this.certificate.renewAt.getTime() - Date.now(), 60_000);
-    // setTimeout holds 32-bit milliseconds: wake at most every 20 days and look again
-    this.renewal = setTimeout(
-      () => {
-        this.renew().catch((error: Error) =>
-          this.options.log(`hub: certificate renewal failed: ${error.message}`),
-        );
-      },
-      Math.min(due, 20 * 24 * 3600 * 1000),
-    );
-    this.renewal.unref();
-    this.options.log(
-      `hub: server certificate for ${this.options.settings.hostname} valid until ${this.certificate.notAfter.toISOString()}`,
-    );
-  }
-
-  async beforeCreate(spec: ModuleSpec): Promise<void> {
-    await this.workload.ensure(spec.name);
+  /** The listeners serve a renewed server certificate to the clients that connect from now on. */
+  private useCertificate(certificate: HubServerCertificate): void {
+    const context = { key: certificate.privateKeyPem, cert: certificate.chainPem };
+    for (const listener of this.listeners.values()) listener.server.setSecureContext(context);
   }
 
   /**
@@ -257,25 +249,13 @@ export class HubService {
     });
   }
 
-  /**
-   * A module that left the deployment loses its workload socket and its live connection at once
-   * (the agent has already forgotten its identity, so it cannot connect again).
-   */
-  private async forgetRemovedModules(deployed: readonly string[]): Promise<void> {
-    for (const module of await this.workload.retain(deployed)) {
-      this.hub.connections.get(`${this.options.device.deviceId}/${module}`)?.close();
-    }
-  }
-
   private async applyNow(deployment: Deployment): Promise<void> {
     this.deployment = deployment;
     if (!this.opened) await this.openHub();
     const moduleTwins = Object.fromEntries(
       deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
     ) as Record<string, TwinObject>;
-    this.hub.applyDeployment(deployment.edgeHub, moduleTwins);
-    await this.forgetRemovedModules(deployment.modules.map((spec) => spec.name));
-    for (const spec of deployment.modules) await this.workload.ensure(spec.name);
+    this.core.hub.applyDeployment(deployment.edgeHub, moduleTwins);
     const hubSpec = deployment.systemModules.edgeHub;
     if (hubSpec.status !== 'running') {
       await this.stopListeners();
@@ -285,30 +265,25 @@ export class HubService {
     const createOptions = 'image' in hubSpec.settings ? hubSpec.settings.createOptions : undefined;
     const bindings = hubBindings(createOptions);
     try {
-      if (!sameBinding(this.mqtt?.binding, bindings.mqtt)) {
-        await closeListener(this.mqtt);
-        this.mqtt = await listen(
-          bindings.mqtt,
-          tls.createServer(this.tlsOptions(), (socket) => this.head.handle(socket)),
-          this.guards.mqtt,
-        );
-      }
-      if (!sameBinding(this.https?.binding, bindings.https)) {
-        await closeListener(this.https);
-        const listener = methodsRequestListener(this.hub, this.options.log);
-        this.https = await listen(
-          bindings.https,
-          https.createServer(this.tlsOptions(), guardedListener('hub HTTPS', listener, this.options.log)),
-          this.guards.https,
-        );
+      for (const head of this.core.heads) {
+        const binding = bindings[head.binding];
+        const current = this.listeners.get(head.binding);
+        if (sameBinding(current?.binding, binding)) continue;
+        this.listeners.delete(head.binding);
+        await closeListener(current);
+        const listener = await listen(binding, head.server(this.tlsOptions()), this.guards[head.binding]);
+        this.listeners.set(head.binding, listener);
       }
       await this.serveMetrics(bindings.metrics);
       const ports = this.ports();
       if (this.state.status !== 'running')
         this.state = { status: 'running', description: '', startTime: new Date() };
-      this.state.description =
-        `MQTT on ${bindings.mqtt.host}:${ports.mqtt}, HTTPS on ${bindings.https.host}:${ports.https}` +
-        (bindings.metrics ? `, metrics on ${bindings.metrics.host}:${ports.metrics}` : '');
+      this.state.description = [
+        ...this.core.heads.map(
+          (head) => `${head.name} on ${bindings[head.binding].host}:${ports[head.binding]}`,
+        ),
+        ...(bindings.metrics ? [`metrics on ${bindings.metrics.host}:${ports.metrics}`] : []),
+      ].join(', ');
       this.options.log(`hub: ${this.state.description}`);
     } catch (error) {
       this.state = { status: 'failed', description: (error as Error).message };
@@ -320,8 +295,9 @@ export class HubService {
   private async serveMetrics(binding: Binding | undefined): Promise<void> {
     if (sameBinding(this.metrics?.binding, binding ?? { host: '', port: -1 })) return;
     if (this.metrics) {
-      const closed = new Promise((resolve) => this.metrics!.server.close(resolve));
-      this.metrics.server.closeAllConnections();
+      const { server } = this.metrics;
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
       await closed;
     }
     this.metrics = undefined;
@@ -330,9 +306,9 @@ export class HubService {
     const { device } = this.options;
     const prometheus = await prometheusMetrics(
       { iothub: device.iothubHostname, edge_device: device.deviceId, instance_number: randomUUID() },
-      { connectedClients: () => this.hub.connections.size, endpoints: () => this.hub.router.all() },
+      { connectedClients: () => this.core.hub.connectedClients, endpoints: () => this.core.hub.endpoints() },
     );
-    this.hub.router.metrics = prometheus.metrics;
+    this.core.hub.useMetrics(prometheus.metrics);
     const server = metricsServer(prometheus, this.options.log);
     guardConnections(server, this.guards.metrics);
     await new Promise<void>((resolve, reject) => {
@@ -350,9 +326,10 @@ export class HubService {
 
   /** Clients may present a certificate (leaf devices with X.509); the hub judges it, not TLS. */
   private tlsOptions(): tls.TlsOptions {
+    const certificate = this.options.certificates.serverCertificate;
     return {
-      key: this.certificate.privateKeyPem,
-      cert: this.certificate.chainPem,
+      key: certificate.privateKeyPem,
+      cert: certificate.chainPem,
       minVersion: 'TLSv1.2',
       requestCert: true,
       rejectUnauthorized: false,
@@ -360,17 +337,16 @@ export class HubService {
   }
 
   private async stopListeners(): Promise<void> {
-    await Promise.all([closeListener(this.mqtt), closeListener(this.https)]);
-    this.mqtt = this.https = undefined;
+    const listeners = [...this.listeners.values()];
+    this.listeners.clear();
+    await Promise.all(listeners.map((listener) => closeListener(listener)));
   }
 
+  /** Ends the hub: its listeners, its client connections; what its stores hold is saved. */
   close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.renewal);
-    this.stopHeapWatch?.();
-    return this.serial.run(async () => {
-      await this.closeHub();
-      await this.workload.close();
-    });
+    this.stopCertificates();
+    this.core.stopHeapWatch();
+    return this.serial.run(() => this.closeHub());
   }
 }

@@ -5,6 +5,8 @@ import { packageVersion } from '../../version.js';
 import { readBoundedText } from '../files/bounded-read.js';
 import { FILE_LIMITS } from '../files/file-limits.js';
 import { describeOsError } from '../files/os-error.js';
+import type { EdgeCaService } from './edge-ca-service.js';
+import type { HubService } from './hub-service.js';
 
 const USAGE = `Usage: iotedged [-c|--config-file FILE]
 
@@ -168,34 +170,58 @@ export async function main(argv: string[]): Promise<number> {
   });
   const device = identity.deviceIdentity(settings);
   const agentStore = new AgentStore(path.join(settings.homedir, 'agent'));
-  const [{ HubService }, { IOTHUB_WIRE }] = await Promise.all([
+  const [hubService, { IOTHUB_WIRE }, edgeCaService, { WorkloadService }] = await Promise.all([
     import('./hub-service.js'),
     import('../hub/mqtt-head/iothub-wire.js'),
+    import('./edge-ca-service.js'),
+    import('./workload-service.js'),
   ]);
-  const hub = new HubService({
-    settings,
-    device,
-    generationId: (module: string) => agentStore.lookup(module),
-    wire: IOTHUB_WIRE,
-    log: hubLog,
-  });
+  const generationId = (module: string) => agentStore.lookup(module);
+  // The edge CA and the hub's server certificate are the daemon's: the workload API issues from it too.
+  let edgeCa: EdgeCaService | undefined;
+  let hub: HubService;
   try {
-    await hub.start();
+    edgeCa = await edgeCaService.EdgeCaService.create({ settings, log: hubLog });
+    hub = await hubService.HubService.create({
+      settings,
+      device,
+      generationId,
+      wire: IOTHUB_WIRE,
+      certificates: edgeCa,
+      log: hubLog,
+    });
   } catch (error) {
+    edgeCa?.close();
     process.stderr.write(`iotedged: ${(error as Error).message}\n`);
     await runtime.close();
     await unlock();
     return 1;
   }
+  // Each deployed module's workload socket; one that leaves the deployment loses its hub connection too.
+  const workloads = new WorkloadService({
+    homedir: settings.homedir,
+    device,
+    generationId,
+    edgeCa,
+    onRemoved: (module) => hub.disconnectModule(module),
+    log: hubLog,
+  });
+  const closeServices = async () => {
+    await Promise.all([hub.close(), workloads.close()]);
+    edgeCa.close();
+  };
   const [{ DEFAULT_LIMITS }, { maxModuleNameBytes }] = await Promise.all([
-    import('../agent/manifest.js'),
+    import('../deployment/manifest.js'),
     import('../workload/socket-layout.js'),
   ]);
   const agent = new Agent({
     runtimes: { process: runtime, docker },
     store: agentStore,
-    onDeployment: (deployment) => hub.apply(deployment),
-    beforeCreate: (spec) => hub.beforeCreate(spec),
+    onDeployment: async (deployment) => {
+      await workloads.deploy(deployment.modules.map((spec) => spec.name));
+      await hub.apply(deployment);
+    },
+    beforeCreate: (spec) => workloads.ensure(spec.name),
     hubStatus: () => hub.status,
     gatewayHostname: () => hub.gatewayHostname(),
     envContext: {
@@ -240,7 +266,7 @@ export async function main(argv: string[]): Promise<number> {
     );
   } catch (error) {
     process.stderr.write(`iotedged: ${(error as Error).message}\n`);
-    await hub.close();
+    await closeServices();
     await runtime.close();
     await unlock();
     return 1;
@@ -258,7 +284,7 @@ export async function main(argv: string[]): Promise<number> {
       server.closeAllConnections();
       agent
         .shutdown()
-        .then(() => Promise.all([runtime.close(), docker.close(), hub.close()]))
+        .then(() => Promise.all([runtime.close(), docker.close(), closeServices()]))
         .then(() => unlock())
         .then(
           () => resolve(0),
@@ -273,7 +299,7 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGHUP', () => {
       // leaf devices edited by hand: those removed or given new credentials are disconnected
       hub.leafDevices.reload().then(
-        (changed) => changed.forEach((id) => hub.edgeHub.connections.get(id)?.close()),
+        (changed) => changed.forEach((id) => hub.edgeHub.disconnect(id)),
         (error: Error) => log(`hub: could not re-read the leaf devices: ${error.message}`),
       );
       localDeployment(settings)

@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { guardedListener } from '../http-guard.js';
+import { unixSocketPath } from '../socket-uri.js';
 import { managementRequestListener } from './management-api.js';
 import type { ManagementBackend } from './management-types.js';
 
@@ -14,10 +15,11 @@ export function socketPathOf(uri: string, setting: string): string {
   } catch {
     throw new Error(`${setting}: "${uri}" is not a valid URI`);
   }
-  if (url.protocol !== 'unix:' || !url.pathname.startsWith('/')) {
+  const socketPath = url.pathname.startsWith('/') ? unixSocketPath(url) : undefined;
+  if (socketPath === undefined) {
     throw new Error(`${setting}: "${uri}" is not a unix:// socket URI with an absolute path`);
   }
-  return decodeURIComponent(url.pathname);
+  return socketPath;
 }
 
 /** True when something answers on the socket (a live daemon), false for a stale file. */

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 
-import type { Binding } from '../hub/listen-ports.js';
+import type { Binding } from '../deployment/listen-ports.js';
 import { guardConnections, type ConnectionGuardOptions } from './connection-guard.js';
 
 /** A TLS server listening on a binding, with the sockets it holds (so that closing can end them). */

@@ -23,12 +23,19 @@ export class FileWriteError extends Error {
  * renamed over it, so that a reader (or the next start after a crash or power loss) sees the old
  * content or the new, never a part. When any step fails (a full disk), the temporary file is
  * removed, `file` keeps its old content, and a FileWriteError names `file` and the OS error.
+ * The file is created with `mode` less the process umask; with `exactMode` it gets `mode` itself.
  */
-export async function writeFileAtomically(file: string, data: string | Buffer, mode: number): Promise<void> {
+export async function writeFileAtomically(
+  file: string,
+  data: string | Buffer,
+  mode: number,
+  options: { exactMode?: boolean } = {},
+): Promise<void> {
   const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     const handle = await open(temporary, 'wx', mode);
     try {
+      if (options.exactMode) await handle.chmod(mode);
       await handle.writeFile(data);
       await handle.sync();
     } finally {

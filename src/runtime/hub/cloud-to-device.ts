@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { ConnectionRegistry } from './connections.js';
 import { HubRequestError } from './hub-request-error.js';
-import type { CloudToDeviceMessage } from './message.js';
+import type { CloudToDeviceMessage } from '../routing/message.js';
 
 /** A cloud-to-device message as an operator sends one (what `az iot device c2d-message send` takes). */
 export interface CloudToDeviceRequest {

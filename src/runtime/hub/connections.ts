@@ -1,5 +1,6 @@
 import type { InputReceiver, ReceiverDirectory } from './endpoints/module-input.js';
-import type { CloudToDeviceMessage } from './message.js';
+import type { CloudToDeviceMessage } from '../routing/message.js';
+import type { CloseReason } from './session/client-proxy.js';
 
 import type { SubscriptionKind } from './mqtt/topics.js';
 
@@ -13,7 +14,7 @@ export interface ClientIdentity {
   moduleId?: string;
 }
 
-/** One connected client, as the hub core talks to it (MQTT today, AMQP later). */
+/** One connected client, as the hub core talks to it: its session's subscriptions and its proxy. */
 export interface ClientLink extends InputReceiver {
   readonly identity: ClientIdentity;
   readonly subscriptions: ReadonlySet<Subscription>;
@@ -21,7 +22,7 @@ export interface ClientLink extends InputReceiver {
   sendMethodRequest(method: string, requestId: string, payload: Buffer): void;
   /** Resolves once the device has completed (acknowledged) the message. */
   deliverC2D(message: CloudToDeviceMessage): Promise<void>;
-  close(): void;
+  close(reason?: CloseReason): void;
 }
 
 export interface ConnectionEvents {

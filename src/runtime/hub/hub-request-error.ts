@@ -4,7 +4,7 @@
  */
 export class HubRequestError extends Error {
   constructor(
-    readonly status: 400 | 404 | 503 | 504,
+    readonly status: 400 | 404 | 413 | 503 | 504,
     message: string,
   ) {
     super(message);

@@ -1,19 +1,44 @@
-import { CloudToDeviceSender } from './cloud-to-device.js';
-import { ConnectionRegistry, type ClientIdentity } from './connections.js';
-import type { EdgeHubDesired } from './edgehub-desired.js';
-import type { IdentityRegistry } from './identities.js';
-import type { HubMessage } from './message.js';
+import { CloudToDeviceSender, type CloudToDeviceRequest } from './cloud-to-device.js';
+import {
+  ConnectionRegistry,
+  type ClientIdentity,
+  type ClientLink,
+  type Subscription,
+} from './connections.js';
+import type { EdgeHubDesired } from '../deployment/edgehub-desired.js';
+import type { Endpoint } from './endpoints/endpoint.js';
+import { storedEndpoints } from './endpoints/endpoint-factory.js';
+import { memoryStores } from './endpoints/memory-store.js';
+import type { MessageStoreFactory } from './endpoints/message-store.js';
+import type { Authentication, IdentityRegistry } from './identities.js';
+import type { HubMessage } from '../routing/message.js';
+import type { HubMetrics } from './metrics.js';
 import { HubRequestError } from './hub-request-error.js';
-import { MethodDispatcher } from './methods.js';
-import { Router } from './router.js';
+import { MethodDispatcher, type MethodCall, type MethodResult } from './methods.js';
+import { Router, type RouterCounters } from './router.js';
+import type { CloseReason } from './session/client-proxy.js';
+import { DeviceSession, type SessionCore, type SessionOptions } from './session/device-session.js';
+import { SessionStore } from './sessions.js';
 import { twinChangeNotification } from './twin/twin-change.js';
 import { TwinStore, type JsonObject } from './twin-store.js';
+
+/** What a client presents to authenticate: a SAS token, or the certificate of its TLS handshake. */
+export type Credentials = { sas: string } | { certificate: Buffer };
+
+/** IoT Hub's limit on a message (body plus properties). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
 
 export interface EdgeHubOptions {
   identities: IdentityRegistry;
   twins?: TwinStore;
+  /** Persistent sessions' subscriptions (kept in memory only when not given). */
+  sessions?: SessionStore;
+  /** Body plus properties; larger messages are refused (IoT Hub's 256 KiB). */
+  maxMessageBytes?: number;
   /** Messages in flight to one module input at a time. */
   inputWindow?: number;
+  /** Where endpoints keep their messages (in memory when not given). */
+  stores?: MessageStoreFactory;
   /** The runtime's version, reported as IoT Edge's edgeHub reports its own. */
   version?: string;
   now?: () => Date;
@@ -28,14 +53,17 @@ export interface ClientRecord {
 
 /**
  * The Edge Hub's core, whatever the protocol: who is connected, where messages go, twins and
- * direct methods. Protocol heads (MQTT now, AMQP later) translate their wire format into calls here.
+ * direct methods. A protocol head authenticates a client here, opens a DeviceSession for its
+ * connection and turns its wire into calls on that session; nothing of the core is exposed.
  */
-export class EdgeHub {
-  readonly connections = new ConnectionRegistry();
-  readonly router: Router;
-  readonly methods: MethodDispatcher;
-  readonly cloudToDevice: CloudToDeviceSender;
-  readonly twins: TwinStore;
+export class EdgeHub implements SessionCore {
+  readonly maxMessageBytes: number;
+  private readonly connections = new ConnectionRegistry();
+  private readonly sessions: SessionStore;
+  private readonly router: Router;
+  private readonly methods: MethodDispatcher;
+  private readonly cloudToDevice: CloudToDeviceSender;
+  private readonly twins: TwinStore;
   private readonly clients = new Map<string, ClientRecord>();
   private desired: EdgeHubDesired | undefined;
   private lastDesiredStatus = { code: 200, description: '' };
@@ -46,10 +74,17 @@ export class EdgeHub {
 
   constructor(private readonly options: EdgeHubOptions) {
     this.now = options.now ?? (() => new Date());
-    this.router = new Router(options.identities.deviceId, this.connections, options.inputWindow);
+    const endpoints = storedEndpoints({
+      receivers: this.connections,
+      stores: options.stores ?? memoryStores(),
+      inputWindow: options.inputWindow,
+    });
+    this.router = new Router(options.identities.deviceId, endpoints);
     this.methods = new MethodDispatcher(this.connections);
     this.cloudToDevice = new CloudToDeviceSender(this.connections);
     this.twins = options.twins ?? new TwinStore();
+    this.sessions = options.sessions ?? new SessionStore();
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.connections.on({
       connected: (identity) => {
         this.record(identity, 'Connected');
@@ -60,8 +95,93 @@ export class EdgeHub {
     });
   }
 
-  get identities(): IdentityRegistry {
-    return this.options.identities;
+  get deviceId(): string {
+    return this.options.identities.deviceId;
+  }
+
+  get iothubHostname(): string {
+    return this.options.identities.iothubHostname;
+  }
+
+  /** Who a client is, by the credentials it presents for `deviceId` (and `moduleId`). */
+  authenticate(
+    deviceId: string,
+    moduleId: string | undefined,
+    credentials: Credentials,
+  ): Promise<Authentication> {
+    const { identities } = this.options;
+    return 'sas' in credentials
+      ? identities.authenticateSas(deviceId, moduleId, credentials.sas)
+      : identities.authenticateCertificate(deviceId, moduleId, credentials.certificate);
+  }
+
+  /** The session of one authenticated connection; the head attaches it once the client is ready. */
+  openSession(identity: ClientIdentity, options: SessionOptions): DeviceSession {
+    return new DeviceSession(this, identity, options);
+  }
+
+  /** Invokes a direct method on a connected module or device (`device` or `device/module`). */
+  invokeMethod(target: string, call: MethodCall): Promise<MethodResult> {
+    return this.methods.invoke(target, call);
+  }
+
+  answerMethod(identityId: string, requestId: string, status: number, payload: Buffer): void {
+    this.methods.respond(identityId, requestId, status, payload);
+  }
+
+  /** Relays a cloud-to-device message to a connected device; resolves once it completed it. */
+  sendToDevice(deviceId: string, request: CloudToDeviceRequest): Promise<{ messageId: string }> {
+    return this.cloudToDevice.send(deviceId, request);
+  }
+
+  /** Ends the connection of an identity, if it has one (removed, or given new credentials). */
+  disconnect(identityId: string, reason: CloseReason = 'removed'): void {
+    this.connections.get(identityId)?.close(reason);
+  }
+
+  sessionSubscriptions(sessionId: string, clean: boolean): Set<Subscription> {
+    return this.sessions.open(sessionId, clean);
+  }
+
+  saveSession(sessionId: string): Promise<void> {
+    return this.sessions.changed(sessionId);
+  }
+
+  connected(link: ClientLink): void {
+    this.connections.add(link);
+  }
+
+  disconnected(link: ClientLink): void {
+    this.connections.remove(link);
+  }
+
+  subscriptionsChanged(identityId: string): void {
+    this.connections.changed(identityId);
+  }
+
+  isConnected(identityId: string): boolean {
+    return this.connections.get(identityId) !== undefined;
+  }
+
+  get connectedClients(): number {
+    return this.connections.size;
+  }
+
+  endpoints(): readonly Endpoint[] {
+    return this.router.all();
+  }
+
+  get routingCounters(): RouterCounters {
+    return this.router.counters;
+  }
+
+  /** Switches metrics on (they are off until the deployment binds the metrics port). */
+  useMetrics(metrics: HubMetrics): void {
+    this.router.metrics = metrics;
+  }
+
+  log(line: string): void {
+    this.options.log(line);
   }
 
   /**
@@ -146,7 +266,7 @@ export class EdgeHub {
   close(): void {
     this.methods.close();
     this.router.close();
-    for (const link of [...this.connections.all()]) link.close();
+    for (const link of [...this.connections.all()]) link.close('hub-closing');
   }
 
   private record(identity: ClientIdentity, status: ClientRecord['status']): void {

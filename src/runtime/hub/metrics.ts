@@ -1,5 +1,5 @@
 import type { Endpoint } from './endpoints/endpoint.js';
-import type { HubMessage } from './message.js';
+import type { HubMessage } from '../routing/message.js';
 
 /** What the hub counts, with edgeHub's metric names (reference: IoT Edge built-in metrics). */
 export interface HubMetrics {

@@ -1,13 +1,13 @@
-import type { EdgeHubDesired } from './edgehub-desired.js';
-import { routeTableOf } from './edgehub-desired.js';
-import type { Endpoint } from './endpoints/endpoint.js';
-import { ModuleInputEndpoint, type ReceiverDirectory } from './endpoints/module-input.js';
-import type { EndpointObserver } from './endpoints/endpoint.js';
+import type { EdgeHubDesired } from '../deployment/edgehub-desired.js';
+import { routeTableOf } from '../deployment/edgehub-desired.js';
+import type { Endpoint, EndpointObserver } from './endpoints/endpoint.js';
+import type { EndpointFactory } from './endpoints/endpoint-factory.js';
+import { moduleInputEndpointId } from './endpoints/module-input.js';
+import type { UpstreamEndpoint } from './endpoints/upstream.js';
 import { NO_METRICS, type HubMetrics } from './metrics.js';
-import { UpstreamEndpoint } from './endpoints/upstream.js';
-import type { HubMessage } from './message.js';
-import type { RouteTable } from './routing/route-table.js';
-import type { Sink } from './routing/route.js';
+import type { HubMessage } from '../routing/message.js';
+import type { RouteTable } from '../routing/route-table.js';
+import type { Sink } from '../routing/route.js';
 
 export interface RouterCounters {
   routed: number;
@@ -33,10 +33,9 @@ export class Router {
 
   constructor(
     private readonly deviceId: string,
-    private readonly receivers: ReceiverDirectory,
-    private readonly inputWindow = 64,
+    private readonly factory: EndpointFactory,
   ) {
-    this.upstream = new UpstreamEndpoint(this.observer);
+    this.upstream = factory.upstream(this.observer);
     this.endpoints.set(this.upstream.id, this.upstream);
   }
 
@@ -85,16 +84,10 @@ export class Router {
   private endpointFor(sink: Sink): Endpoint {
     if (sink.kind === 'upstream') return this.upstream;
     const identity = `${this.deviceId}/${sink.moduleId}`;
-    const id = `${identity}/inputs/${sink.inputName}`;
+    const id = moduleInputEndpointId(identity, sink.inputName);
     let endpoint = this.endpoints.get(id);
     if (!endpoint) {
-      endpoint = new ModuleInputEndpoint(
-        identity,
-        sink.inputName,
-        this.receivers,
-        this.inputWindow,
-        this.observer,
-      );
+      endpoint = this.factory.moduleInput(identity, sink.inputName, this.observer);
       this.endpoints.set(id, endpoint);
     }
     return endpoint;

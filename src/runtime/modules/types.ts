@@ -1,7 +1,16 @@
 /**
  * The module model shared by the agent (planner, executor), the module runtimes (process, docker)
- * and the management API. Names follow IoT Edge (reference edge-runtime.md §1.3, §2.5).
+ * and the management API. Names follow IoT Edge's (module status, restart policy, image pull
+ * policy).
  */
+
+/** Thrown by every module runtime when asked about a module it does not have. */
+export class ModuleNotFoundError extends Error {
+  constructor(readonly moduleName: string) {
+    super(`module not found: ${moduleName}`);
+    this.name = 'ModuleNotFoundError';
+  }
+}
 
 export type DesiredStatus = 'running' | 'stopped';
 export type RestartPolicy = 'never' | 'on-failure' | 'on-unhealthy' | 'always';

@@ -3,8 +3,8 @@
  * daemon's real parsers (deployment manifests, leaf devices), everything else answers with fixed
  * data. Anything a parser throws besides its documented error reaches the API as a 500.
  */
-import { DeploymentError } from '../../../src/runtime/agent/deployment-error.js';
-import { parseDeployment } from '../../../src/runtime/agent/manifest.js';
+import { DeploymentError } from '../../../src/runtime/deployment/deployment-error.js';
+import { parseDeployment } from '../../../src/runtime/deployment/manifest.js';
 import {
   ApiError,
   type ManagementBackend,

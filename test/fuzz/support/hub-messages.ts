@@ -5,7 +5,7 @@ import {
   SYSTEM_PROPERTY_NAMES,
   type HubMessage,
   type MessageSource,
-} from '../../../src/runtime/hub/message.js';
+} from '../../../src/runtime/routing/message.js';
 import { nastyJson, nastyKey, nastyString } from './arbitraries.js';
 
 const SOURCES: MessageSource[] = [

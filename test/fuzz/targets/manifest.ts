@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 
 import fc from 'fast-check';
 
-import { parseCreateOptions } from '../../../src/runtime/agent/create-options.js';
-import { DeploymentError } from '../../../src/runtime/agent/deployment-error.js';
-import { parseDeployment, redactDeployment } from '../../../src/runtime/agent/manifest.js';
-import { parseEdgeHubDesired } from '../../../src/runtime/hub/edgehub-desired.js';
+import { parseCreateOptions } from '../../../src/runtime/deployment/create-options.js';
+import { DeploymentError } from '../../../src/runtime/deployment/deployment-error.js';
+import { parseDeployment, redactDeployment } from '../../../src/runtime/deployment/manifest.js';
+import { parseEdgeHubDesired } from '../../../src/runtime/deployment/edgehub-desired.js';
 import { REGISTRY_PASSWORD, validManifest } from '../../helpers/manifest-fixture.js';
 import { nastyJson, nastyString } from '../support/arbitraries.js';
 import { assertDocumentedError, inputText } from '../support/messages.js';

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 
 import fc from 'fast-check';
 
-import type { HubMessage } from '../../../src/runtime/hub/message.js';
-import { compileCondition } from '../../../src/runtime/hub/routing/condition.js';
-import { describeRouteError, RouteError } from '../../../src/runtime/hub/routing/errors.js';
-import { RouteTable } from '../../../src/runtime/hub/routing/route-table.js';
-import { compileRoute, type CompiledRoute } from '../../../src/runtime/hub/routing/route.js';
+import type { HubMessage } from '../../../src/runtime/routing/message.js';
+import { compileCondition } from '../../../src/runtime/routing/condition.js';
+import { describeRouteError, RouteError } from '../../../src/runtime/routing/errors.js';
+import { RouteTable } from '../../../src/runtime/routing/route-table.js';
+import { compileRoute, type CompiledRoute } from '../../../src/runtime/routing/route.js';
 import { textOf } from '../support/arbitraries.js';
 import { hubMessage } from '../support/hub-messages.js';
 import { assertDocumentedError } from '../support/messages.js';

@@ -33,7 +33,8 @@ export interface RssTrend {
  * machine: a fit that starts just before it would read that step as a trend).
  */
 export function warmupSeconds(durationSeconds: number): number {
-  return Math.max(120, durationSeconds / 10);
+  // a run shorter than four minutes (SOAK_MINUTES while developing) is fitted over its second half
+  return Math.min(Math.max(120, durationSeconds / 10), durationSeconds / 2);
 }
 
 /** The slope of RSS (and of its anonymous part) against time, fitted after `warmupS`. */

@@ -8,7 +8,7 @@ import {
   type Subscription,
 } from '../../../src/runtime/hub/connections.js';
 import { HubRequestError } from '../../../src/runtime/hub/hub-request-error.js';
-import type { CloudToDeviceMessage } from '../../../src/runtime/hub/message.js';
+import type { CloudToDeviceMessage } from '../../../src/runtime/routing/message.js';
 
 /** A connected client whose completions the test gives by hand. */
 function device(id: string, subscriptions: Subscription[] = ['c2d'], moduleId?: string) {

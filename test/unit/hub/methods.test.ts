@@ -6,7 +6,7 @@ import {
   type ClientLink,
   type Subscription,
 } from '../../../src/runtime/hub/connections.js';
-import { hubBindings } from '../../../src/runtime/hub/listen-ports.js';
+import { hubBindings } from '../../../src/runtime/deployment/listen-ports.js';
 import { HubRequestError } from '../../../src/runtime/hub/hub-request-error.js';
 import { MethodDispatcher } from '../../../src/runtime/hub/methods.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
 
-import { MAX_TIMER_MS, expiryDelay, watchExpiry } from '../../../src/runtime/hub/mqtt-head/token-expiry.js';
+import { MAX_TIMER_MS, expiryDelay, watchExpiry } from '../../../src/runtime/hub/session/token-expiry.js';
 
 test('the delay runs to the expiry, never below 0 nor beyond what one timer holds', () => {
   assert.equal(expiryDelay(10_000, 4_000), 6_000);

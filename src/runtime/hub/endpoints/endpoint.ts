@@ -1,4 +1,4 @@
-import type { HubMessage } from '../message.js';
+import type { HubMessage } from '../../routing/message.js';
 
 export interface EnqueueOptions {
   /** 0 is the highest; lower numbers are always sent first. */

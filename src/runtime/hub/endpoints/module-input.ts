@@ -1,6 +1,7 @@
-import type { HubMessage } from '../message.js';
+import type { HubMessage } from '../../routing/message.js';
+import { DeliveryLoop } from './delivery-loop.js';
 import { IGNORE_ENDPOINTS, type Endpoint, type EndpointObserver, type EnqueueOptions } from './endpoint.js';
-import { PriorityQueue, type Queued } from './priority-queue.js';
+import type { MessageStore } from './message-store.js';
 
 /** A connected module that has subscribed to its inputs. */
 export interface InputReceiver {
@@ -14,84 +15,54 @@ export interface ReceiverDirectory {
   watch(identityId: string, listener: () => void): () => void;
 }
 
+/** The id of a module input's endpoint (also its label in the hub's metrics). */
+export const moduleInputEndpointId = (identityId: string, inputName: string) =>
+  `${identityId}/inputs/${inputName}`;
+
 /**
  * Delivers routed messages to one input of one module, with up to `window` messages in flight
  * (IoT Edge sends one at a time, which caps module-to-module traffic near 20 msg/s). Messages wait
- * here while the module is not connected; a message whose delivery failed goes back to the head.
+ * in the store while the module is not connected; a message whose delivery failed is sent again first.
  */
 export class ModuleInputEndpoint implements Endpoint {
   readonly id: string;
-  private readonly queue: PriorityQueue;
-  private inFlight = 0;
-  /** Deliveries that failed with their connection, sent again first and in their original order. */
-  private returned: { item: Queued; priority: number; seq: number }[] = [];
-  private sequence = 0;
-  private closed = false;
+  private readonly loop: DeliveryLoop;
   private readonly unwatch: () => void;
-  delivered = 0;
 
   constructor(
-    private readonly identityId: string,
-    private readonly inputName: string,
-    private readonly directory: ReceiverDirectory,
-    private readonly window = 64,
-    private readonly observer: EndpointObserver = IGNORE_ENDPOINTS,
-    private readonly now: () => number = Date.now,
+    identityId: string,
+    inputName: string,
+    directory: ReceiverDirectory,
+    private readonly store: MessageStore,
+    window = 64,
+    observer: EndpointObserver = IGNORE_ENDPOINTS,
+    now?: () => number,
   ) {
-    this.id = `${identityId}/inputs/${inputName}`;
-    this.queue = new PriorityQueue(now, (message) => observer.expired(message));
-    this.unwatch = directory.watch(identityId, () => this.pump());
+    this.id = moduleInputEndpointId(identityId, inputName);
+    const target = () => {
+      const receiver = directory.receiver(identityId);
+      return receiver && { deliver: (message: HubMessage) => receiver.deliverInput(inputName, message) };
+    };
+    this.loop = new DeliveryLoop(this.id, store, target, window, observer, now);
+    this.unwatch = directory.watch(identityId, () => this.loop.pump());
   }
 
   get pending(): number {
-    return this.queue.size + this.returned.length + this.inFlight;
+    return this.store.size;
   }
 
-  get expired(): number {
-    return this.queue.expired;
+  get delivered(): number {
+    return this.loop.delivered;
   }
 
-  enqueue(message: HubMessage, options: EnqueueOptions): Promise<void> {
-    this.queue.push(message, options);
-    this.pump();
-    return Promise.resolve();
+  async enqueue(message: HubMessage, options: EnqueueOptions): Promise<void> {
+    await this.store.append(message, options);
+    this.loop.pump();
   }
 
   close(): void {
-    this.closed = true;
+    this.loop.close();
     this.unwatch();
-  }
-
-  private pump(): void {
-    while (!this.closed && this.inFlight < this.window && this.pendingToSend() > 0) {
-      const receiver = this.directory.receiver(this.identityId);
-      if (!receiver) return;
-      const next = this.returned.shift() ?? this.queue.take();
-      if (!next) return;
-      this.send(receiver, next.item, next.priority);
-    }
-  }
-
-  private pendingToSend(): number {
-    return this.returned.length + this.queue.size;
-  }
-
-  private send(receiver: InputReceiver, item: Queued, priority: number): void {
-    const seq = this.sequence++;
-    this.inFlight++;
-    receiver.deliverInput(this.inputName, item.message).then(
-      () => {
-        this.inFlight--;
-        this.delivered++;
-        this.observer.delivered(item.message, this.id, priority, (this.now() - item.enqueuedAt) / 1000);
-        this.pump();
-      },
-      () => {
-        this.inFlight--;
-        // the connection went away: keep the message for the next one (watch() pumps again)
-        this.returned.push({ item, priority, seq });
-        this.returned.sort((a, b) => a.seq - b.seq);
-      },
-    );
+    this.store.close();
   }
 }

@@ -1,47 +1,59 @@
-import type { HubMessage } from '../message.js';
+import type { HubMessage } from '../../routing/message.js';
 import type { EnqueueOptions } from './endpoint.js';
-
-export interface Queued {
-  message: HubMessage;
-  /** ms since the epoch after which the message is dropped instead of sent. */
-  expiresAt: number;
-  enqueuedAt: number;
-}
+import type { StoredMessage } from './message-store.js';
 
 /** How often push() also drops the expired messages at the heads of the FIFOs. */
 const SWEEP_INTERVAL_MS = 1000;
 
 /**
  * One FIFO per priority; take() always serves the highest priority (lowest number) first and
- * drops what has expired. TTL is stamped at enqueue time, so later route changes do not touch
- * messages already held (as IoT Edge does). A queue nobody takes from (`$upstream` before an
- * upstream exists, the input of a module that is away) still lets its messages go at their TTL:
- * at most once a second, push() drops the expired messages at the head of each FIFO (up to the
- * first one still alive), so what it holds is bounded by rate × TTL instead of growing forever.
+ * drops what has expired. A queue nobody takes from (`$upstream` before an upstream exists, the
+ * input of a module that is away) still lets its messages go at their TTL: at most once a second,
+ * push() drops the expired messages at the head of each FIFO (up to the first one still alive),
+ * so what it holds is bounded by rate × TTL instead of growing forever.
  */
 export class PriorityQueue {
-  private readonly queues = new Map<number, Queued[]>();
+  private readonly queues = new Map<number, StoredMessage[]>();
   private priorities: number[] = [];
   private count = 0;
+  private nextOffset = 0;
   private nextSweep = Number.NEGATIVE_INFINITY;
   expired = 0;
 
   constructor(
     private readonly now: () => number = Date.now,
-    private readonly onExpired: (message: HubMessage) => void = () => undefined,
+    private readonly onExpired: (entry: StoredMessage) => void = () => undefined,
   ) {}
 
   get size(): number {
     return this.count;
   }
 
-  push(message: HubMessage, { priority, timeToLiveSecs }: EnqueueOptions): void {
+  push(message: HubMessage, { priority, timeToLiveSecs }: EnqueueOptions): StoredMessage {
     const now = this.now();
     if (now >= this.nextSweep) {
       this.nextSweep = now + SWEEP_INTERVAL_MS;
       this.dropExpired(now);
     }
-    this.pushItem({ message, enqueuedAt: now, expiresAt: now + timeToLiveSecs * 1000 }, priority);
+    const entry: StoredMessage = {
+      message,
+      priority,
+      enqueuedAt: now,
+      expiresAt: now + timeToLiveSecs * 1000,
+      offset: this.nextOffset++,
+    };
+    this.queueOf(priority).push(entry);
+    this.count++;
+    return entry;
+  }
+
+  /** Puts a taken entry back into its FIFO, at the place its offset gives it (near the head). */
+  putBack(entry: StoredMessage): void {
+    const queue = this.queueOf(entry.priority);
+    let at = 0;
+    while (at < queue.length && queue[at]!.offset < entry.offset) at++;
+    queue.splice(at, 0, entry);
+    this.count++;
   }
 
   /** Drops the expired messages at the head of each FIFO, up to the first one still alive. */
@@ -53,34 +65,29 @@ export class PriorityQueue {
       const dropped = queue.splice(0, expired);
       this.count -= expired;
       this.expired += expired;
-      for (const item of dropped) this.onExpired(item.message);
+      for (const entry of dropped) this.onExpired(entry);
     }
   }
 
-  take(): { item: Queued; priority: number } | undefined {
+  take(): StoredMessage | undefined {
     const now = this.now();
     for (const priority of this.priorities) {
       const queue = this.queues.get(priority)!;
       while (queue.length > 0) {
-        const item = queue.shift()!;
+        const entry = queue.shift()!;
         this.count--;
-        if (item.expiresAt <= now) {
+        if (entry.expiresAt <= now) {
           this.expired++;
-          this.onExpired(item.message);
+          this.onExpired(entry);
           continue;
         }
-        return { item, priority };
+        return entry;
       }
     }
     return undefined;
   }
 
-  private pushItem(item: Queued, priority: number): void {
-    this.queueOf(priority).push(item);
-    this.count++;
-  }
-
-  private queueOf(priority: number): Queued[] {
+  private queueOf(priority: number): StoredMessage[] {
     let queue = this.queues.get(priority);
     if (!queue) {
       queue = [];

@@ -30,7 +30,7 @@ export function methodsRequestListener(hub: EdgeHub, log: (line: string) => void
       });
       return;
     }
-    const auth = await hub.identities.authenticateSas(callerDevice, callerModule, token);
+    const auth = await hub.authenticate(callerDevice, callerModule, { sas: token });
     if (!auth.ok) {
       log(`hub: methods: refused ${caller}: ${auth.reason}`);
       sendJson(response, 401, { message: 'Unauthorized' });
@@ -50,7 +50,7 @@ export function methodsRequestListener(hub: EdgeHub, log: (line: string) => void
     const device = decodeURIComponent(match[1]!);
     const target = match[2] === undefined ? device : `${device}/${decodeURIComponent(match[2])}`;
     try {
-      sendJson(response, 200, await hub.methods.invoke(target, call));
+      sendJson(response, 200, await hub.invokeMethod(target, call));
     } catch (error) {
       if (error instanceof HubRequestError) sendJson(response, error.status, { message: error.message });
       else sendJson(response, 500, { message: (error as Error).message });

@@ -8,7 +8,6 @@ import {
   methodRequestTopic,
   twinResponseTopic,
 } from '../mqtt/topics.js';
-import { reportedPatchError } from '../twin/reported-validation.js';
 import type { Wire } from './wire.js';
 
 /** IoT Hub's MQTT mapping, as the Azure IoT device SDKs speak it. */
@@ -21,7 +20,6 @@ export const IOTHUB_WIRE: Wire = {
   },
   publish: (topic, payload, identity) => classifyPublish(identity, topic, payload),
   subscribe: (filter, identity) => classifySubscribe(identity, filter),
-  reportedPatchProblem: (patch) => reportedPatchError(patch)?.message,
   input: (identity, inputName, message) =>
     inputMessageTopic(identity.deviceId, identity.moduleId ?? '', inputName, message),
   c2d: (identity, message) => c2dTopic(identity.deviceId, message),

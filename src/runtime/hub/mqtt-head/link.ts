@@ -1,7 +1,8 @@
 import type { Client } from 'aedes';
 
-import type { ClientIdentity, ClientLink, Subscription } from '../connections.js';
-import type { CloudToDeviceMessage, HubMessage } from '../message.js';
+import type { ClientIdentity } from '../connections.js';
+import type { CloudToDeviceMessage, HubMessage } from '../../routing/message.js';
+import type { ClientProxy, CloseReason } from '../session/client-proxy.js';
 
 /** Publishes to this one client (not through the broker's fan-out). */
 export type DirectPublish = (client: Client, topic: string, payload: Buffer, qos: 0 | 1) => Promise<void>;
@@ -20,19 +21,18 @@ interface InFlight {
 }
 
 /**
- * One MQTT connection as the hub core sees it. Input messages go at QoS 1 and count as delivered
+ * One MQTT connection as the hub core sends through it (its ClientProxy). Input messages go at QoS 1 and count as delivered
  * when the client's PUBACK arrives (for a persistent session matched by the payload buffer, which
  * the broker keeps by reference; for a clean session by order); twin and method traffic is QoS 0,
  * as the SDK uses it.
  */
-export class MqttLink implements ClientLink {
+export class MqttLink implements ClientProxy {
   private readonly inFlight = new Map<Buffer, InFlight>();
   private closed = false;
 
   constructor(
     readonly identity: ClientIdentity,
     readonly client: Client,
-    readonly subscriptions: Set<Subscription>,
     private readonly topics: OutboundTopics,
     private readonly publish: DirectPublish,
   ) {}
@@ -95,7 +95,9 @@ export class MqttLink implements ClientLink {
     this.direct(this.topics.twinResponse(status, requestId, version), payload);
   }
 
-  close(): void {
+  close(reason: CloseReason): void {
+    // a will would be published on the authority of credentials that ran out
+    if (reason === 'expired') (this.client as Client & { will?: unknown }).will = null;
     if (!this.closed) this.client.close();
     this.disconnected();
   }

@@ -9,6 +9,4 @@ export interface Wire extends OutboundTopics {
   connect(clientId: string, username: string | undefined): ConnectParse;
   publish(topic: string, payload: Buffer, identity: ClientIdentity): InboundPublish;
   subscribe(filter: string, identity: ClientIdentity): InboundSubscribe;
-  /** undefined when the patch is acceptable, else why not (names the property). */
-  reportedPatchProblem(patch: unknown): string | undefined;
 }

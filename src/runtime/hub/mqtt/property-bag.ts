@@ -2,7 +2,7 @@
  * The IoT Hub MQTT property bag: the last topic segment, `k=v&k2=v2`, keys and values
  * percent-encoded (RFC 2396 unreserved characters kept, `$` as `%24`, space as `%20`, never `+`).
  */
-import type { HubMessage, SystemProperties, SystemPropertyName } from '../message.js';
+import type { HubMessage, SystemProperties, SystemPropertyName } from '../../routing/message.js';
 
 /** Wire keys a client may send that are system properties, not application properties. */
 const INBOUND_SYSTEM_KEYS: ReadonlyMap<string, SystemPropertyName> = new Map([

@@ -3,7 +3,7 @@
  * means, and the topics of what the hub sends. Plain string scanning (no regex, no splitting):
  * telemetry classification runs once per message.
  */
-import { telemetrySource, type HubMessage } from '../message.js';
+import { telemetrySource, type HubMessage } from '../../routing/message.js';
 import {
   decodePropertyBag,
   encodePropertyBag as encodeBag,

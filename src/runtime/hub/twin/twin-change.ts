@@ -1,5 +1,5 @@
 /** Twin changes as routed messages (`FROM /twinChangeNotifications`), and questions about a patch. */
-import type { HubMessage } from '../message.js';
+import type { HubMessage } from '../../routing/message.js';
 import type { TwinObject } from './twin-json.js';
 
 export const TWIN_CHANGE_SOURCE = '/twinChangeNotifications';

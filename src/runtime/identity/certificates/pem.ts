@@ -6,6 +6,15 @@ import { CertificateError, fileProblem } from './errors.js';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
+/**
+ * The text of a certificate (or key) file: a regular file of at most 4 MiB, else a FileReadError
+ * that says what is wrong. Node built-ins and relative imports only: the diagnostics image reads CA
+ * files through this module.
+ */
+export function readPemText(path: string, signal?: AbortSignal): Promise<string> {
+  return readBoundedText(path, { maxBytes: FILE_LIMITS.pem, signal });
+}
+
 /** The `CERTIFICATE` blocks of a PEM text, each ending in a newline; other blocks are skipped unread. */
 export function pemCertificateBlocks(text: string): string[] {
   return (text.match(PEM_CERTIFICATE) ?? []).map((block) => `${block}\n`);
@@ -49,7 +58,7 @@ export function toPem(cert: X509Certificate): string {
  */
 export async function readSettingFile(path: string, setting: string | undefined): Promise<string> {
   try {
-    return await readBoundedText(path, { maxBytes: FILE_LIMITS.pem });
+    return await readPemText(path);
   } catch (error) {
     let problem = 'cannot be read';
     if (error instanceof FileReadError) problem = error.code === 'ENOENT' ? 'no such file' : error.reason;

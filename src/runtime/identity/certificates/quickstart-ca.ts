@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
-import { readBoundedText, type FileReadError } from '../../files/bounded-read.js';
-import { FILE_LIMITS } from '../../files/file-limits.js';
+import { writeFileAtomically, type FileWriteError } from '../../files/atomic-write.js';
+import type { FileReadError } from '../../files/bounded-read.js';
 import type { EdgeCa } from './edge-ca.js';
 import { CertificateError, fileProblem } from './errors.js';
 import {
@@ -13,9 +13,14 @@ import {
   privateKeyPem,
   signingKeyFrom,
 } from './keys.js';
-import { parseCertificates, toPem, validityOf } from './pem.js';
+import { parseCertificates, readPemText, toPem, validityOf } from './pem.js';
 import { renewAt } from './renewal.js';
 import { createCertificate } from './x509.js';
+
+/** Where the quickstart CA's certificates live, relative to `homedir`. */
+export const QUICKSTART_CERTS_DIR = path.join('hsm', 'certs');
+/** How the device CA's files are named; `iotedge check` takes any `device_ca_alias*.cert.pem`. */
+export const QUICKSTART_DEVICE_CA_PREFIX = 'device_ca_alias';
 
 /**
  * The quickstart CA: a self-signed root and a device CA under `<homedir>/hsm`, where `iotedge check`
@@ -23,10 +28,11 @@ import { createCertificate } from './x509.js';
  * comes with a new root.
  */
 export function quickstartPaths(homedir: string): { root: string; deviceCa: string; deviceCaKey: string } {
+  const certs = path.join(homedir, QUICKSTART_CERTS_DIR);
   return {
-    root: path.join(homedir, 'hsm', 'certs', 'edge_owner_ca.cert.pem'),
-    deviceCa: path.join(homedir, 'hsm', 'certs', 'device_ca_alias.cert.pem'),
-    deviceCaKey: path.join(homedir, 'hsm', 'cert_keys', 'device_ca_alias.key.pem'),
+    root: path.join(certs, 'edge_owner_ca.cert.pem'),
+    deviceCa: path.join(certs, `${QUICKSTART_DEVICE_CA_PREFIX}.cert.pem`),
+    deviceCaKey: path.join(homedir, 'hsm', 'cert_keys', `${QUICKSTART_DEVICE_CA_PREFIX}.key.pem`),
   };
 }
 
@@ -130,7 +136,7 @@ function edgeCa(
 
 async function readIfPresent(file: string): Promise<string | undefined> {
   try {
-    return await readBoundedText(file, { maxBytes: FILE_LIMITS.pem });
+    return await readPemText(file);
   } catch (error) {
     const { code, reason } = error as FileReadError;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -152,15 +158,10 @@ async function makeDirectory(dir: string, mode: number): Promise<void> {
 }
 
 async function writeAtomically(file: string, text: string, mode: number): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
   try {
-    await rm(temporary, { force: true });
-    await writeFile(temporary, text, { mode, flag: 'wx' });
-    await chmod(temporary, mode);
-    await rename(temporary, file);
+    await writeFileAtomically(file, text, mode, { exactMode: true });
   } catch (error) {
-    await rm(temporary, { force: true }).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const code = (error as FileWriteError).code ?? 'error';
     throw new CertificateError(
       'write-failed',
       fileProblem(undefined, file, `cannot be written (${code})`),

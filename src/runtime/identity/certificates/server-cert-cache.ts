@@ -3,11 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
 import { writeFileAtomically } from '../../files/atomic-write.js';
-import { readBoundedText } from '../../files/bounded-read.js';
-import { FILE_LIMITS } from '../../files/file-limits.js';
 import type { EdgeCa } from './edge-ca.js';
 import { keyMatchesCertificate, parsePrivateKeyPem } from './keys.js';
-import { pemCertificateBlocks, validityOf } from './pem.js';
+import { pemCertificateBlocks, readPemText, validityOf } from './pem.js';
 import { renewAt } from './renewal.js';
 import type { HubServerCertificate } from './server-cert.js';
 
@@ -29,8 +27,8 @@ export async function loadServerCertificate(
   let privateKeyPem: string;
   try {
     [chainPem, privateKeyPem] = await Promise.all([
-      readBoundedText(path.join(directory, CERT), { maxBytes: FILE_LIMITS.pem }),
-      readBoundedText(path.join(directory, KEY), { maxBytes: FILE_LIMITS.pem }),
+      readPemText(path.join(directory, CERT)),
+      readPemText(path.join(directory, KEY)),
     ]);
   } catch {
     return undefined;

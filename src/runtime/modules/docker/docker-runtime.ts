@@ -2,15 +2,16 @@ import { existsSync } from 'node:fs';
 
 import type Dockerode from 'dockerode';
 
-import { connectEngine, engineSocketPath } from '../../../checks/support/docker-engine.js';
-import type {
-  DockerSettings,
-  LogLine,
-  LogOptions,
-  ModuleEvent,
-  ModuleRuntime,
-  ModuleSpec,
-  ModuleState,
+import { connectEngine, engineSocketPath } from './docker-engine.js';
+import {
+  ModuleNotFoundError,
+  type DockerSettings,
+  type LogLine,
+  type LogOptions,
+  type ModuleEvent,
+  type ModuleRuntime,
+  type ModuleSpec,
+  type ModuleState,
 } from '../types.js';
 import { workloadDirectory } from '../../workload/socket-layout.js';
 import { moduleStateOf, type InspectedContainer } from './container-state.js';
@@ -72,7 +73,7 @@ export class DockerRuntime implements ModuleRuntime {
         states.push(moduleStateOf(name, inspected as InspectedContainer, this.stopRequested.has(name)));
       } catch (error) {
         // removed between the listing and the inspection: it is simply gone
-        if (!(error instanceof Error && error.name === 'ModuleNotFoundError')) throw error;
+        if (!(error instanceof ModuleNotFoundError)) throw error;
       }
     }
     return states.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -1,5 +1,5 @@
-import { describeEngineFailure, isNotFound } from '../../../checks/support/docker-engine.js';
-import { ModuleNotFoundError } from '../process/module-store.js';
+import { describeEngineFailure, isNotFound } from './docker-engine.js';
+import { ModuleNotFoundError } from '../types.js';
 
 /** The engine's own message in a dockerode error, without dockerode's "(HTTP code N) what - " decoration. */
 export function engineMessage(error: unknown): string {

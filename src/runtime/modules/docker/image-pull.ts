@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 
-import { describeEngineFailure, isNotFound } from '../../../checks/support/docker-engine.js';
+import { describeEngineFailure, isNotFound } from './docker-engine.js';
 import type { ImagePullPolicy } from '../types.js';
 import { engineCall, engineMessage } from './engine-call.js';
 import { credentialFor, redact, withDefaultTag, type RegistryCredential } from './image-ref.js';

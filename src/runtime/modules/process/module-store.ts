@@ -1,6 +1,6 @@
 import { chmod, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { writeFileAtomically } from '../../files/atomic-write.js';
-import type { ModuleSpec } from '../types.js';
+import { ModuleNotFoundError, type ModuleSpec } from '../types.js';
 import { MODULE_DIR_MODE, type ModulePaths } from './paths.js';
 import type { RunAs } from './user-spec.js';
 
@@ -33,13 +33,6 @@ export interface RunRecord {
   /** Whom the program runs as (settings.user), for its health probe too; absent: iotedged's user. */
   runAs?: RunAs;
   exit?: ExitRecord;
-}
-
-export class ModuleNotFoundError extends Error {
-  constructor(readonly moduleName: string) {
-    super(`module not found: ${moduleName}`);
-    this.name = 'ModuleNotFoundError';
-  }
 }
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';

@@ -1,13 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import type {
-  LogLine,
-  LogOptions,
-  ModuleEvent,
-  ModuleRuntime,
-  ModuleSpec,
-  ModuleState,
-  ProcessSettings,
+import {
+  ModuleNotFoundError,
+  type LogLine,
+  type LogOptions,
+  type ModuleEvent,
+  type ModuleRuntime,
+  type ModuleSpec,
+  type ModuleState,
+  type ProcessSettings,
 } from '../types.js';
 import { judgeRun } from './adoption.js';
 import { HealthMonitor } from './health.js';
@@ -19,7 +20,6 @@ import {
   listModuleNames,
   makeModuleDirectories,
   moduleExists,
-  ModuleNotFoundError,
   readExitFile,
   readPidFile,
   readRun,
@@ -37,8 +37,6 @@ import { RunLogs } from './run-logs.js';
 import { observedState, unreadableState } from './status.js';
 import { startRun } from './start-run.js';
 import { Supervision, type ExitInfo } from './supervision.js';
-
-export { ModuleNotFoundError } from './module-store.js';
 
 export interface ProcessRuntimeOptions {
   homedir: string;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import type { HubMessage } from '../../../../src/runtime/hub/message.js';
+import type { HubMessage } from '../../../../src/runtime/routing/message.js';
 import {
   c2dTopic,
   classifyPublish,

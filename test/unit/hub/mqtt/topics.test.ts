@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HubMessage } from '../../../../src/runtime/hub/message.js';
+import type { HubMessage } from '../../../../src/runtime/routing/message.js';
 import {
   c2dTopic,
   classifyPublish,

@@ -1,0 +1,70 @@
+import type { HubMessage } from '../../routing/message.js';
+import type { EnqueueOptions } from './endpoint.js';
+import type { MessageStore, StoredMessage } from './message-store.js';
+import { PriorityQueue } from './priority-queue.js';
+
+/** The message store in memory: what it holds is lost with the process. */
+export class MemoryMessageStore implements MessageStore {
+  private readonly queue: PriorityQueue;
+  /** Read and not yet acknowledged or given back. */
+  private readonly out = new Set<StoredMessage>();
+  private heldBytes = 0;
+
+  constructor(
+    private readonly onExpired: (message: HubMessage) => void = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.queue = new PriorityQueue(now, (entry) => this.drop(entry));
+  }
+
+  get size(): number {
+    return this.queue.size + this.out.size;
+  }
+
+  get waiting(): number {
+    return this.queue.size;
+  }
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  get expired(): number {
+    return this.queue.expired;
+  }
+
+  append(message: HubMessage, options: EnqueueOptions): Promise<void> {
+    this.queue.push(message, options);
+    this.heldBytes += message.body.length;
+    return Promise.resolve();
+  }
+
+  read(): StoredMessage | undefined {
+    const entry = this.queue.take();
+    if (entry) this.out.add(entry);
+    return entry;
+  }
+
+  acknowledge(entry: StoredMessage): void {
+    if (this.out.delete(entry)) this.heldBytes -= entry.message.body.length;
+  }
+
+  giveBack(entry: StoredMessage): void {
+    if (this.out.delete(entry)) this.queue.putBack(entry);
+  }
+
+  expire(now = this.now()): void {
+    this.queue.dropExpired(now);
+  }
+
+  close(): void {}
+
+  private drop(entry: StoredMessage): void {
+    this.heldBytes -= entry.message.body.length;
+    this.onExpired(entry.message);
+  }
+}
+
+export const memoryStores =
+  (now?: () => number) => (_endpointId: string, onExpired: (message: HubMessage) => void) =>
+    new MemoryMessageStore(onExpired, now);
