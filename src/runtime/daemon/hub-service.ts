@@ -10,6 +10,7 @@ import type { Settings } from '../config/settings.js';
 import type { HubServerCertificate } from '../identity/certificates/server-cert.js';
 import { HttpsHead } from '../hub/http/https-head.js';
 import { metricsServer } from '../hub/http/metrics-server.js';
+import { SqliteMessageStores } from '../hub/endpoints/sqlite/sqlite-stores.js';
 import { EdgeHub } from '../hub/hub.js';
 import { IdentityRegistry } from '../hub/identities.js';
 import { LeafDeviceRegistry } from '../hub/leaf-devices.js';
@@ -55,9 +56,10 @@ interface HubStores {
   identities: IdentityRegistry;
 }
 
-/** One EdgeHub with its protocol heads; a restart replaces them. */
+/** One EdgeHub with its protocol heads and its message stores; a restart replaces them. */
 interface HubCore {
   hub: EdgeHub;
+  messages: SqliteMessageStores;
   heads: ProtocolHead[];
   stopHeapWatch(): void;
 }
@@ -82,29 +84,44 @@ async function loadStores(options: HubServiceOptions): Promise<HubStores> {
   return { twins, sessions, leaves, identities };
 }
 
-/** A fresh EdgeHub and its heads (MQTT, HTTPS) over the stores, which outlive them (twins, sessions, devices). */
+/**
+ * A fresh EdgeHub and its heads (MQTT, HTTPS) over the stores, which outlive them (twins, sessions,
+ * devices), and over the message database `<homedir>/hub/messages.db`, opened again each time.
+ */
 async function openCore(
   stores: HubStores,
-  options: { wire: Wire; connectTimeoutMs: number; log(line: string): void },
+  options: { homedir: string; wire: Wire; connectTimeoutMs: number; log(line: string): void },
 ): Promise<HubCore> {
   const { log } = options;
+  const messages = new SqliteMessageStores({ file: messageDatabasePath(options.homedir), log });
   const hub = new EdgeHub({
     identities: stores.identities,
     twins: stores.twins,
     sessions: stores.sessions,
+    stores: messages,
     version: packageVersion(),
     log,
   });
-  const mqtt = await MqttHead.create({
-    hub,
-    wire: options.wire,
-    connectTimeoutMs: options.connectTimeoutMs,
-    log,
-  });
+  let mqtt: MqttHead;
+  try {
+    mqtt = await MqttHead.create({
+      hub,
+      wire: options.wire,
+      connectTimeoutMs: options.connectTimeoutMs,
+      log,
+    });
+  } catch (error) {
+    hub.close();
+    messages.close();
+    throw error;
+  }
   const counters = hub.routingCounters;
   const stopHeapWatch = watchTrafficForHeap(() => counters.routed + counters.dropped, log);
-  return { hub, heads: [mqtt, new HttpsHead(hub, log)], stopHeapWatch };
+  return { hub, messages, heads: [mqtt, new HttpsHead(hub, log)], stopHeapWatch };
 }
+
+/** Where the hub keeps the messages its endpoints hold. */
+export const messageDatabasePath = (homedir: string) => path.join(homedir, 'hub', 'messages.db');
 
 /**
  * The Edge Hub as iotedged embeds it: a listener for each of the hub's protocol heads on the host
@@ -145,7 +162,11 @@ export class HubService {
   static async create(options: HubServiceOptions): Promise<HubService> {
     const limits = listenerLimitsFromEnv(process.env);
     const stores = await loadStores(options);
-    const core = await openCore(stores, { ...options, connectTimeoutMs: limits.connectMs });
+    const core = await openCore(stores, {
+      ...options,
+      homedir: options.settings.homedir,
+      connectTimeoutMs: limits.connectMs,
+    });
     return new HubService(options, stores, limits, core);
   }
 
@@ -191,6 +212,7 @@ export class HubService {
   /** Opens a new core over the stores after a restart closed the previous one. */
   private async openHub(): Promise<void> {
     this.core = await openCore(this.stores, {
+      homedir: this.options.settings.homedir,
       wire: this.options.wire,
       connectTimeoutMs: this.limits.connectMs,
       log: this.options.log,
@@ -203,6 +225,7 @@ export class HubService {
     this.opened = false;
     this.core.stopHeapWatch();
     this.core.hub.close();
+    this.core.messages.close();
     await this.stopListeners();
     await this.serveMetrics(undefined);
     await Promise.all(this.core.heads.map((head) => head.close()));
@@ -212,7 +235,8 @@ export class HubService {
   /**
    * What restarting edgeHub means for the embedded hub: its listeners and client connections end
    * (clients reconnect, as when the daemon restarts: twins, persistent MQTT sessions and leaf
-   * devices are kept; messages waiting in memory for a module are not), and it starts again from
+   * devices are kept, and so are the messages its endpoints hold: their database is closed and opened
+   * again), and it starts again from
    * the last deployment. The workload API and the edge CA are not the hub's and go on serving.
    */
   restart(): Promise<void> {

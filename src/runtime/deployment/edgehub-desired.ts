@@ -12,9 +12,15 @@ export interface EdgeHubDesired {
   storeAndForward: {
     /** Global time to live of stored messages; negative means forever. */
     timeToLiveSecs: number;
+    /** The most bytes the message store holds (all endpoints together); no limit when absent. */
     maxSizeBytes?: number;
+    /** What happens at that limit (only with maxSizeBytes): refuse new messages, or drop the oldest. */
+    fullPolicy?: StoreFullPolicy;
   };
 }
+
+export const STORE_FULL_POLICIES = ['refuse', 'dropOldest'] as const;
+export type StoreFullPolicy = (typeof STORE_FULL_POLICIES)[number];
 
 export const EDGE_HUB_DESIRED_PATH = '$edgeHub.properties.desired';
 const MAX_TTL = 4294967295;
@@ -45,7 +51,21 @@ export function parseEdgeHubDesired(desired: unknown, path = EDGE_HUB_DESIRED_PA
   const limits = store.optionalObject('storeLimits');
   if (limits?.has('maxSizeBytes'))
     storeAndForward.maxSizeBytes = limits.integer('maxSizeBytes', 1, Number.MAX_SAFE_INTEGER, 0);
+  if (limits?.has('fullPolicy')) {
+    if (storeAndForward.maxSizeBytes === undefined)
+      limits.fail('fullPolicy', 'applies only with maxSizeBytes, which is missing');
+    storeAndForward.fullPolicy = limits.choice('fullPolicy', STORE_FULL_POLICIES);
+  }
   return { schemaVersion, routes, storeAndForward };
+}
+
+/** The message store's limits of a deployment: at maxSizeBytes, new messages are refused unless it says otherwise. */
+export function storeLimitsOf(desired: EdgeHubDesired): {
+  maxSizeBytes?: number;
+  fullPolicy: StoreFullPolicy;
+} {
+  const { maxSizeBytes, fullPolicy = 'refuse' } = desired.storeAndForward;
+  return maxSizeBytes === undefined ? { fullPolicy } : { maxSizeBytes, fullPolicy };
 }
 
 /** The route table a hub evaluates messages with. */

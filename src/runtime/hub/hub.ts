@@ -5,11 +5,11 @@ import {
   type ClientLink,
   type Subscription,
 } from './connections.js';
-import type { EdgeHubDesired } from '../deployment/edgehub-desired.js';
+import { storeLimitsOf, type EdgeHubDesired } from '../deployment/edgehub-desired.js';
 import type { Endpoint } from './endpoints/endpoint.js';
 import { storedEndpoints } from './endpoints/endpoint-factory.js';
 import { memoryStores } from './endpoints/memory-store.js';
-import type { MessageStoreFactory } from './endpoints/message-store.js';
+import type { MessageStores } from './endpoints/message-store.js';
 import type { Authentication, IdentityRegistry } from './identities.js';
 import type { HubMessage } from '../routing/message.js';
 import type { HubMetrics } from './metrics.js';
@@ -37,8 +37,8 @@ export interface EdgeHubOptions {
   maxMessageBytes?: number;
   /** Messages in flight to one module input at a time. */
   inputWindow?: number;
-  /** Where endpoints keep their messages (in memory when not given). */
-  stores?: MessageStoreFactory;
+  /** Where endpoints keep their messages (in memory when not given); the caller closes them. */
+  stores?: MessageStores;
   /** The runtime's version, reported as IoT Edge's edgeHub reports its own. */
   version?: string;
   now?: () => Date;
@@ -64,6 +64,7 @@ export class EdgeHub implements SessionCore {
   private readonly methods: MethodDispatcher;
   private readonly cloudToDevice: CloudToDeviceSender;
   private readonly twins: TwinStore;
+  private readonly stores: MessageStores;
   private readonly clients = new Map<string, ClientRecord>();
   private desired: EdgeHubDesired | undefined;
   private lastDesiredStatus = { code: 200, description: '' };
@@ -74,9 +75,10 @@ export class EdgeHub implements SessionCore {
 
   constructor(private readonly options: EdgeHubOptions) {
     this.now = options.now ?? (() => new Date());
+    this.stores = options.stores ?? memoryStores();
     const endpoints = storedEndpoints({
       receivers: this.connections,
-      stores: options.stores ?? memoryStores(),
+      stores: this.stores,
       inputWindow: options.inputWindow,
     });
     this.router = new Router(options.identities.deviceId, endpoints);
@@ -190,7 +192,10 @@ export class EdgeHub implements SessionCore {
    */
   applyDeployment(desired: EdgeHubDesired | undefined, moduleTwins: Record<string, JsonObject>): void {
     this.desired = desired;
-    if (desired) this.router.apply(desired);
+    if (desired) {
+      this.router.apply(desired);
+      this.stores.limit(storeLimitsOf(desired));
+    }
     this.lastDesiredStatus = { code: 200, description: '' };
     this.lastDesiredVersion += 1;
     for (const [module, properties] of Object.entries(moduleTwins)) {

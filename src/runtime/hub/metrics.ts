@@ -1,11 +1,12 @@
 import type { Endpoint } from './endpoints/endpoint.js';
+import type { DropReason } from './endpoints/message-store.js';
 import type { HubMessage } from '../routing/message.js';
 
 /** What the hub counts, with edgeHub's metric names (reference: IoT Edge built-in metrics). */
 export interface HubMetrics {
   received(message: HubMessage): void;
   sent(message: HubMessage, endpointId: string, priority: number, seconds: number): void;
-  dropped(message: HubMessage, reason: 'no_route' | 'ttl_expiry'): void;
+  dropped(message: HubMessage, reason: 'no_route' | DropReason): void;
   getTwin(id: string): void;
   reportedProperties(id: string): void;
 }

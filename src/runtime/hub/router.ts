@@ -16,7 +16,8 @@ export interface RouterCounters {
 
 /**
  * Evaluates the deployment's routes for each message and hands it to every endpoint it goes to.
- * Endpoints live as long as the hub (messages held for a module survive a route change).
+ * Endpoints live as long as the hub (messages held for a module survive a route change); those whose
+ * durable store holds messages from before a restart exist from the start and deliver them.
  */
 export class Router {
   private table: RouteTable | undefined;
@@ -28,7 +29,7 @@ export class Router {
   private readonly observer: EndpointObserver = {
     delivered: (message, endpointId, priority, seconds) =>
       this.metrics.sent(message, endpointId, priority, seconds),
-    expired: (message) => this.metrics.dropped(message, 'ttl_expiry'),
+    dropped: (message, reason) => this.metrics.dropped(message, reason),
   };
 
   constructor(
@@ -37,6 +38,7 @@ export class Router {
   ) {
     this.upstream = factory.upstream(this.observer);
     this.endpoints.set(this.upstream.id, this.upstream);
+    for (const endpoint of factory.restored(this.observer)) this.endpoints.set(endpoint.id, endpoint);
   }
 
   /** Installs the routes of a validated `$edgeHub` desired document. */

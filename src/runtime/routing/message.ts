@@ -55,3 +55,12 @@ export function telemetrySource(moduleId?: string, outputName?: string): Message
   if (outputName === undefined || outputName === '') return `/messages/modules/${moduleId}`;
   return `/messages/modules/${moduleId}/outputs/${outputName}`;
 }
+
+/** The bytes a message takes: body, and the names and values of its properties. */
+export function messageSize(message: HubMessage): number {
+  let size = message.body.length;
+  for (const key in message.properties) size += key.length + message.properties[key]!.length;
+  const system = message.systemProperties as Record<string, string | undefined>;
+  for (const key in system) size += key.length + (system[key]?.length ?? 0);
+  return size;
+}

@@ -39,11 +39,11 @@ test('a queue nobody takes from lets its messages go at their TTL as new ones ar
   const expired: string[] = [];
   const observer = {
     delivered: () => undefined,
-    expired: (m: HubMessage) => expired.push(m.body.toString()),
+    dropped: (m: HubMessage) => expired.push(m.body.toString()),
   };
   const upstream = new UpstreamEndpoint(
     new MemoryMessageStore(
-      (m) => observer.expired(m),
+      (m) => observer.dropped(m),
       () => now,
     ),
     observer,
@@ -233,7 +233,7 @@ test('$upstream holds messages until a link attaches, then sends by priority wit
   const delivered: string[] = [];
   const observer = {
     delivered: (m: HubMessage) => delivered.push(m.body.toString()),
-    expired: () => undefined,
+    dropped: () => undefined,
   };
   const upstream = new UpstreamEndpoint(new MemoryMessageStore(), observer, undefined, 2);
   await upstream.enqueue(message('low'), { priority: 3, timeToLiveSecs: 60 });

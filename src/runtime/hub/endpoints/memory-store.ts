@@ -1,6 +1,6 @@
-import type { HubMessage } from '../../routing/message.js';
+import { messageSize, type HubMessage } from '../../routing/message.js';
 import type { EnqueueOptions } from './endpoint.js';
-import type { MessageStore, StoredMessage } from './message-store.js';
+import type { DropReason, MessageStore, MessageStores, StoredMessage } from './message-store.js';
 import { PriorityQueue } from './priority-queue.js';
 
 /** The message store in memory: what it holds is lost with the process. */
@@ -9,9 +9,10 @@ export class MemoryMessageStore implements MessageStore {
   /** Read and not yet acknowledged or given back. */
   private readonly out = new Set<StoredMessage>();
   private heldBytes = 0;
+  readonly duplicates = 0;
 
   constructor(
-    private readonly onExpired: (message: HubMessage) => void = () => undefined,
+    private readonly onDropped: (message: HubMessage, reason: DropReason) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {
     this.queue = new PriorityQueue(now, (entry) => this.drop(entry));
@@ -33,9 +34,16 @@ export class MemoryMessageStore implements MessageStore {
     return this.queue.expired;
   }
 
+  get oldestEnqueuedAt(): number | undefined {
+    let oldest = this.queue.oldestEnqueuedAt;
+    for (const entry of this.out)
+      if (oldest === undefined || entry.enqueuedAt < oldest) oldest = entry.enqueuedAt;
+    return oldest;
+  }
+
   append(message: HubMessage, options: EnqueueOptions): Promise<void> {
     this.queue.push(message, options);
-    this.heldBytes += message.body.length;
+    this.heldBytes += messageSize(message);
     return Promise.resolve();
   }
 
@@ -46,7 +54,7 @@ export class MemoryMessageStore implements MessageStore {
   }
 
   acknowledge(entry: StoredMessage): void {
-    if (this.out.delete(entry)) this.heldBytes -= entry.message.body.length;
+    if (this.out.delete(entry)) this.heldBytes -= messageSize(entry.message);
   }
 
   giveBack(entry: StoredMessage): void {
@@ -60,11 +68,14 @@ export class MemoryMessageStore implements MessageStore {
   close(): void {}
 
   private drop(entry: StoredMessage): void {
-    this.heldBytes -= entry.message.body.length;
-    this.onExpired(entry.message);
+    this.heldBytes -= messageSize(entry.message);
+    this.onDropped(entry.message, 'ttl_expiry');
   }
 }
 
-export const memoryStores =
-  (now?: () => number) => (_endpointId: string, onExpired: (message: HubMessage) => void) =>
-    new MemoryMessageStore(onExpired, now);
+/** Stores in memory (unit tests): nothing outlives the process, and no byte limit applies. */
+export const memoryStores = (now?: () => number): MessageStores => ({
+  open: (_endpointId, onDropped) => new MemoryMessageStore(onDropped, now),
+  persistedEndpoints: () => [],
+  limit: () => undefined,
+});

@@ -1,6 +1,13 @@
 import type { HubMessage } from '../../routing/message.js';
 import { DeliveryLoop } from './delivery-loop.js';
-import { IGNORE_ENDPOINTS, type Endpoint, type EndpointObserver, type EnqueueOptions } from './endpoint.js';
+import {
+  figuresOf,
+  IGNORE_ENDPOINTS,
+  type Endpoint,
+  type EndpointObserver,
+  type EnqueueOptions,
+  type QueueFigures,
+} from './endpoint.js';
 import type { MessageStore } from './message-store.js';
 
 /** A connected module that has subscribed to its inputs. */
@@ -18,6 +25,14 @@ export interface ReceiverDirectory {
 /** The id of a module input's endpoint (also its label in the hub's metrics). */
 export const moduleInputEndpointId = (identityId: string, inputName: string) =>
   `${identityId}/inputs/${inputName}`;
+
+/** The module and input of a module input's endpoint id; undefined for any other id. */
+export function parseModuleInputEndpointId(
+  id: string,
+): { identityId: string; inputName: string } | undefined {
+  const match = /^(.+)\/inputs\/([^/]+)$/.exec(id);
+  return match ? { identityId: match[1]!, inputName: match[2]! } : undefined;
+}
 
 /**
  * Delivers routed messages to one input of one module, with up to `window` messages in flight
@@ -53,6 +68,10 @@ export class ModuleInputEndpoint implements Endpoint {
 
   get delivered(): number {
     return this.loop.delivered;
+  }
+
+  figures(): QueueFigures {
+    return figuresOf(this.store);
   }
 
   async enqueue(message: HubMessage, options: EnqueueOptions): Promise<void> {

@@ -29,6 +29,16 @@ export class PriorityQueue {
     return this.count;
   }
 
+  /** When the oldest message held came in (each FIFO's head is its oldest); undefined when empty. */
+  get oldestEnqueuedAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const queue of this.queues.values()) {
+      const head = queue[0];
+      if (head && (oldest === undefined || head.enqueuedAt < oldest)) oldest = head.enqueuedAt;
+    }
+    return oldest;
+  }
+
   push(message: HubMessage, { priority, timeToLiveSecs }: EnqueueOptions): StoredMessage {
     const now = this.now();
     if (now >= this.nextSweep) {

@@ -1,6 +1,13 @@
 import type { HubMessage } from '../../routing/message.js';
 import { DeliveryLoop, type DeliveryTarget } from './delivery-loop.js';
-import { IGNORE_ENDPOINTS, type Endpoint, type EndpointObserver, type EnqueueOptions } from './endpoint.js';
+import {
+  figuresOf,
+  IGNORE_ENDPOINTS,
+  type Endpoint,
+  type EndpointObserver,
+  type EnqueueOptions,
+  type QueueFigures,
+} from './endpoint.js';
 import type { MessageStore } from './message-store.js';
 
 /** Messages in flight to the upstream at a time. */
@@ -35,6 +42,10 @@ export class UpstreamEndpoint implements Endpoint {
 
   get delivered(): number {
     return this.loop.delivered;
+  }
+
+  figures(): QueueFigures {
+    return figuresOf(this.store);
   }
 
   async enqueue(message: HubMessage, options: EnqueueOptions): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ClientIdentity, ClientLink, Subscription } from '../connections.js';
 import { HubRequestError } from '../hub-request-error.js';
-import type { HubMessage } from '../../routing/message.js';
+import { messageSize, type HubMessage } from '../../routing/message.js';
 import { reportedPatchError } from '../twin/reported-validation.js';
 import type { JsonObject } from '../twin-store.js';
 import type { ClientProxy } from './client-proxy.js';
@@ -186,13 +186,4 @@ export class DeviceSession {
   private changed(): void {
     if (this.link) this.core.subscriptionsChanged(this.identity.id);
   }
-}
-
-/** The bytes a message takes: body, and the names and values of its properties. */
-export function messageSize(message: HubMessage): number {
-  let size = message.body.length;
-  for (const key in message.properties) size += key.length + message.properties[key]!.length;
-  const system = message.systemProperties as Record<string, string | undefined>;
-  for (const key in system) size += key.length + (system[key]?.length ?? 0);
-  return size;
 }

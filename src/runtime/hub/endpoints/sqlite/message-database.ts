@@ -1,0 +1,190 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+import Database from 'better-sqlite3';
+
+import type { FifoState, HeldMessage } from './fifo.js';
+import { decodeMessage } from './message-record.js';
+
+/**
+ * How a commit reaches the disk (SQLite's `synchronous` in WAL mode). `full`: every commit is
+ * fsynced, so what was acknowledged survives a power loss too. `normal`: a commit is written to the
+ * WAL without fsync: it survives the process being killed, not a power loss (the last commits
+ * before it may be lost).
+ */
+export type Durability = 'full' | 'normal';
+
+/** A FIFO as the database lists it when the store opens. */
+export interface StoredQueue extends FifoState {
+  id: number;
+  endpoint: string;
+  priority: number;
+}
+
+export interface MessageRow {
+  offset: number;
+  queue: number;
+  enqueuedAt: number;
+  expiresAt: number;
+  size: number;
+  meta: string;
+  body: Buffer;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS queues (
+  id INTEGER PRIMARY KEY,
+  endpoint TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  checkpoint INTEGER NOT NULL,
+  read_mark INTEGER NOT NULL,
+  UNIQUE (endpoint, priority)
+);
+CREATE TABLE IF NOT EXISTS messages (
+  offset INTEGER PRIMARY KEY,
+  queue INTEGER NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  meta TEXT NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_queue ON messages (queue, offset);
+`;
+
+/** Rows deleted per statement by the cleanup. */
+const DELETE_BATCH = 10_000;
+
+/**
+ * The message store's SQLite file: one table of messages (offset = rowid, increasing across the
+ * whole file), one row per FIFO with its checkpoint. All statements are synchronous (better-sqlite3).
+ */
+export class MessageDatabase {
+  private readonly db: Database.Database;
+  private readonly insertMessage: Database.Statement;
+  private readonly saveQueue: Database.Statement;
+  private readonly loadMessages: Database.Statement;
+  private readonly deleteMessages: Database.Statement;
+  private readonly addQueue: Database.Statement;
+  private readonly deleteMessage: Database.Statement;
+
+  constructor(file: string, durability: Durability) {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
+    try {
+      this.db = new Database(file);
+      chmodSync(file, 0o600);
+      // must come before the first table of a new file; pages freed by the cleanup can then be returned
+      this.db.pragma('auto_vacuum = INCREMENTAL');
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      throw new Error(
+        `the message store ${file} cannot be opened: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    this.insertMessage = this.db.prepare(
+      'INSERT INTO messages (offset, queue, enqueued_at, expires_at, size, meta, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.saveQueue = this.db.prepare('UPDATE queues SET checkpoint = ?, read_mark = ? WHERE id = ?');
+    this.loadMessages = this.db.prepare(
+      'SELECT offset, enqueued_at, expires_at, size, meta, body FROM messages WHERE queue = ? AND offset > ? ORDER BY offset LIMIT ?',
+    );
+    this.deleteMessages = this.db.prepare(
+      `DELETE FROM messages WHERE offset IN (SELECT offset FROM messages WHERE queue = ? AND offset <= ? ORDER BY offset LIMIT ${DELETE_BATCH})`,
+    );
+    this.deleteMessage = this.db.prepare('DELETE FROM messages WHERE offset = ?');
+    this.addQueue = this.db.prepare(
+      'INSERT INTO queues (endpoint, priority, checkpoint, read_mark) VALUES (?, ?, ?, ?)',
+    );
+  }
+
+  /** Every FIFO with what it holds past its checkpoint. */
+  queues(): StoredQueue[] {
+    const rows = this.db
+      .prepare(
+        `SELECT q.id, q.endpoint, q.priority, q.checkpoint, q.read_mark AS readMark,
+                (SELECT count(*) FROM messages m WHERE m.queue = q.id AND m.offset > q.checkpoint) AS count,
+                (SELECT coalesce(sum(size), 0) FROM messages m WHERE m.queue = q.id AND m.offset > q.checkpoint) AS bytes,
+                (SELECT max(offset) FROM messages m WHERE m.queue = q.id) AS maxOffset
+           FROM queues q`,
+      )
+      .all() as (Omit<StoredQueue, 'lastOffset'> & { maxOffset: number | null })[];
+    return rows.map(({ maxOffset, ...queue }) => ({
+      ...queue,
+      lastOffset: Math.max(queue.checkpoint, maxOffset ?? 0),
+    }));
+  }
+
+  /** The next free offset: above every message and every checkpoint. */
+  nextOffset(): number {
+    const row = this.db
+      .prepare(
+        'SELECT max(coalesce((SELECT max(offset) FROM messages), 0), coalesce((SELECT max(checkpoint) FROM queues), 0)) AS top',
+      )
+      .get() as { top: number };
+    return row.top + 1;
+  }
+
+  createQueue(endpoint: string, priority: number, checkpoint: number): number {
+    return Number(this.addQueue.run(endpoint, priority, checkpoint, checkpoint).lastInsertRowid);
+  }
+
+  /** Up to `limit` messages of a FIFO after `offset`, in order. */
+  load(queue: number, priority: number, offset: number, limit: number): HeldMessage[] {
+    const rows = this.loadMessages.all(queue, offset, limit) as {
+      offset: number;
+      enqueued_at: number;
+      expires_at: number;
+      size: number;
+      meta: string;
+      body: Buffer;
+    }[];
+    return rows.map((row) => ({
+      message: decodeMessage(row.body, row.meta),
+      priority,
+      enqueuedAt: row.enqueued_at,
+      expiresAt: row.expires_at,
+      offset: row.offset,
+      size: row.size,
+    }));
+  }
+
+  /**
+   * One transaction: the new messages, the FIFOs' new checkpoints and the messages consumed above
+   * them; throws when it could not commit.
+   */
+  commit(
+    messages: readonly MessageRow[],
+    queues: readonly { id: number; checkpoint: number; readMark: number }[],
+    consumed: readonly number[],
+  ): void {
+    this.db.transaction(() => {
+      for (const m of messages)
+        this.insertMessage.run(m.offset, m.queue, m.enqueuedAt, m.expiresAt, m.size, m.meta, m.body);
+      for (const q of queues) this.saveQueue.run(q.checkpoint, q.readMark, q.id);
+      for (const offset of consumed) this.deleteMessage.run(offset);
+    })();
+  }
+
+  /** Deletes up to one batch of a FIFO's messages at or below its checkpoint; the number deleted. */
+  deleteThrough(queue: number, checkpoint: number): number {
+    return this.deleteMessages.run(queue, checkpoint).changes;
+  }
+
+  /**
+   * When more than a quarter of the file (and over 8 MiB) is free pages, gives up to `pages` of them
+   * back to the file system and empties the WAL into the file, so a drained store is small again.
+   */
+  shrink(pages: number): void {
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const total = this.db.pragma('page_count', { simple: true }) as number;
+    if (free < 2048 || free * 4 < total) return;
+    this.db.pragma(`incremental_vacuum(${Math.min(free, pages)})`);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

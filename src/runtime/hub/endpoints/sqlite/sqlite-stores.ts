@@ -1,0 +1,302 @@
+import { messageSize, type HubMessage } from '../../../routing/message.js';
+import { HubRequestError } from '../../hub-request-error.js';
+import type { EnqueueOptions } from '../endpoint.js';
+import type { DropReason, MessageStores, StoreLimits } from '../message-store.js';
+import { Fifo, type HeldMessage } from './fifo.js';
+import { encodeMessageMeta } from './message-record.js';
+import { MessageDatabase, type Durability, type MessageRow } from './message-database.js';
+import { SqliteMessageStore, type StoreOwner } from './sqlite-store.js';
+
+export interface SqliteStoresOptions {
+  /** The database file (`<homedir>/hub/messages.db`); its folder is made when missing. */
+  file: string;
+  /** `full` (the default): acknowledged messages survive a power loss; `normal`: only a crash. */
+  durability?: Durability;
+  /** The longest an append waits for the commit that holds it. */
+  commitIntervalMs?: number;
+  /** Appends that make a commit at once. */
+  commitBatch?: number;
+  /** Messages of each FIFO kept in memory ahead of its reader. */
+  readAhead?: number;
+  /** How often expired heads are dropped and acknowledged messages deleted from the file. */
+  cleanupIntervalMs?: number;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+/** How long a moved checkpoint may wait for a commit when no append brings one sooner. */
+const CHECKPOINT_DELAY_MS = 50;
+/** Delete statements per FIFO per cleanup (each deletes up to 10,000 rows). */
+const DELETES_PER_CLEANUP = 5;
+/** Free pages given back to the file system per cleanup at most (32 MiB of 4 KiB pages). */
+const SHRINK_PAGES = 8192;
+
+interface PendingAppend {
+  fifo: Fifo;
+  entry: HeldMessage;
+  row: MessageRow;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The durable message stores of one hub: one SQLite file (WAL) for every endpoint, one FIFO per
+ * endpoint and priority with its checkpoint. Group commit: appends wait together for one
+ * transaction, made every `commitIntervalMs` or at `commitBatch` appends, whichever comes first,
+ * and resolve (so their senders are acknowledged) only once it committed. Acknowledgements move
+ * the checkpoints, saved with the next commit (at most 50 ms later); a cleanup deletes what lies
+ * at or below them. After a crash a message read and acknowledged past the saved checkpoint is
+ * sent again: a duplicate, counted, never a loss.
+ */
+export class SqliteMessageStores implements MessageStores {
+  private readonly db: MessageDatabase;
+  private readonly stores = new Map<string, SqliteMessageStore>();
+  /** FIFOs loaded from the file, by endpoint, until that endpoint's store is opened. */
+  private readonly restored = new Map<string, Fifo[]>();
+  private pending: PendingAppend[] = [];
+  private pendingBytes = 0;
+  private nextOffset: number;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly cleanupTimer: NodeJS.Timeout;
+  private limits: StoreLimits = { fullPolicy: 'refuse' };
+  private closed = false;
+  private readonly commitIntervalMs: number;
+  private readonly commitBatch: number;
+  private readonly readAhead: number;
+  private readonly owner: StoreOwner;
+  readonly now: () => number;
+  /** Messages refused because the store was full. */
+  refused = 0;
+
+  constructor(private readonly options: SqliteStoresOptions) {
+    this.commitIntervalMs = options.commitIntervalMs ?? 2;
+    this.commitBatch = options.commitBatch ?? 1000;
+    this.readAhead = options.readAhead ?? 1000;
+    this.now = options.now ?? Date.now;
+    this.db = new MessageDatabase(options.file, options.durability ?? 'full');
+    this.nextOffset = this.db.nextOffset();
+    for (const queue of this.db.queues()) {
+      const fifos = this.restored.get(queue.endpoint) ?? [];
+      fifos.push(this.fifoOf(queue.id, queue.priority, queue));
+      this.restored.set(queue.endpoint, fifos);
+    }
+    this.owner = {
+      append: (store, message, enqueue) => this.append(store, message, enqueue),
+      createFifo: (endpointId, priority) => {
+        const checkpoint = this.nextOffset - 1;
+        const id = this.db.createQueue(endpointId, priority, checkpoint);
+        return this.fifoOf(id, priority, {
+          checkpoint,
+          readMark: checkpoint,
+          lastOffset: checkpoint,
+          count: 0,
+          bytes: 0,
+        });
+      },
+      changed: () => this.scheduleCheckpoint(),
+      now: this.now,
+    };
+    this.cleanupTimer = setInterval(() => this.cleanup(), options.cleanupIntervalMs ?? 1000);
+    this.cleanupTimer.unref();
+  }
+
+  /** The store of one endpoint (the same one each time it is asked for). */
+  open(endpointId: string, onDropped: (message: HubMessage, reason: DropReason) => void): SqliteMessageStore {
+    let store = this.stores.get(endpointId);
+    if (store) {
+      store.onDropped = onDropped;
+      return store;
+    }
+    store = new SqliteMessageStore(endpointId, this.owner, this.restored.get(endpointId) ?? [], onDropped);
+    this.restored.delete(endpointId);
+    this.stores.set(endpointId, store);
+    return store;
+  }
+
+  persistedEndpoints(): string[] {
+    return [...this.restored].filter(([, fifos]) => fifos.some((fifo) => fifo.count > 0)).map(([id]) => id);
+  }
+
+  limit(limits: StoreLimits): void {
+    this.limits = limits;
+  }
+
+  /** Bytes held by every store, appends waiting for their commit included. */
+  get bytes(): number {
+    let total = this.pendingBytes;
+    for (const store of this.stores.values()) total += store.bytes;
+    for (const fifos of this.restored.values()) for (const fifo of fifos) total += fifo.bytes;
+    return total;
+  }
+
+  /** Commits what waits, saves the checkpoints, deletes what they passed and closes the file. */
+  close(): void {
+    if (this.closed) return;
+    this.commit();
+    this.closed = true;
+    clearInterval(this.cleanupTimer);
+    this.deleteAcknowledged();
+    this.db.shrink(SHRINK_PAGES);
+    this.db.close();
+  }
+
+  private fifoOf(id: number, priority: number, state: ConstructorParameters<typeof Fifo>[2]): Fifo {
+    return new Fifo(
+      id,
+      priority,
+      state,
+      (offset, limit) => this.db.load(id, priority, offset, limit),
+      this.readAhead,
+    );
+  }
+
+  private append(store: SqliteMessageStore, message: HubMessage, options: EnqueueOptions): Promise<void> {
+    if (this.closed) return Promise.reject(new HubRequestError(503, 'the message store is closed'));
+    const size = messageSize(message);
+    const full = this.makeRoom(size);
+    if (full) {
+      this.refused++;
+      return Promise.reject(full);
+    }
+    const fifo = store.fifo(options.priority);
+    const now = this.now();
+    const entry: HeldMessage = {
+      message,
+      priority: options.priority,
+      enqueuedAt: now,
+      expiresAt: Math.min(now + options.timeToLiveSecs * 1000, Number.MAX_SAFE_INTEGER),
+      offset: this.nextOffset++,
+      size,
+    };
+    const row: MessageRow = {
+      offset: entry.offset,
+      queue: fifo.id,
+      enqueuedAt: entry.enqueuedAt,
+      expiresAt: entry.expiresAt,
+      size,
+      meta: encodeMessageMeta(message),
+      body: message.body,
+    };
+    this.pendingBytes += size;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ fifo, entry, row, resolve, reject });
+      if (this.pending.length >= this.commitBatch) this.commit();
+      else this.commitTimer ??= setTimeout(() => this.commit(), this.commitIntervalMs);
+    });
+  }
+
+  /**
+   * Under the deployment's maxSizeBytes: nothing to do. At it: `dropOldest` drops the oldest unread
+   * messages of all endpoints until the new one fits; `refuse` (or nothing left to drop) refuses it.
+   */
+  private makeRoom(size: number): HubRequestError | undefined {
+    const { maxSizeBytes, fullPolicy } = this.limits;
+    if (maxSizeBytes === undefined) return undefined;
+    let held = this.bytes;
+    if (held + size <= maxSizeBytes) return undefined;
+    if (fullPolicy === 'dropOldest' && size <= maxSizeBytes) {
+      while (held + size > maxSizeBytes) {
+        const dropped = this.dropOldest();
+        if (dropped === 0) break;
+        held -= dropped;
+      }
+      if (held + size <= maxSizeBytes) return undefined;
+    }
+    return new HubRequestError(
+      503,
+      `the message store is full (${held} of its ${maxSizeBytes} bytes held): the message was not accepted; try again later`,
+    );
+  }
+
+  /** Drops the oldest unread message of any endpoint; the bytes it freed (0: nothing to drop). */
+  private dropOldest(): number {
+    let oldest: { store: SqliteMessageStore; fifo: Fifo; at: number } | undefined;
+    for (const store of this.stores.values()) {
+      for (const fifo of store.queues) {
+        const at = fifo.peek()?.enqueuedAt;
+        if (at !== undefined && (oldest === undefined || at < oldest.at)) oldest = { store, fifo, at };
+      }
+    }
+    return oldest?.store.drop(oldest.fifo, 'store_full')?.size ?? 0;
+  }
+
+  private scheduleCheckpoint(): void {
+    if (this.closed || this.checkpointTimer || this.commitTimer) return;
+    this.checkpointTimer = setTimeout(() => this.commit(), CHECKPOINT_DELAY_MS);
+    this.checkpointTimer.unref();
+  }
+
+  /** One transaction with the appends waiting and every checkpoint that moved; then the appends resolve. */
+  private commit(): void {
+    clearTimeout(this.commitTimer);
+    clearTimeout(this.checkpointTimer);
+    this.commitTimer = this.checkpointTimer = undefined;
+    if (this.closed) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const moved = this.movedCheckpoints();
+    if (batch.length === 0 && moved.length === 0) return;
+    const consumed = moved.flatMap(({ fifo, checkpoint }) => fifo.takeConsumedAbove(checkpoint));
+    try {
+      this.db.commit(
+        batch.map((append) => append.row),
+        moved.map(({ fifo, checkpoint }) => ({ id: fifo.id, checkpoint, readMark: fifo.readMark })),
+        consumed,
+      );
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'a write error';
+      this.options.log?.(`hub: message store: a commit failed (${reason})`);
+      const refusal = new HubRequestError(
+        503,
+        `the message store could not save the message (${reason}); try again later`,
+      );
+      for (const append of batch) append.reject(refusal);
+      return;
+    }
+    for (const { fifo, checkpoint } of moved) fifo.saved = { checkpoint, readMark: fifo.readMark };
+    for (const append of batch) {
+      append.fifo.committed(append.entry);
+      append.resolve();
+    }
+  }
+
+  private movedCheckpoints(): { fifo: Fifo; checkpoint: number }[] {
+    const moved: { fifo: Fifo; checkpoint: number }[] = [];
+    for (const store of this.stores.values()) {
+      for (const fifo of store.queues) {
+        const checkpoint = fifo.checkpoint();
+        const changed = checkpoint !== fifo.saved.checkpoint || fifo.readMark !== fifo.saved.readMark;
+        if (changed || fifo.consumedSinceCommit) moved.push({ fifo, checkpoint });
+      }
+    }
+    return moved;
+  }
+
+  /** Drops expired heads, saves the checkpoints and deletes the messages at or below them. */
+  private cleanup(): void {
+    if (this.closed) return;
+    const now = this.now();
+    for (const store of this.stores.values()) store.expire(now);
+    this.commit();
+    try {
+      this.deleteAcknowledged();
+      this.db.shrink(SHRINK_PAGES);
+    } catch (error) {
+      this.options.log?.(
+        `hub: message store: cleanup failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
+    }
+  }
+
+  private deleteAcknowledged(): void {
+    for (const store of this.stores.values()) {
+      for (const fifo of store.queues) {
+        for (let round = 0; round < DELETES_PER_CLEANUP; round++) {
+          if (this.db.deleteThrough(fifo.id, fifo.saved.checkpoint) === 0) break;
+        }
+      }
+    }
+  }
+}
