@@ -85,7 +85,11 @@ export class SqliteMessageStore implements MessageStore {
     const now = this.owner.now();
     for (const fifo of this.ordered) {
       for (let next = fifo.peek(); next; next = fifo.peek()) {
-        if (next.expiresAt > now) return fifo.take();
+        if (next.expiresAt > now) {
+          // the read mark (what a crash would make a duplicate) is saved with the next commit
+          this.owner.changed();
+          return fifo.take();
+        }
         this.drop(fifo, 'ttl_expiry');
       }
     }
