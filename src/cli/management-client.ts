@@ -7,6 +7,7 @@ import {
 } from '../runtime/daemon/deployment-notes.js';
 import type {
   CreatedLeafDevice,
+  HubQueue,
   LeafDeviceDetails,
   ModuleDetails,
 } from '../runtime/daemon/management-types.js';
@@ -181,6 +182,18 @@ export class ManagementClient {
 
   async removeDevice(deviceId: string): Promise<void> {
     await this.json('DELETE', `/devices/${encodeURIComponent(deviceId)}`);
+  }
+
+  /** What each endpoint of the Edge Hub holds; undefined while the hub is not running (404). */
+  async hubQueues(): Promise<HubQueue[] | undefined> {
+    try {
+      const answer = await this.json<{ queues: HubQueue[] }>('GET', '/hub/queues');
+      if (!answer || !Array.isArray(answer.queues)) throw this.invalidResponse('GET', '/hub/queues');
+      return answer.queues;
+    } catch (error) {
+      if (error instanceof ManagementApiError && error.status === 404) return undefined;
+      throw error;
+    }
   }
 
   /** The agent's reported properties, or with `twin: '$edgeHub'` the embedded hub's. */

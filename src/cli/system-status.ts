@@ -1,9 +1,11 @@
-import type { ModuleDetails } from '../runtime/daemon/management-types.js';
+import type { HubQueue, ModuleDetails } from '../runtime/daemon/management-types.js';
 
 /** What `iotedge system status` shows; also its `--json` shape. */
 export interface SystemStatus {
   daemon: { host: string; running: true; version: string; uptimeSeconds: number };
   modules: Record<string, number>;
+  /** What each endpoint of the Edge Hub holds; absent while the hub is not running. */
+  queues?: HubQueue[];
 }
 
 const STATUS_ORDER = ['running', 'backoff', 'unhealthy', 'stopped', 'failed', 'dead', 'unknown'];
@@ -56,6 +58,34 @@ export function renderSystemStatus(status: SystemStatus): string {
     `Version: ${status.daemon.version}`,
     `Uptime:  ${formatUptime(status.daemon.uptimeSeconds)}`,
     `Modules: ${summary}`,
+    ...(status.queues ? renderQueues(status.queues) : []),
     '',
   ].join('\n');
+}
+
+/** Bytes in the largest binary unit under 1024 of it: `512 B`, `3.4 KiB`, `12.0 MiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** One line per endpoint of the hub: messages held, their bytes, the oldest one's age, duplicates. */
+function renderQueues(queues: readonly HubQueue[]): string[] {
+  if (queues.length === 0) return ['Queues:  none'];
+  return [
+    'Queues:',
+    ...queues.map((queue) => {
+      const parts = [counted(queue.messages, 'message'), formatBytes(queue.bytes)];
+      if (queue.oldestMessageAgeSeconds !== null)
+        parts.push(`oldest ${formatUptime(queue.oldestMessageAgeSeconds)}`);
+      if (queue.duplicates > 0) parts.push(`${queue.duplicates} sent again after a restart`);
+      return `  ${queue.endpoint}: ${parts.join(', ')}`;
+    }),
+  ];
 }

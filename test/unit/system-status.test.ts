@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countModules, formatUptime, renderSystemStatus } from '../../src/cli/system-status.js';
+import { countModules, formatBytes, formatUptime, renderSystemStatus } from '../../src/cli/system-status.js';
 import type { ModuleDetails } from '../../src/runtime/daemon/management-types.js';
 
 const withStatus = (status: string): ModuleDetails =>
@@ -49,4 +49,39 @@ test('the status text names the socket, version, uptime and module summary', () 
     'iotedged is running at unix:///run/mgmt.sock\nVersion: 1.2.3\nUptime:  2 hours 3 minutes\nModules: 2 running, 1 failed (3 in all)\n',
   );
   assert.match(renderSystemStatus({ daemon, modules: {} }), /\nModules: none\n$/);
+});
+
+test("the status text lists each of the hub's queues with its messages, bytes and oldest age", () => {
+  const daemon = {
+    host: 'unix:///run/mgmt.sock',
+    running: true as const,
+    version: '1.2.3',
+    uptimeSeconds: 5,
+  };
+  const text = renderSystemStatus({
+    daemon,
+    modules: {},
+    queues: [
+      { endpoint: '$upstream', messages: 0, bytes: 0, oldestMessageAgeSeconds: null, duplicates: 0 },
+      {
+        endpoint: 'edge-1/receiver/inputs/in1',
+        messages: 1200,
+        bytes: 3_500_000,
+        oldestMessageAgeSeconds: 125,
+        duplicates: 3,
+      },
+    ],
+  });
+  assert.match(
+    text,
+    /\nQueues:\n {2}\$upstream: 0 messages, 0 B\n {2}edge-1\/receiver\/inputs\/in1: 1200 messages, 3\.3 MiB, oldest 2 minutes 5 seconds, 3 sent again after a restart\n$/,
+  );
+  assert.match(renderSystemStatus({ daemon, modules: {}, queues: [] }), /\nQueues: {2}none\n$/);
+});
+
+test('byte counts take the largest binary unit', () => {
+  assert.equal(formatBytes(0), '0 B');
+  assert.equal(formatBytes(1023), '1023 B');
+  assert.equal(formatBytes(1536), '1.5 KiB');
+  assert.equal(formatBytes(5 * 2 ** 30), '5.0 GiB');
 });

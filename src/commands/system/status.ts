@@ -3,7 +3,7 @@ import { DaemonCommand } from '../../cli/daemon-command.js';
 
 export default class SystemStatus extends DaemonCommand {
   static override description =
-    'Show whether iotedged answers, its version, uptime and a summary of its modules';
+    "Show whether iotedged answers, its version, uptime, a summary of its modules and the Edge Hub's queues";
 
   static override examples = ['<%= config.bin %> system status', '<%= config.bin %> system status --json'];
 
@@ -14,10 +14,11 @@ export default class SystemStatus extends DaemonCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(SystemStatus);
     const client = await this.managementClient(flags.host);
-    const [info, resources, list, { countModules, renderSystemStatus }] = await Promise.all([
+    const [info, resources, list, queues, { countModules, renderSystemStatus }] = await Promise.all([
       client.systemInfo(),
       client.systemResources(),
       client.listModules(),
+      client.hubQueues(),
       import('../../cli/system-status.js'),
     ]);
     const status = {
@@ -28,6 +29,7 @@ export default class SystemStatus extends DaemonCommand {
         uptimeSeconds: Number(resources.process_uptime) || 0,
       },
       modules: countModules(list.modules),
+      ...(queues ? { queues } : {}),
     };
     process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : renderSystemStatus(status));
   }

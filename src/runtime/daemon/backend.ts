@@ -19,6 +19,7 @@ import {
   type Identity,
   type CreatedLeafDevice,
   type DeployAnswer,
+  type HubQueue,
   type LeafDeviceDetails,
   type ManagementBackend,
   type MethodInvocation,
@@ -310,6 +311,18 @@ export class DaemonBackend implements ManagementBackend {
 
   async hubReported(): Promise<Record<string, unknown>> {
     return this.runningHub(404).reported();
+  }
+
+  async hubQueues(): Promise<HubQueue[]> {
+    const now = Date.now();
+    return this.runningHub(404)
+      .endpoints()
+      .map((endpoint) => {
+        const { messages, bytes, oldestEnqueuedAt, duplicates } = endpoint.figures();
+        const age =
+          oldestEnqueuedAt === undefined ? null : Math.max(0, Math.floor((now - oldestEnqueuedAt) / 1000));
+        return { endpoint: endpoint.id, messages, bytes, oldestMessageAgeSeconds: age, duplicates };
+      });
   }
 }
 

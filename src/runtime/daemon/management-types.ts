@@ -59,6 +59,8 @@ export interface ManagementBackend {
   deploymentStatus(): Promise<Record<string, unknown>>;
   /** The embedded Edge Hub's reported properties (`$edgeHub`): 404 while the hub is not running. */
   hubReported(): Promise<Record<string, unknown>>;
+  /** What each endpoint of the Edge Hub holds: 404 while the hub is not running. */
+  hubQueues(): Promise<HubQueue[]>;
   /** A direct method on a module of this device (by name) or a leaf device, through the Edge Hub. */
   invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }>;
   /** The leaf devices registered with this gateway (never their keys). */
@@ -69,6 +71,19 @@ export interface ManagementBackend {
   removeDevice(deviceId: string): Promise<void>;
   /** A cloud-to-device message to a connected leaf device; resolves once the device completed it. */
   sendCloudToDevice(deviceId: string, message: CloudToDeviceInvocation): Promise<{ messageId: string }>;
+}
+
+/** One endpoint's queue as GET /hub/queues shows it. */
+export interface HubQueue {
+  /** `$upstream`, or `{device}/{module}/inputs/{input}`. */
+  endpoint: string;
+  /** Held and not yet acknowledged. */
+  messages: number;
+  bytes: number;
+  /** null when the queue is empty. */
+  oldestMessageAgeSeconds: number | null;
+  /** Sent again after a crash or restart lost their acknowledgement. */
+  duplicates: number;
 }
 
 /** The body of POST /devices/{id}/messages. */

@@ -1,4 +1,4 @@
-import type { Endpoint } from './endpoints/endpoint.js';
+import type { Endpoint, QueueFigures } from './endpoints/endpoint.js';
 import type { DropReason } from './endpoints/message-store.js';
 import type { HubMessage } from '../routing/message.js';
 
@@ -95,6 +95,44 @@ export async function prometheusMetrics(
       this.reset();
       for (const endpoint of sources.endpoints())
         this.set({ endpoint: endpoint.id, priority: 'all' }, endpoint.pending);
+    },
+  });
+  /** One gauge per endpoint from what its store holds, read at each scrape. */
+  const perEndpoint = (name: string, help: string, value: (figures: QueueFigures, now: number) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ['endpoint'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const endpoint of sources.endpoints())
+          this.set({ endpoint: endpoint.id }, value(endpoint.figures(), now));
+      },
+    });
+  perEndpoint(
+    'edgehub_queue_size_bytes',
+    'Bytes of the messages held by an endpoint (body and properties)',
+    (figures) => figures.bytes,
+  );
+  perEndpoint(
+    'edgehub_queue_oldest_message_age_seconds',
+    'Age of the oldest message an endpoint holds (0 when it holds none)',
+    (figures, now) =>
+      figures.oldestEnqueuedAt === undefined ? 0 : Math.max(0, (now - figures.oldestEnqueuedAt) / 1000),
+  );
+  new client.Counter({
+    name: 'edgehub_messages_duplicated_total',
+    help: 'Messages sent again after a crash or restart because their acknowledgement was not saved',
+    labelNames: ['endpoint'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const endpoint of sources.endpoints()) {
+        const { duplicates } = endpoint.figures();
+        if (duplicates > 0) this.inc({ endpoint: endpoint.id }, duplicates);
+      }
     },
   });
   const target = (endpointId: string) => {

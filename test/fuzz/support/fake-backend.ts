@@ -57,6 +57,7 @@ export function fakeBackend(): ManagementBackend {
     },
     deploymentStatus: async () => ({}),
     hubReported: async () => ({}),
+    hubQueues: async () => [],
     invokeMethod: async (call) => ({ status: 200, payload: call.payload ?? null }),
     listDevices: async () => [],
     addDevice: async (request) => {

@@ -53,7 +53,7 @@ CREATE INDEX IF NOT EXISTS messages_by_queue ON messages (queue, offset);
 `;
 
 /** Rows deleted per statement by the cleanup. */
-const DELETE_BATCH = 10_000;
+const DELETE_BATCH = 5000;
 
 /**
  * The message store's SQLite file: one table of messages (offset = rowid, increasing across the

@@ -26,7 +26,7 @@ export interface SqliteStoresOptions {
 
 /** How long a moved checkpoint may wait for a commit when no append brings one sooner. */
 const CHECKPOINT_DELAY_MS = 50;
-/** Delete statements per FIFO per cleanup (each deletes up to 10,000 rows). */
+/** Delete statements per FIFO per cleanup (each deletes up to 5,000 rows): 100,000 rows a second. */
 const DELETES_PER_CLEANUP = 5;
 /** Free pages given back to the file system per cleanup at most (32 MiB of 4 KiB pages). */
 const SHRINK_PAGES = 8192;
@@ -68,6 +68,7 @@ export class SqliteMessageStores implements MessageStores {
   readonly now: () => number;
   /** Messages refused because the store was full. */
   refused = 0;
+  private refusing = false;
 
   constructor(private readonly options: SqliteStoresOptions) {
     this.commitIntervalMs = options.commitIntervalMs ?? 2;
@@ -97,7 +98,7 @@ export class SqliteMessageStores implements MessageStores {
       changed: () => this.scheduleCheckpoint(),
       now: this.now,
     };
-    this.cleanupTimer = setInterval(() => this.cleanup(), options.cleanupIntervalMs ?? 1000);
+    this.cleanupTimer = setInterval(() => this.cleanup(), options.cleanupIntervalMs ?? 250);
     this.cleanupTimer.unref();
   }
 
@@ -157,8 +158,13 @@ export class SqliteMessageStores implements MessageStores {
     const full = this.makeRoom(size);
     if (full) {
       this.refused++;
+      // said once each time the store fills up, not for every message refused
+      if (!this.refusing) this.options.log?.(`hub: ${full.message}; refusing messages until there is room`);
+      this.refusing = true;
       return Promise.reject(full);
     }
+    if (this.refusing) this.options.log?.('hub: the message store has room again');
+    this.refusing = false;
     const fifo = store.fifo(options.priority);
     const now = this.now();
     const entry: HeldMessage = {
