@@ -49,8 +49,8 @@ export async function writeFileAtomically(
   await syncDirectory(path.dirname(file));
 }
 
-/** Makes a rename in `directory` durable; file systems that cannot sync a directory are let be. */
-async function syncDirectory(directory: string): Promise<void> {
+/** Makes a rename (or a new file) in `directory` durable; file systems that cannot sync a directory are let be. */
+export async function syncDirectory(directory: string): Promise<void> {
   const handle = await open(directory, 'r').catch(() => undefined);
   if (!handle) return;
   try {

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEdgeHubDesired, routeTableOf } from '../../../src/runtime/deployment/edgehub-desired.js';
+import {
+  parseEdgeHubDesired,
+  routeTableOf,
+  storeLimitsOf,
+} from '../../../src/runtime/deployment/edgehub-desired.js';
 import { DeploymentError } from '../../../src/runtime/deployment/deployment-error.js';
 import { DEFAULT_PRIORITY } from '../../../src/runtime/routing/route-table.js';
 import type { HubMessage } from '../../../src/runtime/routing/message.js';
@@ -209,6 +213,31 @@ test('storeAndForwardConfiguration.timeToLiveSecs is required; negative means fo
     `${P}.storeAndForwardConfiguration.storeLimits.maxSizeBytes`,
     /out of range/,
   );
+});
+
+test('storeLimits.fullPolicy: refuse or dropOldest (any case), only with maxSizeBytes; refuse by default', () => {
+  const withLimits = (storeLimits: unknown) => ({
+    schemaVersion: '1.1',
+    routes: {},
+    storeAndForwardConfiguration: { timeToLiveSecs: 60, storeLimits },
+  });
+  const path = `${P}.storeAndForwardConfiguration.storeLimits.fullPolicy`;
+  const drop = parseEdgeHubDesired(withLimits({ maxSizeBytes: 1000, fullPolicy: 'DROPOLDEST' }));
+  assert.deepEqual(storeLimitsOf(drop), { maxSizeBytes: 1000, fullPolicy: 'dropOldest' });
+  assert.deepEqual(storeLimitsOf(parseEdgeHubDesired(withLimits({ maxSizeBytes: 1000 }))), {
+    maxSizeBytes: 1000,
+    fullPolicy: 'refuse',
+  });
+  assert.deepEqual(storeLimitsOf(parseEdgeHubDesired({ schemaVersion: '1.1', routes: {}, ...STORE })), {
+    fullPolicy: 'refuse',
+  });
+  rejects(
+    withLimits({ maxSizeBytes: 1000, fullPolicy: 'sometimes' }),
+    path,
+    /unknown value "sometimes", expected one of refuse, dropOldest/,
+  );
+  rejects(withLimits({ maxSizeBytes: 1000, fullPolicy: 1 }), path, /expected a string/);
+  rejects(withLimits({ fullPolicy: 'refuse' }), path, /applies only with maxSizeBytes, which is missing/);
 });
 
 test('not an object', () => {

@@ -27,7 +27,9 @@ export class DeliveryLoop {
     private readonly window: number,
     private readonly observer: EndpointObserver,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    store.onReadable = () => this.pump();
+  }
 
   /** Messages read and not yet acknowledged. */
   get sending(): number {

@@ -47,6 +47,11 @@ export interface MessageStore {
   readonly expired: number;
   /** Messages sent again because a crash lost their acknowledgement (0 for a store that cannot tell). */
   readonly duplicates: number;
+  /**
+   * Set by the store's reader: called when messages became readable without an append resolving
+   * (the durable store hands messages out once written, before the sync that acknowledges them).
+   */
+  onReadable?: () => void;
   close(): void;
 }
 

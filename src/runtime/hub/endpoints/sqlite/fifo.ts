@@ -50,8 +50,8 @@ export class Fifo {
     readonly id: number,
     readonly priority: number,
     state: FifoState,
-    /** Up to `limit` messages of this FIFO after `offset`, in order. */
-    private readonly load: (offset: number, limit: number) => HeldMessage[],
+    /** Up to `limit` messages of this FIFO after `offset` and up to `through`, in order. */
+    private readonly load: (offset: number, through: number, limit: number) => HeldMessage[],
     private readonly readAhead: number,
   ) {
     this.loadedThrough = state.checkpoint;
@@ -81,7 +81,8 @@ export class Fifo {
   peek(): HeldMessage | undefined {
     if (this.head < this.buffer.length) return this.buffer[this.head];
     if (this.loadedThrough >= this.lastOffset) return undefined;
-    const rows = this.load(this.loadedThrough, this.readAhead);
+    // only what is committed (and synced): a later commit's rows may be in the file already
+    const rows = this.load(this.loadedThrough, this.lastOffset, this.readAhead);
     this.buffer = rows;
     this.head = 0;
     this.loadedThrough = rows.length < this.readAhead ? this.lastOffset : rows[rows.length - 1]!.offset;

@@ -1,18 +1,27 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, close, fdatasync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 import Database from 'better-sqlite3';
 
+import { syncDirectory } from '../../../files/atomic-write.js';
+import { GroupCommit } from '../../../group-commit.js';
 import type { FifoState, HeldMessage } from './fifo.js';
 import { decodeMessage } from './message-record.js';
 
 /**
- * How a commit reaches the disk (SQLite's `synchronous` in WAL mode). `full`: every commit is
- * fsynced, so what was acknowledged survives a power loss too. `normal`: a commit is written to the
- * WAL without fsync: it survives the process being killed, not a power loss (the last commits
- * before it may be lost).
+ * How a commit reaches the disk. `synced` (iotedged's): SQLite's `synchronous = NORMAL` (a commit
+ * is written to the WAL, no fsync), then the WAL file is fdatasynced on libuv's thread pool, the
+ * event loop free meanwhile, before the commit's appends resolve: what was acknowledged survives a
+ * power loss. `full`: `synchronous = FULL`, SQLite fsyncs the WAL inside each commit, on the event
+ * loop: the same guarantee, with the loop blocked during every fsync. `normal`: `synchronous =
+ * NORMAL` alone: a commit survives the process being killed, not a power loss (the commits since
+ * the last checkpoint may be lost).
  */
-export type Durability = 'full' | 'normal';
+export type Durability = 'synced' | 'full' | 'normal';
+
+const fdatasyncAsync = promisify(fdatasync);
+const closeAsync = promisify(close);
 
 /** A FIFO as the database lists it when the store opens. */
 export interface StoredQueue extends FifoState {
@@ -67,8 +76,16 @@ export class MessageDatabase {
   private readonly deleteMessages: Database.Statement;
   private readonly addQueue: Database.Statement;
   private readonly deleteMessage: Database.Statement;
+  /** The WAL file, opened at the first sync (SQLite makes it at the first write). */
+  private walFd: number | undefined;
+  /** fdatasyncs of the WAL: a commit made while one runs joins the next one. */
+  private readonly walSync: GroupCommit;
 
-  constructor(file: string, durability: Durability) {
+  constructor(
+    private readonly file: string,
+    durability: Durability,
+  ) {
+    this.walSync = new GroupCommit(() => this.syncWalNow());
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
     try {
       this.db = new Database(file);
@@ -88,7 +105,7 @@ export class MessageDatabase {
     );
     this.saveQueue = this.db.prepare('UPDATE queues SET checkpoint = ?, read_mark = ? WHERE id = ?');
     this.loadMessages = this.db.prepare(
-      'SELECT offset, enqueued_at, expires_at, size, meta, body FROM messages WHERE queue = ? AND offset > ? ORDER BY offset LIMIT ?',
+      'SELECT offset, enqueued_at, expires_at, size, meta, body FROM messages WHERE queue = ? AND offset > ? AND offset <= ? ORDER BY offset LIMIT ?',
     );
     this.deleteMessages = this.db.prepare(
       `DELETE FROM messages WHERE offset IN (SELECT offset FROM messages WHERE queue = ? AND offset <= ? ORDER BY offset LIMIT ${DELETE_BATCH})`,
@@ -97,6 +114,20 @@ export class MessageDatabase {
     this.addQueue = this.db.prepare(
       'INSERT INTO queues (endpoint, priority, checkpoint, read_mark) VALUES (?, ?, ?, ?)',
     );
+  }
+
+  /** Resolves once every commit made so far is on the disk (the `synced` durability). */
+  syncWal(): Promise<void> {
+    return this.walSync.run();
+  }
+
+  private async syncWalNow(): Promise<void> {
+    if (this.walFd === undefined) {
+      this.walFd = openSync(`${this.file}-wal`, 'r');
+      // the WAL may be a new file: its directory entry must reach the disk too
+      await syncDirectory(path.dirname(this.file));
+    }
+    await fdatasyncAsync(this.walFd);
   }
 
   /** Every FIFO with what it holds past its checkpoint. */
@@ -130,9 +161,9 @@ export class MessageDatabase {
     return Number(this.addQueue.run(endpoint, priority, checkpoint, checkpoint).lastInsertRowid);
   }
 
-  /** Up to `limit` messages of a FIFO after `offset`, in order. */
-  load(queue: number, priority: number, offset: number, limit: number): HeldMessage[] {
-    const rows = this.loadMessages.all(queue, offset, limit) as {
+  /** Up to `limit` messages of a FIFO after `offset` and up to `through`, in order. */
+  load(queue: number, priority: number, offset: number, through: number, limit: number): HeldMessage[] {
+    const rows = this.loadMessages.all(queue, offset, through, limit) as {
       offset: number;
       enqueued_at: number;
       expires_at: number;
@@ -184,7 +215,10 @@ export class MessageDatabase {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
+  /** Closes the file (SQLite checkpoints the WAL into it and syncs it); a WAL sync under way ends first. */
   close(): void {
     this.db.close();
+    const fd = this.walFd;
+    if (fd !== undefined) void this.walSync.idle().then(() => closeAsync(fd).catch(() => undefined));
   }
 }

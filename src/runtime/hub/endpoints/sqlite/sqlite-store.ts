@@ -25,6 +25,7 @@ export class SqliteMessageStore implements MessageStore {
   expired = 0;
   /** Oldest messages dropped because the store was full. */
   droppedFull = 0;
+  onReadable: (() => void) | undefined;
 
   constructor(
     readonly endpointId: string,

@@ -10,9 +10,16 @@ import { SqliteMessageStore, type StoreOwner } from './sqlite-store.js';
 export interface SqliteStoresOptions {
   /** The database file (`<homedir>/hub/messages.db`); its folder is made when missing. */
   file: string;
-  /** `full` (the default): acknowledged messages survive a power loss; `normal`: only a crash. */
+  /**
+   * `synced` (the default) and `full`: acknowledged messages survive a power loss (see Durability);
+   * `normal`: they survive a crash of the process only.
+   */
   durability?: Durability;
-  /** The longest an append waits for the commit that holds it. */
+  /**
+   * How long the first append of a commit waits for others to join it. 0 (the default): until the
+   * event loop has handled the input that is already in (setImmediate), so a commit takes every
+   * message read in one turn of the loop and adds no timer delay.
+   */
   commitIntervalMs?: number;
   /** Appends that make a commit at once. */
   commitBatch?: number;
@@ -32,6 +39,7 @@ const DELETES_PER_CLEANUP = 5;
 const SHRINK_PAGES = 8192;
 
 interface PendingAppend {
+  store: SqliteMessageStore;
   fifo: Fifo;
   entry: HeldMessage;
   row: MessageRow;
@@ -42,7 +50,8 @@ interface PendingAppend {
 /**
  * The durable message stores of one hub: one SQLite file (WAL) for every endpoint, one FIFO per
  * endpoint and priority with its checkpoint. Group commit: appends wait together for one
- * transaction, made every `commitIntervalMs` or at `commitBatch` appends, whichever comes first,
+ * transaction, made once the event loop has handled the input already in (or after `commitIntervalMs`)
+ * or at `commitBatch` appends, whichever comes first,
  * and resolve (so their senders are acknowledged) only once it committed. Acknowledgements move
  * the checkpoints, saved with the next commit (at most 50 ms later); a cleanup deletes what lies
  * at or below them. After a crash a message read and acknowledged past the saved checkpoint is
@@ -55,8 +64,10 @@ export class SqliteMessageStores implements MessageStores {
   private readonly restored = new Map<string, Fifo[]>();
   private pending: PendingAppend[] = [];
   private pendingBytes = 0;
+  private readonly durability: Durability;
   private nextOffset: number;
-  private commitTimer: NodeJS.Timeout | undefined;
+  /** Cancels the commit scheduled for the appends waiting; undefined when none is. */
+  private cancelCommit: (() => void) | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private readonly cleanupTimer: NodeJS.Timeout;
   private limits: StoreLimits = { fullPolicy: 'refuse' };
@@ -71,11 +82,12 @@ export class SqliteMessageStores implements MessageStores {
   private refusing = false;
 
   constructor(private readonly options: SqliteStoresOptions) {
-    this.commitIntervalMs = options.commitIntervalMs ?? 2;
+    this.commitIntervalMs = options.commitIntervalMs ?? 0;
     this.commitBatch = options.commitBatch ?? 1000;
     this.readAhead = options.readAhead ?? 1000;
     this.now = options.now ?? Date.now;
-    this.db = new MessageDatabase(options.file, options.durability ?? 'full');
+    this.durability = options.durability ?? 'synced';
+    this.db = new MessageDatabase(options.file, this.durability);
     this.nextOffset = this.db.nextOffset();
     for (const queue of this.db.queues()) {
       const fifos = this.restored.get(queue.endpoint) ?? [];
@@ -147,7 +159,7 @@ export class SqliteMessageStores implements MessageStores {
       id,
       priority,
       state,
-      (offset, limit) => this.db.load(id, priority, offset, limit),
+      (offset, through, limit) => this.db.load(id, priority, offset, through, limit),
       this.readAhead,
     );
   }
@@ -186,9 +198,9 @@ export class SqliteMessageStores implements MessageStores {
     };
     this.pendingBytes += size;
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ fifo, entry, row, resolve, reject });
+      this.pending.push({ store, fifo, entry, row, resolve, reject });
       if (this.pending.length >= this.commitBatch) this.commit();
-      else this.commitTimer ??= setTimeout(() => this.commit(), this.commitIntervalMs);
+      else this.cancelCommit ??= this.scheduleCommit();
     });
   }
 
@@ -227,17 +239,26 @@ export class SqliteMessageStores implements MessageStores {
     return oldest?.store.drop(oldest.fifo, 'store_full')?.size ?? 0;
   }
 
+  private scheduleCommit(): () => void {
+    if (this.commitIntervalMs > 0) {
+      const timer = setTimeout(() => this.commit(), this.commitIntervalMs);
+      return () => clearTimeout(timer);
+    }
+    const immediate = setImmediate(() => this.commit());
+    return () => clearImmediate(immediate);
+  }
+
   private scheduleCheckpoint(): void {
-    if (this.closed || this.checkpointTimer || this.commitTimer) return;
+    if (this.closed || this.checkpointTimer || this.cancelCommit) return;
     this.checkpointTimer = setTimeout(() => this.commit(), CHECKPOINT_DELAY_MS);
     this.checkpointTimer.unref();
   }
 
   /** One transaction with the appends waiting and every checkpoint that moved; then the appends resolve. */
   private commit(): void {
-    clearTimeout(this.commitTimer);
+    this.cancelCommit?.();
     clearTimeout(this.checkpointTimer);
-    this.commitTimer = this.checkpointTimer = undefined;
+    this.cancelCommit = this.checkpointTimer = undefined;
     if (this.closed) return;
     const batch = this.pending;
     this.pending = [];
@@ -262,10 +283,31 @@ export class SqliteMessageStores implements MessageStores {
       return;
     }
     for (const { fifo, checkpoint } of moved) fifo.saved = { checkpoint, readMark: fifo.readMark };
-    for (const append of batch) {
-      append.fifo.committed(append.entry);
-      append.resolve();
+    if (batch.length === 0) return;
+    // written: the FIFOs take the messages (in offset order, the order of the commits)
+    for (const append of batch) append.fifo.committed(append.entry);
+    if (this.durability !== 'synced') {
+      for (const append of batch) append.resolve();
+      return;
     }
+    // Readable at once, so delivery does not wait for the disk; acknowledged to their senders only
+    // once the WAL is synced. A receiver may thus get a message whose sender is never acknowledged
+    // (power lost before the sync): the sender sends it again, a duplicate, never a loss.
+    for (const store of new Set(batch.map((append) => append.store))) store.onReadable?.();
+    this.db.syncWal().then(
+      () => {
+        for (const append of batch) append.resolve();
+      },
+      (error: NodeJS.ErrnoException) => {
+        const reason = error.code ?? 'a write error';
+        this.options.log?.(`hub: message store: syncing the file failed (${reason})`);
+        const refusal = new HubRequestError(
+          503,
+          `the message store could not save the message (${reason}); try again later`,
+        );
+        for (const append of batch) append.reject(refusal);
+      },
+    );
   }
 
   private movedCheckpoints(): { fifo: Fifo; checkpoint: number }[] {
