@@ -60,6 +60,17 @@ describe('store and forward: messages acknowledged to their sender survive a SIG
     return (JSON.parse(status.stdout) as { queues?: Queue[] }).queues?.find((q) => q.endpoint === INPUT);
   };
 
+  /** The hub's Prometheus metrics (the deployment binds the metrics port). */
+  const scrape = async (): Promise<string> => {
+    const status = await daemon.json<{ systemModules: { edgeHub: { statusDescription: string } } }>(
+      'GET',
+      '/deployment/status',
+    );
+    const port = /metrics on 127\.0\.0\.1:(\d+)/.exec(status.systemModules.edgeHub.statusDescription)?.[1];
+    assert.ok(port, status.systemModules.edgeHub.statusDescription);
+    return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  };
+
   before(async () => {
     await daemon.start();
     // one module first: the agent's identity store loses generation ids of modules created at once
@@ -102,6 +113,18 @@ describe('store and forward: messages acknowledged to their sender survive a SIG
       `system status shows the receiver's queue: ${JSON.stringify(held)}`,
     );
     assert.ok(held.bytes > 300 * 3 && held.oldestMessageAgeSeconds !== null);
+    const metrics = await scrape();
+    const sample = (name: string) =>
+      Number(
+        metrics
+          .split('\n')
+          .find((line) => line.startsWith(`${name}{`) && line.includes(`endpoint="${INPUT}"`))
+          ?.split(' ')
+          .pop(),
+      );
+    assert.ok(sample('edgehub_queue_length') >= 300, metrics);
+    assert.ok(sample('edgehub_queue_size_bytes') > 300 * 3, metrics);
+    assert.ok(sample('edgehub_queue_oldest_message_age_seconds') >= 0, metrics);
     await daemon.signal('SIGKILL');
     await Promise.all(publishing);
     await closed(sender);
