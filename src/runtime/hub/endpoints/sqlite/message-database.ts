@@ -93,6 +93,8 @@ export class MessageDatabase {
       // must come before the first table of a new file; pages freed by the cleanup can then be returned
       this.db.pragma('auto_vacuum = INCREMENTAL');
       this.db.pragma('journal_mode = WAL');
+      // a checkpoint (two fsyncs on the event loop) every 10,000 WAL pages instead of 1,000: rarer stalls
+      this.db.pragma('wal_autocheckpoint = 10000');
       this.db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.exec(SCHEMA);
     } catch (error) {
