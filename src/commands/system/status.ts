@@ -14,10 +14,11 @@ export default class SystemStatus extends DaemonCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(SystemStatus);
     const client = await this.managementClient(flags.host);
-    const [info, resources, list, { countModules, renderSystemStatus }] = await Promise.all([
+    const [info, resources, list, upstream, { countModules, renderSystemStatus }] = await Promise.all([
       client.systemInfo(),
       client.systemResources(),
       client.listModules(),
+      client.upstreamStatus(),
       import('../../cli/system-status.js'),
     ]);
     const status = {
@@ -28,6 +29,7 @@ export default class SystemStatus extends DaemonCommand {
         uptimeSeconds: Number(resources.process_uptime) || 0,
       },
       modules: countModules(list.modules),
+      ...(upstream ? { upstream } : {}),
     };
     process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : renderSystemStatus(status));
   }

@@ -27,6 +27,7 @@ import type { ServerCertificateSource } from './edge-ca-service.js';
 import { watchTrafficForHeap } from './heap-mode-watch.js';
 import { listenerGuards, listenerLimitsFromEnv, type ListenerLimits } from './listener-limits.js';
 import { closeListener, listen, type Listener } from './tls-listener.js';
+import { openUpstream, type UpstreamReport } from './upstream-service.js';
 
 export interface HubServiceOptions {
   settings: Settings;
@@ -60,6 +61,7 @@ interface HubCore {
   hub: EdgeHub;
   heads: ProtocolHead[];
   stopHeapWatch(): void;
+  upstream: ReturnType<typeof openUpstream>;
 }
 
 /** Loads the stores under `<homedir>/hub` (twins, persistent sessions, leaf devices). */
@@ -85,7 +87,9 @@ async function loadStores(options: HubServiceOptions): Promise<HubStores> {
 /** A fresh EdgeHub and its heads (MQTT, HTTPS) over the stores, which outlive them (twins, sessions, devices). */
 async function openCore(
   stores: HubStores,
-  options: { wire: Wire; connectTimeoutMs: number; log(line: string): void },
+  options: Pick<HubServiceOptions, 'wire' | 'settings' | 'device' | 'certificates' | 'log'> & {
+    connectTimeoutMs: number;
+  },
 ): Promise<HubCore> {
   const { log } = options;
   const hub = new EdgeHub({
@@ -103,7 +107,11 @@ async function openCore(
   });
   const counters = hub.routingCounters;
   const stopHeapWatch = watchTrafficForHeap(() => counters.routed + counters.dropped, log);
-  return { hub, heads: [mqtt, new HttpsHead(hub, log)], stopHeapWatch };
+  const upstream = openUpstream(
+    { ...options, trustBundlePem: () => options.certificates.serverCertificate.trustBundlePem },
+    hub.upstream,
+  );
+  return { hub, heads: [mqtt, new HttpsHead(hub, log)], stopHeapWatch, upstream };
 }
 
 /**
@@ -157,6 +165,14 @@ export class HubService {
     return this.state;
   }
 
+  /** The upstream link (`iotedge system status`). */
+  upstreamStatus(): UpstreamReport {
+    const { upstream } = this.core;
+    return 'link' in upstream
+      ? upstream.link.status()
+      : { target: 'none', protocol: 'MQTT', connected: false, lastError: upstream.problem };
+  }
+
   /** The leaf devices registered with this gateway (`<homedir>/hub/devices.json`). */
   get leafDevices(): LeafDeviceRegistry {
     return this.stores.leaves;
@@ -190,11 +206,7 @@ export class HubService {
 
   /** Opens a new core over the stores after a restart closed the previous one. */
   private async openHub(): Promise<void> {
-    this.core = await openCore(this.stores, {
-      wire: this.options.wire,
-      connectTimeoutMs: this.limits.connectMs,
-      log: this.options.log,
-    });
+    this.core = await openCore(this.stores, { ...this.options, connectTimeoutMs: this.limits.connectMs });
     this.opened = true;
   }
 
@@ -202,6 +214,7 @@ export class HubService {
   private async closeHub(): Promise<void> {
     this.opened = false;
     this.core.stopHeapWatch();
+    if ('link' in this.core.upstream) this.core.upstream.link.stop();
     this.core.hub.close();
     await this.stopListeners();
     await this.serveMetrics(undefined);
