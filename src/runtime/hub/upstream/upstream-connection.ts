@@ -24,6 +24,21 @@ export class UpstreamConnectionError extends Error {
   }
 }
 
+/** One identity's connection as the link uses it (a fake one in tests). */
+export interface UpstreamChannel {
+  /** Resolves on CONNACK accepted; rejects with an UpstreamConnectionError. */
+  readonly ready: Promise<void>;
+  readonly closed: boolean;
+  /** No publish waits for its acknowledgement. */
+  readonly idle: boolean;
+  /** ms since the epoch of the last publish. */
+  readonly lastUsed: number;
+  onClose(listener: (error: UpstreamConnectionError) => void): void;
+  /** Resolves when the upstream acknowledged the message. */
+  publish(topic: string, body: Buffer): Promise<void>;
+  close(reason?: string): void;
+}
+
 /** MQTT CONNACK return codes that say the credentials or the identity were refused. */
 const REFUSED_CODES = new Set([4, 5]);
 
@@ -32,7 +47,7 @@ const REFUSED_CODES = new Set([4, 5]);
  * QoS 1 publishes, no reconnection of its own (the link decides when to try again). Every publish
  * still waiting when the connection ends is rejected.
  */
-export class UpstreamConnection {
+export class UpstreamConnection implements UpstreamChannel {
   private readonly client: MqttClient;
   readonly ready: Promise<void>;
   private ended: UpstreamConnectionError | undefined;

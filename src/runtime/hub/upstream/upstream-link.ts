@@ -7,6 +7,7 @@ import { formatAddress, type UpstreamAddress } from './upstream-address.js';
 import {
   UpstreamConnection,
   UpstreamConnectionError,
+  type UpstreamChannel,
   type UpstreamConnectionOptions,
 } from './upstream-connection.js';
 import {
@@ -44,7 +45,7 @@ export interface UpstreamLinkOptions {
   random?: () => number;
   now?: () => Date;
   /** How connections are made (tests pass a fake). */
-  connect?: (options: UpstreamConnectionOptions) => UpstreamConnection;
+  connect?: (options: UpstreamConnectionOptions) => UpstreamChannel;
 }
 
 /** The link's state as `iotedge system status` shows it. */
@@ -77,8 +78,8 @@ const DEFAULTS = { keepaliveSeconds: 5, idleMs: 5 * 60_000, tokenSeconds: 3600 }
  * the messages behind it.
  */
 export class UpstreamLink implements DeliveryTarget {
-  private main: UpstreamConnection | undefined;
-  private readonly connections = new Map<string, UpstreamConnection>();
+  private main: UpstreamChannel | undefined;
+  private readonly connections = new Map<string, UpstreamChannel>();
   private connected = false;
   private since: Date;
   private lastError: string | undefined;
@@ -144,7 +145,7 @@ export class UpstreamLink implements DeliveryTarget {
     this.closeAll('the hub is closing');
   }
 
-  private connectionFor(origin: UpstreamIdentity): UpstreamConnection {
+  private connectionFor(origin: UpstreamIdentity): UpstreamChannel {
     const id = identityId(origin);
     if (id === identityId(this.self) && this.main) return this.main;
     let connection = this.connections.get(id);
@@ -158,7 +159,7 @@ export class UpstreamLink implements DeliveryTarget {
     return connection;
   }
 
-  private open(identity: UpstreamIdentity): UpstreamConnection {
+  private open(identity: UpstreamIdentity): UpstreamChannel {
     const { options } = this;
     const key = options.edgeHubKey;
     if (key === undefined)
@@ -191,7 +192,7 @@ export class UpstreamLink implements DeliveryTarget {
 
   private connectMain(): void {
     if (this.stopped) return;
-    let main: UpstreamConnection;
+    let main: UpstreamChannel;
     try {
       main = this.open(this.self);
     } catch (error) {
