@@ -30,7 +30,8 @@ function secondsFromEnv(name: string): number | undefined {
 /**
  * Opens the hub's upstream link for one EdgeHub: to the parent edge device named by config.yaml
  * `parent_hostname` (its server certificate checked against the device's trust bundle), else to the
- * IoT Hub of the connection string (checked against the OS's CAs). Returns the link, or the reason
+ * IoT Hub of the connection string (checked against the OS's CAs; tried once a message waits for
+ * it). Returns the link, or the reason
  * there is none (a `parent_hostname` that cannot be read).
  */
 export function openUpstream(
@@ -53,7 +54,7 @@ export function openUpstream(
   const idleSeconds = secondsFromEnv(IDLE_ENV);
   const link = new UpstreamLink({
     address,
-    ...(address.kind === 'parent' ? { ca: options.trustBundlePem() } : {}),
+    ...(address.kind === 'parent' ? { ca: options.trustBundlePem() } : { onDemand: true }),
     iothubHostname: options.device.iothubHostname,
     edgeDeviceId: options.device.deviceId,
     ...(deviceKey === undefined ? {} : { edgeHubKey: edgeHubModuleKey(deviceKey) }),

@@ -1,4 +1,4 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 
 import type { UpstreamAddress } from './upstream-address.js';
 
@@ -45,10 +45,11 @@ const REFUSED_CODES = new Set([4, 5]);
 /**
  * One MQTT connection to the upstream as one identity: TLS verified against `ca`, clean session,
  * QoS 1 publishes, no reconnection of its own (the link decides when to try again). Every publish
- * still waiting when the connection ends is rejected.
+ * still waiting when the connection ends is rejected. The MQTT client library (some 7 MiB of
+ * memory) is loaded with the first connection, so a daemon with no upstream to talk to never pays it.
  */
 export class UpstreamConnection implements UpstreamChannel {
-  private readonly client: MqttClient;
+  private client: MqttClient | undefined;
   readonly ready: Promise<void>;
   private ended: UpstreamConnectionError | undefined;
   private readonly closeListeners: ((error: UpstreamConnectionError) => void)[] = [];
@@ -57,6 +58,14 @@ export class UpstreamConnection implements UpstreamChannel {
   lastUsed = Date.now();
 
   constructor(options: UpstreamConnectionOptions) {
+    this.ready = this.connect(options);
+    // a refusal before anyone waits is reported through onClose, not as an unhandled rejection
+    this.ready.catch(() => undefined);
+  }
+
+  private async connect(options: UpstreamConnectionOptions): Promise<void> {
+    const { default: mqtt } = await import('mqtt');
+    if (this.ended) throw this.ended;
     const clientOptions: IClientOptions = {
       protocol: 'mqtts',
       host: options.address.host,
@@ -72,17 +81,18 @@ export class UpstreamConnection implements UpstreamChannel {
       rejectUnauthorized: true,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     };
-    this.client = mqtt.connect(clientOptions);
+    const client = mqtt.connect(clientOptions);
+    this.client = client;
     let firstError: Error | undefined;
-    this.ready = new Promise<void>((resolve, reject) => {
-      this.client.once('connect', () => resolve());
-      this.client.on('error', (error: Error & { code?: unknown }) => {
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.on('error', (error: Error & { code?: unknown }) => {
         firstError ??= error;
         const refused = typeof error.code === 'number' && REFUSED_CODES.has(error.code);
         this.end(new UpstreamConnectionError(describe(error), refused));
         reject(this.ended);
       });
-      this.client.on('close', () => {
+      client.on('close', () => {
         const error =
           this.ended ??
           new UpstreamConnectionError(firstError ? describe(firstError) : 'connection closed', false);
@@ -90,8 +100,6 @@ export class UpstreamConnection implements UpstreamChannel {
         reject(error);
       });
     });
-    // a refusal before anyone waits is reported through onClose, not as an unhandled rejection
-    this.ready.catch(() => undefined);
   }
 
   /** No publish waits for its acknowledgement. */
@@ -113,9 +121,11 @@ export class UpstreamConnection implements UpstreamChannel {
     await this.ready;
     this.lastUsed = Date.now();
     if (this.ended) throw this.ended;
+    const client = this.client;
+    if (!client) throw new UpstreamConnectionError('not connected', false);
     await new Promise<void>((resolve, reject) => {
       this.pending.add(reject);
-      this.client.publish(topic, body, { qos: 1 }, (error) => {
+      client.publish(topic, body, { qos: 1 }, (error) => {
         this.pending.delete(reject);
         if (error) reject(this.ended ?? new UpstreamConnectionError(describe(error), false));
         else resolve();
@@ -130,7 +140,7 @@ export class UpstreamConnection implements UpstreamChannel {
   private end(error: UpstreamConnectionError): void {
     if (this.ended) return;
     this.ended = error;
-    this.client.end(true);
+    this.client?.end(true);
     for (const reject of this.pending) reject(error);
     this.pending.clear();
     for (const listener of this.closeListeners.splice(0)) listener(error);

@@ -23,6 +23,8 @@ import {
 export interface UpstreamEndpointPort {
   attach(target: DeliveryTarget): void;
   detach(): void;
+  /** Messages held (a link that connects on demand waits for the first). */
+  readonly pending: number;
 }
 
 export interface UpstreamLinkOptions {
@@ -44,6 +46,11 @@ export interface UpstreamLinkOptions {
   tokenSeconds?: number;
   random?: () => number;
   now?: () => Date;
+  /**
+   * Connect at once (a parent edge device), or only once a message waits to go up: IoT Hub, which
+   * a device without `$upstream` routes never needs (and then never loads the MQTT client for).
+   */
+  onDemand?: boolean;
   /** How connections are made (tests pass a fake). */
   connect?: (options: UpstreamConnectionOptions) => UpstreamChannel;
 }
@@ -65,6 +72,8 @@ export interface UpstreamStatus {
 }
 
 const DEFAULTS = { keepaliveSeconds: 5, idleMs: 5 * 60_000, tokenSeconds: 3600 };
+/** How often a link on demand looks for a waiting message. */
+const DEMAND_POLL_MS = 1_000;
 
 /**
  * The Edge Hub's link to its upstream (a parent edge device or IoT Hub) over MQTT: the hub's own
@@ -86,6 +95,7 @@ export class UpstreamLink implements DeliveryTarget {
   private failures = 0;
   private refused = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private demandTimer: NodeJS.Timeout | undefined;
   private readonly idleTimer: NodeJS.Timeout;
   private stopped = false;
   private readonly now: () => Date;
@@ -100,9 +110,20 @@ export class UpstreamLink implements DeliveryTarget {
     this.idleTimer.unref();
   }
 
-  /** Starts connecting (and keeps trying until stop). */
+  /** Starts connecting (and keeps trying until stop); on demand, once a message waits. */
   start(): void {
-    this.connectMain();
+    if (!this.options.onDemand || this.options.endpoint.pending > 0) {
+      this.connectMain();
+      return;
+    }
+    this.lastError = 'not tried yet: no message waits to go up';
+    this.demandTimer = setInterval(() => {
+      if (this.options.endpoint.pending === 0) return;
+      clearInterval(this.demandTimer);
+      this.demandTimer = undefined;
+      this.connectMain();
+    }, DEMAND_POLL_MS);
+    this.demandTimer.unref();
   }
 
   status(): UpstreamStatus {
@@ -140,6 +161,7 @@ export class UpstreamLink implements DeliveryTarget {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.demandTimer);
     clearInterval(this.idleTimer);
     this.options.endpoint.detach();
     this.closeAll('the hub is closing');

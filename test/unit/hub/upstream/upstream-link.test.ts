@@ -56,10 +56,15 @@ const message = (deviceId: string, moduleId?: string): HubMessage => ({
 });
 
 function harness(
-  options: { refuse?: (clientId: string) => UpstreamConnectionError | undefined; key?: string } = {},
+  options: {
+    refuse?: (clientId: string) => UpstreamConnectionError | undefined;
+    key?: string;
+    onDemand?: boolean;
+  } = {},
 ) {
   const channels: FakeChannel[] = [];
   const events: string[] = [];
+  const endpoint = { pending: 0, attach: () => events.push('attach'), detach: () => events.push('detach') };
   const log: string[] = [];
   const link = new UpstreamLink({
     address: { kind: 'parent', host: '127.0.0.1', port: 18883 },
@@ -71,7 +76,8 @@ function harness(
         : { edgeHubKey: options.key }
       : { edgeHubKey: KEY }),
     productInfo: 'test',
-    endpoint: { attach: () => events.push('attach'), detach: () => events.push('detach') },
+    endpoint,
+    onDemand: options.onDemand ?? false,
     log: (line) => log.push(line),
     random: () => 0,
     connect: (connection) => {
@@ -80,7 +86,7 @@ function harness(
       return channel;
     },
   });
-  return { link, channels, events, log };
+  return { link, channels, events, log, endpoint };
 }
 
 const settle = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -180,5 +186,18 @@ describe('the upstream link', () => {
       link.status().lastError,
       'this device has no symmetric key to sign its $edgeHub tokens with',
     );
+  });
+
+  test('on demand (IoT Hub): no connection until a message waits', async () => {
+    const { link, channels, events, endpoint } = harness({ onDemand: true });
+    stop = () => link.stop();
+    link.start();
+    await settle(1_200);
+    assert.equal(channels.length, 0);
+    assert.equal(link.status().lastError, 'not tried yet: no message waits to go up');
+    endpoint.pending = 1;
+    await settle(1_200);
+    assert.deepEqual(events, ['attach']);
+    assert.equal(channels[0].options.clientId, 'child-1/$edgeHub');
   });
 });
