@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -6,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { edgeHubModuleKey } from '../../src/runtime/identity/module-keys.js';
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
-import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
-import { connackCode, type HubEndpoint } from '../helpers/mqtt-client.js';
+import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { connackCode, mqttAddress, type HubEndpoint } from '../helpers/mqtt-client.js';
 
 /** Messages the child's module sends through the child's hub to the parent's module. */
 const COUNT = 3000;
@@ -59,6 +60,7 @@ describe('nested edge: a child edge device sends upstream through its parent', (
       { recorder: nodeModule('upstream-recorder.js', [records]) },
       {
         fromChild: `FROM /messages/* WHERE $connectionDeviceId = 'child-1' INTO BrokeredEndpoint("/modules/recorder/inputs/in1")`,
+        fromLeaf: `FROM /messages WHERE $connectionDeviceId = 'sensor7' INTO BrokeredEndpoint("/modules/recorder/inputs/in1")`,
       },
       parentPort,
     );
@@ -232,6 +234,80 @@ describe('nested edge: a child edge device sends upstream through its parent', (
       new RegExp(
         `Upstream: MQTT to 127\\.0\\.0\\.1:${parentPort} \\(parent edge device\\), connected since `,
       ),
+    );
+  });
+
+  test('a leaf device below the child goes up as itself; one the parent does not know is dropped, counted', async () => {
+    const running = child!;
+    const key = Buffer.alloc(32, 11).toString('base64');
+    const onParent = parent.cli(['identity', 'add', 'sensor7', '--parent', 'child-1', '--key', key]);
+    assert.equal(onParent.code, 0, onParent.stderr);
+    assert.match(onParent.stdout, /below edge device child-1; register it there too/);
+    const routed = await running.request(
+      'POST',
+      '/deployment',
+      deployment({}, { leaves: 'FROM /messages WHERE NOT IS_DEFINED($connectionModuleId) INTO $upstream' }),
+    );
+    assert.equal(routed.status, 200, routed.body);
+    await eventually(async () => ((await mqttAddress(running)).port > 0 ? true : undefined), 'the child hub');
+    const leafOutput = async (deviceId: string, leafKey: string | undefined, count: number) => {
+      const added = running.cli([
+        'identity',
+        'add',
+        deviceId,
+        ...(leafKey ? ['--key', leafKey] : []),
+        '--json',
+      ]);
+      assert.equal(added.code, 0, added.stderr);
+      const { connectionString } = JSON.parse(added.stdout) as { connectionString: string };
+      const leaf = spawn(process.execPath, [path.join(ROOT, 'test/fixtures/leaf-device.js'), String(count)], {
+        env: {
+          ...process.env,
+          LEAF_CS: connectionString,
+          LEAF_CA: path.join(running.homedir, 'hsm/certs/edge_owner_ca.cert.pem'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      leaf.stdout.on('data', (chunk) => (output += chunk));
+      leaf.stderr.on('data', (chunk) => (output += chunk));
+      try {
+        await eventually(
+          async () => (output.includes(`sent ${count}`) ? true : undefined),
+          `${deviceId} to send`,
+        );
+      } finally {
+        leaf.kill('SIGKILL');
+      }
+    };
+    await leafOutput('stranger', undefined, 3);
+    await leafOutput('sensor7', key, 5);
+
+    const leafLines = await eventually(async () => {
+      const lines = readFileSync(records, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"from":"leaf"'));
+      return lines.length >= 5 ? lines : undefined;
+    }, "sensor7's messages at the parent");
+    assert.deepEqual(
+      leafLines.map((line) => line.split(' ')[0]),
+      ['0', '1', '2', '3', '4'],
+      'only sensor7 (in the child scope on the parent) arrives',
+    );
+    const report = (
+      JSON.parse(running.cli(['system', 'status', '--json']).stdout) as {
+        upstream: { connected: boolean; refused: number };
+      }
+    ).upstream;
+    assert.equal(report.refused, 3, "the stranger's three messages were refused by the parent and dropped");
+    assert.equal(report.connected, true, 'the link stays up');
+    assert.match(
+      running.output,
+      /refused stranger \(Connection refused: Not authorized\); its message is dropped/,
+    );
+    assert.match(
+      parent.output,
+      /refused "?stranger"?: stranger: stranger is not in the scope of child-1|refused stranger: unknown/,
     );
   });
 });
