@@ -307,4 +307,20 @@ describe('nested edge: a child edge device sends upstream through its parent', (
     );
     assert.match(parent.output, /refused stranger: stranger: stranger is not in the scope of child-1/);
   });
+
+  test('a parent that stops answering (SIGSTOP) is noticed by the keepalive; the link comes back after SIGCONT', async () => {
+    const running = child!;
+    const upstream = () =>
+      (JSON.parse(running.cli(['system', 'status', '--json']).stdout) as { upstream: { connected: boolean } })
+        .upstream;
+    assert.equal(upstream().connected, true);
+    parent.process!.kill('SIGSTOP');
+    try {
+      // keepalive 2 s in this test: a ping unanswered by the next one ends the connection
+      await eventually(async () => (upstream().connected ? undefined : true), 'the child to notice', 15_000);
+    } finally {
+      parent.process!.kill('SIGCONT');
+    }
+    await eventually(async () => (upstream().connected ? true : undefined), 'the link to come back', 90_000);
+  });
 });
