@@ -86,7 +86,15 @@ describe('nested edge: a child edge device sends upstream through its parent', (
       'a child dials its parent by parent_hostname',
     );
     childKey = created.primaryKey;
-    assert.equal(parent.cli(['identity', 'add', 'child-2', '--edge']).code, 0);
+    const second = parent.cli(['identity', 'add', 'child-2', '--edge']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(
+      second.stdout,
+      new RegExp(
+        `^Added edge device child-2 \\(SAS; .*\\), a child of this device\\. Its connection string, for its config\\.yaml ` +
+          `\\(with parent_hostname: localhost:${parentPort}\\):\\nHostName=${IOTHUB.replace(/\./g, '\\.')};DeviceId=child-2;SharedAccessKey=[^;\\n]+\\n$`,
+      ),
+    );
     endpoint = {
       host: '127.0.0.1',
       port: parentPort,
