@@ -311,7 +311,7 @@ describe('nested edge: a child edge device sends upstream through its parent', (
     assert.equal(report.connected, true, 'the link stays up');
     assert.match(
       running.output,
-      /refused stranger \(Connection refused: Not authorized\); its message is dropped/,
+      /refused stranger \(Connection refused: Not authorized\); its messages are dropped/,
     );
     assert.match(parent.output, /refused stranger: stranger: stranger is not in the scope of child-1/);
   });

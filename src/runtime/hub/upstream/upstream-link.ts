@@ -72,6 +72,8 @@ export interface UpstreamStatus {
 }
 
 const DEFAULTS = { keepaliveSeconds: 5, idleMs: 5 * 60_000, tokenSeconds: 3600 };
+/** How long a refused identity's messages are dropped without a new CONNECT. */
+const REFUSAL_MEMORY_MS = 10_000;
 /** How often a link on demand looks for a waiting message. */
 const DEMAND_POLL_MS = 1_000;
 
@@ -94,6 +96,8 @@ export class UpstreamLink implements DeliveryTarget {
   private lastError: string | undefined;
   private failures = 0;
   private refused = 0;
+  /** When the upstream last refused an identity (ms since the epoch), by identity id. */
+  private readonly refusals = new Map<string, number>();
   private retryTimer: NodeJS.Timeout | undefined;
   private demandTimer: NodeJS.Timeout | undefined;
   private readonly idleTimer: NodeJS.Timeout;
@@ -141,6 +145,14 @@ export class UpstreamLink implements DeliveryTarget {
 
   async deliver(message: HubMessage): Promise<void> {
     const origin = messageOrigin(message, this.options.edgeDeviceId);
+    const id = identityId(origin);
+    const refusedAt = this.refusals.get(id);
+    if (refusedAt !== undefined && Date.now() - refusedAt < REFUSAL_MEMORY_MS) {
+      // refused moments ago: dropped without asking again, so a stream of them is not a CONNECT each
+      this.refused += 1;
+      return;
+    }
+    this.refusals.delete(id);
     const connection = this.connectionFor(origin);
     try {
       await connection.publish(upstreamTopic(origin, message), message.body);
@@ -148,8 +160,9 @@ export class UpstreamLink implements DeliveryTarget {
       const failure = asConnectionError(error);
       if (failure.refused && connection !== this.main) {
         this.refused += 1;
+        this.refusals.set(id, Date.now());
         this.options.log(
-          `hub: upstream: ${formatAddress(this.options.address)} refused ${identityId(origin)} (${failure.message}); its message is dropped`,
+          `hub: upstream: ${formatAddress(this.options.address)} refused ${id} (${failure.message}); its messages are dropped (asked again after ${REFUSAL_MEMORY_MS / 1000} s)`,
         );
         return;
       }

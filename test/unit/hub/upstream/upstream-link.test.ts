@@ -151,7 +151,9 @@ describe('the upstream link', () => {
 
   test('an origin the upstream refuses is dropped and counted; the link stays up', async () => {
     const refusal = new UpstreamConnectionError('Connection refused: Not authorized', true);
-    const { link, events, log } = harness({ refuse: (id) => (id === 'stranger' ? refusal : undefined) });
+    const { link, channels, events, log } = harness({
+      refuse: (id) => (id === 'stranger' ? refusal : undefined),
+    });
     stop = () => link.stop();
     link.start();
     await settle();
@@ -160,8 +162,15 @@ describe('the upstream link', () => {
     assert.equal(link.status().refused, 1);
     assert.match(
       log.at(-1)!,
-      /refused stranger \(Connection refused: Not authorized\); its message is dropped/,
+      /refused stranger \(Connection refused: Not authorized\); its messages are dropped/,
     );
+    const connects = channels.length;
+    await link.deliver(message('stranger'));
+    await link.deliver(message('stranger'));
+    assert.equal(channels.length, connects, 'no new CONNECT for an identity refused moments ago');
+    assert.equal(link.status().refused, 3);
+    await link.deliver(message('child-1', 'sensor'));
+    assert.equal(channels.at(-1)!.options.clientId, 'child-1/sensor', 'others go on');
   });
 
   test('a refused $edgeHub keeps the link offline with the reason, trying again', async () => {
