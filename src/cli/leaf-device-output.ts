@@ -2,8 +2,13 @@ import Table from 'cli-table3';
 
 import type { CreatedLeafDevice, LeafDeviceDetails } from '../runtime/daemon/management-types.js';
 
-/** The connection string a leaf device uses to reach IoT Hub through this gateway. */
+/**
+ * The connection string a device uses: a leaf device of this gateway reaches IoT Hub through it
+ * (`GatewayHostName`); an edge device (a child) and a device below a child connect elsewhere (the
+ * child names its parent in config.yaml `parent_hostname`), so theirs has no gateway.
+ */
 export function gatewayConnectionString(created: CreatedLeafDevice): string {
+  if (created.edge || created.parentId !== undefined) return created.connectionString;
   return `${created.connectionString};GatewayHostName=${created.gatewayHostName}`;
 }
 
@@ -13,7 +18,20 @@ export function renderCreatedDevice(created: CreatedLeafDevice): string {
     created.authType === 'Sas'
       ? 'SAS; its keys are shown only this once, keep them secret'
       : `X.509, thumbprint ${[created.primaryThumbprint, created.secondaryThumbprint].filter(Boolean).join(' or ')}`;
-  return `Added leaf device ${created.deviceId} (${how}). Its connection string:\n${gatewayConnectionString(created)}\n`;
+  const connection = gatewayConnectionString(created);
+  if (created.edge) {
+    return (
+      `Added edge device ${created.deviceId} (${how}), a child of this device. Its connection string, for its ` +
+      `config.yaml (with parent_hostname: ${created.gatewayHostName}):\n${connection}\n`
+    );
+  }
+  if (created.parentId !== undefined) {
+    return (
+      `Added leaf device ${created.deviceId} (${how}) below edge device ${created.parentId}; register it there too, ` +
+      `with the same key. Its connection string (add ;GatewayHostName=<${created.parentId}'s hostname>):\n${connection}\n`
+    );
+  }
+  return `Added leaf device ${created.deviceId} (${how}). Its connection string:\n${connection}\n`;
 }
 
 const NO_BORDERS = {

@@ -1,3 +1,4 @@
+import type { UpstreamReport } from '../runtime/daemon/upstream-service.js';
 import http from 'node:http';
 import { CLIENT_API_VERSION } from '../runtime/daemon/api-version.js';
 import {
@@ -104,6 +105,16 @@ export class ManagementClient {
     return info;
   }
 
+  /** The Edge Hub's upstream link (an older daemon without the route answers 404: undefined). */
+  async upstreamStatus(): Promise<UpstreamReport | undefined> {
+    try {
+      return await this.json<UpstreamReport>('GET', '/systeminfo/upstream');
+    } catch (error) {
+      if (error instanceof ManagementApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
   async systemResources(): Promise<SystemResources> {
     const resources = await this.json<SystemResources>('GET', '/systeminfo/resources');
     if (!resources || typeof resources !== 'object')
@@ -173,6 +184,8 @@ export class ManagementClient {
   async addDevice(request: {
     deviceId: string;
     authentication?: Record<string, string | undefined>;
+    edge?: boolean;
+    parentId?: string;
   }): Promise<CreatedLeafDevice> {
     const created = await this.json<CreatedLeafDevice>('POST', '/devices', {}, JSON.stringify(request));
     if (!created || typeof created.connectionString !== 'string')

@@ -1,4 +1,5 @@
 import type { HubQueue, ModuleDetails } from '../runtime/daemon/management-types.js';
+import type { UpstreamReport } from '../runtime/daemon/upstream-service.js';
 
 /** What `iotedge system status` shows; also its `--json` shape. */
 export interface SystemStatus {
@@ -6,6 +7,20 @@ export interface SystemStatus {
   modules: Record<string, number>;
   /** What each endpoint of the Edge Hub holds; absent while the hub is not running. */
   queues?: HubQueue[];
+  /** The Edge Hub's upstream link; absent from a daemon that does not report it. */
+  upstream?: UpstreamReport;
+}
+
+/**
+ * The upstream line: `none (reason)`, `MQTT to host:port (parent), connected since T`, or
+ * `MQTT to host:port (iothub), offline since T: last error`.
+ */
+export function renderUpstream(upstream: UpstreamReport): string {
+  if (!('since' in upstream)) return `none (${upstream.lastError})`;
+  const where = `${upstream.protocol} to ${upstream.target} (${upstream.kind === 'parent' ? 'parent edge device' : 'IoT Hub'})`;
+  if (upstream.connected) return `${where}, connected since ${upstream.since}`;
+  const error = upstream.lastError === undefined ? '' : `; last error: ${upstream.lastError}`;
+  return `${where}, offline since ${upstream.since}${error}`;
 }
 
 const STATUS_ORDER = ['running', 'backoff', 'unhealthy', 'stopped', 'failed', 'dead', 'unknown'];
@@ -58,6 +73,7 @@ export function renderSystemStatus(status: SystemStatus): string {
     `Version: ${status.daemon.version}`,
     `Uptime:  ${formatUptime(status.daemon.uptimeSeconds)}`,
     `Modules: ${summary}`,
+    ...(status.upstream ? [`Upstream: ${renderUpstream(status.upstream)}`] : []),
     ...(status.queues ? renderQueues(status.queues) : []),
     '',
   ].join('\n');

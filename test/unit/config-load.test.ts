@@ -398,6 +398,10 @@ test('schema errors name the file and the exact key path', () => {
       'moby_runtime.network.ipam.config[0].gateway: expected a string, found a sequence',
     ],
     [
+      `${manual}certificates:\n  device_ca_pk: /b\n`,
+      'certificates: device_ca_cert, device_ca_pk and trusted_ca_certs must be set together (missing device_ca_cert, trusted_ca_certs)',
+    ],
+    [
       `${manual}certificates:\n  device_ca_cert: /a\n  trusted_ca_certs: /c\n`,
       'certificates: device_ca_cert, device_ca_pk and trusted_ca_certs must be set together (missing device_ca_pk)',
     ],
@@ -562,4 +566,13 @@ test('a FIFO, a device or an oversized file as config.yaml is refused at once, n
     closeSync(openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK));
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("certificates.trusted_ca_certs may be given alone (a parent edge device's root CA); parent_hostname may carry a port", () => {
+  const settings = parse(
+    `${manual}parent_hostname: 127.0.0.1:18883\ncertificates:\n  trusted_ca_certs: /parent/root.pem\n`,
+  );
+  assert.equal(settings.certificates?.trusted_ca_certs, '/parent/root.pem');
+  assert.equal(settings.certificates?.device_ca_cert, undefined);
+  assert.equal(settings.parent_hostname, '127.0.0.1:18883');
 });

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countModules, formatBytes, formatUptime, renderSystemStatus } from '../../src/cli/system-status.js';
+import {
+  countModules,
+  formatBytes,
+  formatUptime,
+  renderSystemStatus,
+  renderUpstream,
+} from '../../src/cli/system-status.js';
 import type { ModuleDetails } from '../../src/runtime/daemon/management-types.js';
 
 const withStatus = (status: string): ModuleDetails =>
@@ -84,4 +90,44 @@ test('byte counts take the largest binary unit', () => {
   assert.equal(formatBytes(1023), '1023 B');
   assert.equal(formatBytes(1536), '1.5 KiB');
   assert.equal(formatBytes(5 * 2 ** 30), '5.0 GiB');
+});
+
+test('the upstream line: connected, offline with its last error, or none', () => {
+  const base = {
+    target: '127.0.0.1:18883',
+    kind: 'parent' as const,
+    protocol: 'MQTT' as const,
+    connections: 1,
+    refused: 0,
+  };
+  assert.equal(
+    renderUpstream({ ...base, connected: true, since: '2024-06-01T12:00:00.000Z' }),
+    'MQTT to 127.0.0.1:18883 (parent edge device), connected since 2024-06-01T12:00:00.000Z',
+  );
+  assert.equal(
+    renderUpstream({
+      ...base,
+      target: 'hub.example.net:8883',
+      kind: 'iothub',
+      connected: false,
+      since: '2024-06-01T12:00:00.000Z',
+      lastError: 'getaddrinfo ENOTFOUND hub.example.net',
+    }),
+    'MQTT to hub.example.net:8883 (IoT Hub), offline since 2024-06-01T12:00:00.000Z; last error: getaddrinfo ENOTFOUND hub.example.net',
+  );
+  assert.equal(
+    renderUpstream({
+      target: 'none',
+      protocol: 'MQTT',
+      connected: false,
+      lastError: 'parent_hostname: port 0 is not between 1 and 65535',
+    }),
+    'none (parent_hostname: port 0 is not between 1 and 65535)',
+  );
+  const text = renderSystemStatus({
+    daemon: { host: 'unix:///s', running: true, version: '1.0.0', uptimeSeconds: 5 },
+    modules: {},
+    upstream: { ...base, connected: true, since: '2024-06-01T12:00:00.000Z' },
+  });
+  assert.match(text, /\nUpstream: MQTT to 127\.0\.0\.1:18883 \(parent edge device\), connected since /);
 });

@@ -5,6 +5,8 @@ import { DaemonCommand } from '../../cli/daemon-command.js';
 /** The daemon names body fields; the user typed flags. */
 const FLAG_OF: Record<string, string> = {
   deviceId: 'DEVICE_ID',
+  parentId: '--parent',
+  edge: '--edge',
   'authentication.primaryKey': '--key',
   'authentication.primaryThumbprint': '--thumbprint',
   'authentication.secondaryThumbprint': '--secondary-thumbprint',
@@ -12,12 +14,14 @@ const FLAG_OF: Record<string, string> = {
 
 export default class IdentityAdd extends DaemonCommand {
   static override description =
-    'Register a leaf (downstream) device with this gateway and print its connection string';
+    'Register a leaf (downstream) device or a child edge device with this gateway and print its connection string';
 
   static override examples = [
     '<%= config.bin %> identity add thermostat1',
     '<%= config.bin %> identity add thermostat2 --key "$(head -c 32 /dev/urandom | base64)"',
     '<%= config.bin %> identity add camera1 --thumbprint 3C5A...E0F1 --secondary-thumbprint 99B0...42AC',
+    '<%= config.bin %> identity add child-1 --edge',
+    '<%= config.bin %> identity add sensor7 --parent child-1 --key "$KEY_SENSOR7"',
   ];
 
   static override args = {
@@ -42,6 +46,15 @@ export default class IdentityAdd extends DaemonCommand {
       helpValue: '<HEX>',
       dependsOn: ['thumbprint'],
     }),
+    edge: Flags.boolean({
+      description:
+        'Register an edge device, a child of this one in a nested edge: its hub may send upstream here on behalf of its modules and devices (SAS only)',
+      exclusive: ['thumbprint'],
+    }),
+    parent: Flags.string({
+      description: 'The edge device (registered here with --edge) that this device sits below',
+      helpValue: '<DEVICE_ID>',
+    }),
     json: Flags.boolean({ description: 'Print the device, its keys and connection string as JSON' }),
   };
 
@@ -62,7 +75,12 @@ export default class IdentityAdd extends DaemonCommand {
     ]);
     let created;
     try {
-      created = await client.addDevice({ deviceId: args.device_id, authentication });
+      created = await client.addDevice({
+        deviceId: args.device_id,
+        authentication,
+        ...(flags.edge ? { edge: true } : {}),
+        ...(flags.parent === undefined ? {} : { parentId: flags.parent }),
+      });
     } catch (error) {
       if (!(error instanceof ManagementApiError) || error.status !== 400) throw error;
       const [field, ...rest] = error.message.split(': ');

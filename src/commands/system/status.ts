@@ -14,13 +14,16 @@ export default class SystemStatus extends DaemonCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(SystemStatus);
     const client = await this.managementClient(flags.host);
-    const [info, resources, list, queues, { countModules, renderSystemStatus }] = await Promise.all([
-      client.systemInfo(),
-      client.systemResources(),
-      client.listModules(),
-      client.hubQueues(),
-      import('../../cli/system-status.js'),
-    ]);
+    const [info, resources, list, queues, upstream, { countModules, renderSystemStatus }] = await Promise.all(
+      [
+        client.systemInfo(),
+        client.systemResources(),
+        client.listModules(),
+        client.hubQueues(),
+        client.upstreamStatus(),
+        import('../../cli/system-status.js'),
+      ],
+    );
     const status = {
       daemon: {
         host: flags.host,
@@ -30,6 +33,7 @@ export default class SystemStatus extends DaemonCommand {
       },
       modules: countModules(list.modules),
       ...(queues ? { queues } : {}),
+      ...(upstream ? { upstream } : {}),
     };
     process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : renderSystemStatus(status));
   }

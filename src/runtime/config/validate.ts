@@ -165,7 +165,10 @@ function readCertificates(certificates: Section): CertificateSettings {
       : DEFAULT_AUTO_GENERATED_CA_LIFETIME_DAYS,
   };
   const present = DEVICE_CERT_KEYS.filter((key) => certificates.has(key));
-  if (present.length > 0 && present.length < DEVICE_CERT_KEYS.length) {
+  // trusted_ca_certs alone adds CAs to the trust bundle (a parent edge device's root) while the
+  // device keeps its quickstart CA; a device CA needs all three
+  const trustedOnly = present.length === 1 && present[0] === 'trusted_ca_certs';
+  if (present.length > 0 && present.length < DEVICE_CERT_KEYS.length && !trustedOnly) {
     const missing = DEVICE_CERT_KEYS.filter((key) => !certificates.has(key));
     throw new SchemaViolation(
       certificates.path,

@@ -4,6 +4,7 @@ import type { Agent, ModuleView } from '../agent/agent.js';
 import type { Settings } from '../config/settings.js';
 import type { EdgeHub } from '../hub/hub.js';
 import { LeafDeviceInputError } from '../hub/leaf-device-spec.js';
+import type { UpstreamReport } from './upstream-service.js';
 import { LeafDeviceExistsError, type LeafDeviceRegistry } from '../hub/leaf-devices.js';
 import { HubRequestError } from '../hub/hub-request-error.js';
 import type { HubStatus } from './hub-service.js';
@@ -78,6 +79,7 @@ export class DaemonBackend implements ManagementBackend {
       leafDevices?: LeafDeviceRegistry;
       gatewayHostname?(): string;
       restart?(): Promise<void>;
+      upstreamStatus?(): UpstreamReport;
     },
     private readonly daemonLog?: DaemonLogReader,
   ) {}
@@ -280,6 +282,17 @@ export class DaemonBackend implements ManagementBackend {
       cpus: os.cpus().length,
       virtualized: 'unknown',
     };
+  }
+
+  async upstreamStatus(): Promise<UpstreamReport> {
+    return (
+      this.hub?.upstreamStatus?.() ?? {
+        target: 'none',
+        protocol: 'MQTT',
+        connected: false,
+        lastError: 'the Edge Hub is not running',
+      }
+    );
   }
 
   async systemResources(): Promise<Record<string, unknown>> {

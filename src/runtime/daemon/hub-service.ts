@@ -28,6 +28,7 @@ import type { ServerCertificateSource } from './edge-ca-service.js';
 import { watchTrafficForHeap } from './heap-mode-watch.js';
 import { listenerGuards, listenerLimitsFromEnv, type ListenerLimits } from './listener-limits.js';
 import { closeListener, listen, type Listener } from './tls-listener.js';
+import { openUpstream, type UpstreamReport } from './upstream-service.js';
 
 export interface HubServiceOptions {
   settings: Settings;
@@ -62,6 +63,7 @@ interface HubCore {
   messages: SqliteMessageStores;
   heads: ProtocolHead[];
   stopHeapWatch(): void;
+  upstream: ReturnType<typeof openUpstream>;
 }
 
 /** Loads the stores under `<homedir>/hub` (twins, persistent sessions, leaf devices). */
@@ -90,10 +92,12 @@ async function loadStores(options: HubServiceOptions): Promise<HubStores> {
  */
 async function openCore(
   stores: HubStores,
-  options: { homedir: string; wire: Wire; connectTimeoutMs: number; log(line: string): void },
+  options: Pick<HubServiceOptions, 'wire' | 'settings' | 'device' | 'certificates' | 'log'> & {
+    connectTimeoutMs: number;
+  },
 ): Promise<HubCore> {
   const { log } = options;
-  const messages = new SqliteMessageStores({ file: messageDatabasePath(options.homedir), log });
+  const messages = new SqliteMessageStores({ file: messageDatabasePath(options.settings.homedir), log });
   const hub = new EdgeHub({
     identities: stores.identities,
     twins: stores.twins,
@@ -117,7 +121,11 @@ async function openCore(
   }
   const counters = hub.routingCounters;
   const stopHeapWatch = watchTrafficForHeap(() => counters.routed + counters.dropped, log);
-  return { hub, messages, heads: [mqtt, new HttpsHead(hub, log)], stopHeapWatch };
+  const upstream = openUpstream(
+    { ...options, trustBundlePem: () => options.certificates.serverCertificate.trustBundlePem },
+    hub.upstream,
+  );
+  return { hub, messages, heads: [mqtt, new HttpsHead(hub, log)], stopHeapWatch, upstream };
 }
 
 /** Where the hub keeps the messages its endpoints hold. */
@@ -162,11 +170,7 @@ export class HubService {
   static async create(options: HubServiceOptions): Promise<HubService> {
     const limits = listenerLimitsFromEnv(process.env);
     const stores = await loadStores(options);
-    const core = await openCore(stores, {
-      ...options,
-      homedir: options.settings.homedir,
-      connectTimeoutMs: limits.connectMs,
-    });
+    const core = await openCore(stores, { ...options, connectTimeoutMs: limits.connectMs });
     return new HubService(options, stores, limits, core);
   }
 
@@ -176,6 +180,14 @@ export class HubService {
 
   get status(): HubStatus {
     return this.state;
+  }
+
+  /** The upstream link (`iotedge system status`). */
+  upstreamStatus(): UpstreamReport {
+    const { upstream } = this.core;
+    return 'link' in upstream
+      ? upstream.link.status()
+      : { target: 'none', protocol: 'MQTT', connected: false, lastError: upstream.problem };
   }
 
   /** The leaf devices registered with this gateway (`<homedir>/hub/devices.json`). */
@@ -211,12 +223,7 @@ export class HubService {
 
   /** Opens a new core over the stores after a restart closed the previous one. */
   private async openHub(): Promise<void> {
-    this.core = await openCore(this.stores, {
-      homedir: this.options.settings.homedir,
-      wire: this.options.wire,
-      connectTimeoutMs: this.limits.connectMs,
-      log: this.options.log,
-    });
+    this.core = await openCore(this.stores, { ...this.options, connectTimeoutMs: this.limits.connectMs });
     this.opened = true;
   }
 
@@ -224,6 +231,7 @@ export class HubService {
   private async closeHub(): Promise<void> {
     this.opened = false;
     this.core.stopHeapWatch();
+    if ('link' in this.core.upstream) this.core.upstream.link.stop();
     this.core.hub.close();
     this.core.messages.close();
     await this.stopListeners();

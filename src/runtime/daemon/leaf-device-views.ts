@@ -9,6 +9,8 @@ export function leafDeviceDetails(device: LeafDevice, connected: boolean): LeafD
     authType: auth.type === 'sas' ? 'Sas' : 'X509',
     createdTime: device.createdTime,
     connectionState: connected ? 'Connected' : 'Disconnected',
+    ...(device.edge ? { edge: true as const } : {}),
+    ...(device.parentId === undefined ? {} : { parentId: device.parentId }),
     ...(auth.type === 'x509'
       ? {
           primaryThumbprint: auth.primaryThumbprint,

@@ -267,6 +267,12 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       since: '2020-07-07',
       handler: async ({ response }) => sendJson(response, 200, { queues: await backend.hubQueues() }),
     },
+    {
+      method: 'GET',
+      pattern: /^\/systeminfo\/upstream$/,
+      since: '2020-07-07',
+      handler: async ({ response }) => sendJson(response, 200, await backend.upstreamStatus()),
+    },
   ];
 }
 

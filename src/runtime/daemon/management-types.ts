@@ -1,3 +1,4 @@
+import type { UpstreamReport } from './upstream-service.js';
 import type { LogLine, LogOptions, RuntimeStatus } from '../modules/types.js';
 import type { DeploymentNotes } from './deployment-notes.js';
 
@@ -61,6 +62,8 @@ export interface ManagementBackend {
   hubReported(): Promise<Record<string, unknown>>;
   /** What each endpoint of the Edge Hub holds: 404 while the hub is not running. */
   hubQueues(): Promise<HubQueue[]>;
+  /** The Edge Hub's upstream link: target, protocol, connected or offline since when, last error. */
+  upstreamStatus(): Promise<UpstreamReport>;
   /** A direct method on a module of this device (by name) or a leaf device, through the Edge Hub. */
   invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }>;
   /** The leaf devices registered with this gateway (never their keys). */
@@ -104,6 +107,10 @@ export interface LeafDeviceDetails {
   connectionState: 'Connected' | 'Disconnected';
   primaryThumbprint?: string;
   secondaryThumbprint?: string;
+  /** An edge device (a child of this one in a nested edge). */
+  edge?: true;
+  /** The edge device below this one that the device sits under. */
+  parentId?: string;
 }
 
 /** The answer to POST /devices: the only time a SAS device's keys are shown. */

@@ -8,6 +8,7 @@ import {
 import { storeLimitsOf, type EdgeHubDesired } from '../deployment/edgehub-desired.js';
 import type { Endpoint } from './endpoints/endpoint.js';
 import { storedEndpoints } from './endpoints/endpoint-factory.js';
+import type { UpstreamEndpoint } from './endpoints/upstream.js';
 import { memoryStores } from './endpoints/memory-store.js';
 import type { MessageStores } from './endpoints/message-store.js';
 import type { Authentication, IdentityRegistry } from './identities.js';
@@ -105,13 +106,22 @@ export class EdgeHub implements SessionCore {
     return this.options.identities.iothubHostname;
   }
 
-  /** Who a client is, by the credentials it presents for `deviceId` (and `moduleId`). */
-  authenticate(
+  /**
+   * Who a client is, by the credentials it presents for `deviceId` (and `moduleId`); with an
+   * `authChain` (nested edge) a child edge device's hub connects on behalf of that identity.
+   */
+  async authenticate(
     deviceId: string,
     moduleId: string | undefined,
     credentials: Credentials,
+    authChain?: string,
   ): Promise<Authentication> {
     const { identities } = this.options;
+    if (authChain !== undefined) {
+      return 'sas' in credentials
+        ? identities.onBehalfOf(deviceId, moduleId, authChain, credentials.sas)
+        : { ok: false, reason: 'a connection on behalf of another identity authenticates with a SAS token' };
+    }
     return 'sas' in credentials
       ? identities.authenticateSas(deviceId, moduleId, credentials.sas)
       : identities.authenticateCertificate(deviceId, moduleId, credentials.certificate);
@@ -171,6 +181,11 @@ export class EdgeHub implements SessionCore {
 
   endpoints(): readonly Endpoint[] {
     return this.router.all();
+  }
+
+  /** `$upstream`: the upstream link attaches to it while it is connected. */
+  get upstream(): UpstreamEndpoint {
+    return this.router.upstream;
   }
 
   get routingCounters(): RouterCounters {

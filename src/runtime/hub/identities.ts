@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 
 import { matchesThumbprint } from '../identity/certificates/client-auth.js';
 import { validityOf } from '../identity/certificates/pem.js';
-import { deriveModuleKey } from '../identity/module-keys.js';
+import { deriveModuleKey, edgeHubModuleKey } from '../identity/module-keys.js';
 import {
   parseSasToken,
   SasTokenError,
@@ -10,8 +10,9 @@ import {
   type SasToken,
   type SasVerifyOptions,
 } from '../identity/sas.js';
+import { EDGE_HUB_MODULE_ID, parseAuthChain, scopeProblem } from './auth-chain.js';
 import type { ClientIdentity } from './connections.js';
-import type { LeafDeviceLookup } from './leaf-devices.js';
+import { scopeDevices, type LeafDeviceLookup } from './leaf-devices.js';
 
 export interface IdentityOptions {
   deviceId: string;
@@ -129,20 +130,65 @@ export class IdentityRegistry {
     return { ok: true, identity: { id, deviceId } };
   }
 
+  /**
+   * A connection "on behalf of" `deviceId`/`moduleId` (nested edge): the `auth-chain` names that
+   * target first and the acting child edge device last; the token must be that child's `$edgeHub`
+   * token, and the target must lie in the child's scope (the child itself, its modules, the devices
+   * registered here below it). The connection is then the target's.
+   */
+  onBehalfOf(
+    deviceId: string,
+    moduleId: string | undefined,
+    authChain: string,
+    token: string,
+  ): Authentication {
+    const id = moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;
+    const parsed = parseAuthChain(authChain, id);
+    if (!parsed.ok) return { ok: false, reason: `${id}: ${parsed.reason}` };
+    const { claim } = parsed;
+    if (deviceId === this.options.deviceId)
+      return { ok: false, reason: `${id}: this device's own identities cannot be acted for` };
+    const actor = this.authenticateLeafSas(claim.actorDeviceId, EDGE_HUB_MODULE_ID, token);
+    if (!actor.ok) return actor;
+    const outOfScope = scopeProblem(claim, scopeDevices(this.options.leafDevices));
+    if (outOfScope !== undefined) return { ok: false, reason: `${id}: ${outOfScope}` };
+    return {
+      ok: true,
+      identity: moduleId === undefined ? { id, deviceId } : { id, deviceId, moduleId },
+      ...(actor.expiresAt ? { expiresAt: actor.expiresAt } : {}),
+    };
+  }
+
   private authenticateLeafSas(deviceId: string, moduleId: string | undefined, token: string): Authentication {
     const id = moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;
     const device = this.options.leafDevices?.get(deviceId);
     if (!device) return { ok: false, reason: `unknown identity ${id}` };
-    if (moduleId !== undefined) return { ok: false, reason: `${id}: leaf device ${deviceId} has no modules` };
+    const edgeHub = device.edge === true && moduleId === EDGE_HUB_MODULE_ID;
+    if (moduleId !== undefined && !edgeHub) {
+      return {
+        ok: false,
+        reason: device.edge
+          ? `${id}: modules of edge device ${deviceId} connect through its own hub (auth-chain)`
+          : `${id}: leaf device ${deviceId} has no modules`,
+      };
+    }
     const auth = device.authentication;
     if (auth.type !== 'sas') return { ok: false, reason: `${id}: this device authenticates with X.509` };
     const verification = verifyToken(token, {
-      identity: { deviceId },
-      keys: [auth.primaryKey, auth.secondaryKey],
+      identity: moduleId === undefined ? { deviceId } : { deviceId, moduleId },
+      keys: edgeHub
+        ? [
+            edgeHubModuleKey(auth.primaryKey),
+            edgeHubModuleKey(auth.primaryKey, 'secondary'),
+            edgeHubModuleKey(auth.secondaryKey),
+            edgeHubModuleKey(auth.secondaryKey, 'secondary'),
+          ]
+        : [auth.primaryKey, auth.secondaryKey],
       hostnames: [this.options.iothubHostname, this.options.edgeHostname],
       now: this.options.now(),
     });
     if (!verification.ok) return { ok: false, reason: `${id}: ${verification.reason}` };
-    return { ok: true, identity: { id, deviceId }, expiresAt: verification.expiresAt };
+    const identity: ClientIdentity = moduleId === undefined ? { id, deviceId } : { id, deviceId, moduleId };
+    return { ok: true, identity, expiresAt: verification.expiresAt };
   }
 }

@@ -24,6 +24,10 @@ export interface LeafDevice {
   authentication: SasAuthentication | X509Authentication;
   /** RFC 3339. */
   createdTime: string;
+  /** An edge device (a child in a nested edge): its `$edgeHub` may act on behalf of its scope. */
+  edge?: true;
+  /** The edge device this device sits below, when that is not this gateway but a child of it. */
+  parentId?: string;
 }
 
 /** A request to register a device that breaks a rule; `field` names the offending JSON field. */
@@ -135,11 +139,32 @@ export function parseNewLeafDevice(body: unknown, edgeDeviceId: string, now: Dat
     throw new LeafDeviceInputError('body', 'expected a JSON object {deviceId, authentication}');
   const problem = deviceIdProblem(body.deviceId, edgeDeviceId);
   if (problem !== undefined) throw new LeafDeviceInputError('deviceId', problem);
-  return {
+  if (body.edge !== undefined && typeof body.edge !== 'boolean') {
+    throw new LeafDeviceInputError('edge', 'expected true or false');
+  }
+  const device: LeafDevice = {
     deviceId: body.deviceId as string,
     authentication: authentication(body.authentication),
     createdTime: now.toISOString(),
   };
+  if (body.edge === true) {
+    if (device.authentication.type !== 'sas') {
+      throw new LeafDeviceInputError(
+        'authentication.type',
+        'an edge device authenticates with SAS keys here',
+      );
+    }
+    device.edge = true;
+  }
+  const parentId = body.parentId;
+  if (parentId !== undefined && parentId !== null && parentId !== edgeDeviceId) {
+    const parentProblem = deviceIdProblem(parentId, edgeDeviceId);
+    if (parentProblem !== undefined) throw new LeafDeviceInputError('parentId', parentProblem);
+    if (parentId === device.deviceId)
+      throw new LeafDeviceInputError('parentId', 'a device cannot be its own parent');
+    device.parentId = parentId as string;
+  }
+  return device;
 }
 
 /** A device read back from the registry file; throws LeafDeviceInputError when the entry is not one. */

@@ -1,4 +1,5 @@
 import { readJsonFile, writeJsonAtomically } from '../json-file.js';
+import type { ScopeDevices } from './auth-chain.js';
 import {
   LeafDeviceInputError,
   parseNewLeafDevice,
@@ -12,6 +13,14 @@ export type { LeafDevice } from './leaf-device-spec.js';
 /** What authentication needs of the registry. */
 export interface LeafDeviceLookup {
   get(deviceId: string): LeafDevice | undefined;
+}
+
+/** The registered devices as the on-behalf-of scope decision sees them. */
+export function scopeDevices(lookup: LeafDeviceLookup | undefined): ScopeDevices {
+  return {
+    parentOf: (deviceId) => lookup?.get(deviceId)?.parentId,
+    isEdge: (deviceId) => lookup?.get(deviceId)?.edge === true,
+  };
 }
 
 /** POST /devices for an id that is already registered. */
@@ -74,6 +83,12 @@ export class LeafDeviceRegistry implements LeafDeviceLookup {
     return this.serial.run(async () => {
       const device = parseNewLeafDevice(request, this.edgeDeviceId, this.now());
       if (this.devices.has(device.deviceId)) throw new LeafDeviceExistsError(device.deviceId);
+      if (device.parentId !== undefined && !this.devices.get(device.parentId)?.edge) {
+        throw new LeafDeviceInputError(
+          'parentId',
+          `${device.parentId} is not an edge device registered here`,
+        );
+      }
       await this.save(new Map(this.devices).set(device.deviceId, device));
       return device;
     });

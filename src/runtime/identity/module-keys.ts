@@ -55,3 +55,15 @@ export function newGenerationId(now: Date, random: (max: number) => number = ran
   const ticks = EPOCH_TICKS + BigInt(now.getTime()) * 10_000n + BigInt(random(10_000));
   return ticks.toString();
 }
+
+/**
+ * The generation id of an embedded Edge Hub's `$edgeHub` module identity. The agent does not deploy
+ * that hub, so it has none of its own; with this fixed one a parent edge device derives the same
+ * module key from the child's device key that the child signs its upstream tokens with.
+ */
+export const EMBEDDED_HUB_GENERATION_ID = '1';
+
+/** The `$edgeHub` module key (base64) of an edge device whose device key is `deviceKey`. */
+export function edgeHubModuleKey(deviceKey: string, keyId: ModuleKeyId = 'primary'): string {
+  return deriveModuleKey(deviceKey, '$edgeHub', keyId, EMBEDDED_HUB_GENERATION_ID);
+}

@@ -58,6 +58,7 @@ export function fakeBackend(): ManagementBackend {
     deploymentStatus: async () => ({}),
     hubReported: async () => ({}),
     hubQueues: async () => [],
+    upstreamStatus: async () => ({ target: 'none', protocol: 'MQTT', connected: false, lastError: 'none' }),
     invokeMethod: async (call) => ({ status: 200, payload: call.payload ?? null }),
     listDevices: async () => [],
     addDevice: async (request) => {

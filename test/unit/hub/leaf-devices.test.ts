@@ -78,6 +78,22 @@ describe('a new leaf device', () => {
     );
   });
 
+  test('edge devices take SAS keys only; edge is a boolean; a parent is a device id other than its own', () => {
+    assert.equal(
+      fieldOf({ deviceId: 'c', edge: true, authentication: { type: 'x509', primaryThumbprint: SHA1 } }),
+      'authentication.type',
+    );
+    assert.equal(fieldOf({ deviceId: 'c', edge: 'yes' }), 'edge');
+    assert.equal(fieldOf({ deviceId: 'c', parentId: 'c' }), 'parentId');
+    assert.equal(fieldOf({ deviceId: 'c', parentId: 'a b' }), 'parentId');
+    assert.equal(
+      parse({ deviceId: 'c', parentId: EDGE }).parentId,
+      undefined,
+      'this gateway is no parent to name',
+    );
+    assert.equal(parse({ deviceId: 'c', edge: false }).edge, undefined);
+  });
+
   test("device ids follow IoT Hub's rules, and the edge device's own id is refused", () => {
     assert.equal(deviceIdProblem("a-b.c:d%e_f*h?i!j(k)l,m=n@o$q'r", EDGE), undefined);
     assert.equal(deviceIdProblem('x'.repeat(128), EDGE), undefined);
@@ -156,6 +172,27 @@ describe('the leaf device registry', () => {
       ['cam', 'leaf1'],
     );
     assert.equal(again.get('nobody'), undefined);
+  });
+
+  test('an edge device (a child) and a device below it: kept in the file; the parent must be an edge device', async () => {
+    const registry = await fresh('edge');
+    const child = await registry.add({ deviceId: 'child-1', edge: true });
+    assert.equal(child.edge, true);
+    const below = await registry.add({ deviceId: 'sensor', parentId: 'child-1' });
+    assert.equal(below.parentId, 'child-1');
+    await registry.add({ deviceId: 'plain' });
+    await assert.rejects(
+      registry.add({ deviceId: 'x', parentId: 'plain' }),
+      (error: Error) =>
+        error instanceof LeafDeviceInputError &&
+        error.message === 'parentId: plain is not an edge device registered here',
+    );
+    await assert.rejects(registry.add({ deviceId: 'y', parentId: 'nobody' }), LeafDeviceInputError);
+    const again = new LeafDeviceRegistry(file, EDGE);
+    await again.reload();
+    assert.deepEqual(again.get('child-1'), child);
+    assert.deepEqual(again.get('sensor'), below);
+    assert.equal(registry.get('x'), undefined);
   });
 
   test('an id taken is a conflict; bad input is refused; neither changes anything', async () => {

@@ -329,6 +329,30 @@ describe('configured device CA', () => {
     );
   });
 
+  test('trusted_ca_certs alone: the quickstart CA, its root and those certificates in the trust bundle', async () => {
+    const home = path.join(scratch, 'trusted-only-home');
+    const ca = await loadEdgeCa(
+      {
+        homedir: home,
+        certificates: { trusted_ca_certs: files.trusted, auto_generated_ca_lifetime_days: 90 },
+      },
+      { now: NOW },
+    );
+    assert.equal(ca.source, 'quickstart');
+    const quickstartRoot = await readFile(quickstartPaths(home).root, 'utf8');
+    assert.equal(
+      ca.trustBundlePem,
+      quickstartRoot.replace(/\n?$/, '\n') +
+        new X509Certificate(root.certPem).toString().replace(/\n?$/, '\n'),
+    );
+    const error = await loadError({
+      device_ca_cert: undefined,
+      device_ca_pk: undefined,
+      trusted_ca_certs: files.key,
+    });
+    assert.match(error.message, /^certificates\.trusted_ca_certs: /);
+  });
+
   test('the three settings must be set together', async () => {
     const error = await loadError({ device_ca_pk: undefined, trusted_ca_certs: undefined });
     assert.equal(

@@ -252,7 +252,7 @@ export class MqttHead implements ProtocolHead {
       }
       credentials = { certificate };
     }
-    this.hub.authenticate(parsed.deviceId, parsed.moduleId, credentials).then(
+    this.hub.authenticate(parsed.deviceId, parsed.moduleId, credentials, parsed.authChain).then(
       (result) => {
         if (!result.ok) {
           this.options.log(`hub: mqtt: refused ${client.id}: ${result.reason}`);

@@ -14,9 +14,9 @@ import type { Wire } from './wire.js';
 export const IOTHUB_WIRE: Wire = {
   connect(clientId, username) {
     const parsed = parseConnectIdentity(clientId, username);
-    return parsed.ok
-      ? { ok: true, deviceId: parsed.identity.deviceId, moduleId: parsed.identity.moduleId }
-      : { ok: false, reason: parsed.message };
+    if (!parsed.ok) return { ok: false, reason: parsed.message };
+    const { deviceId, moduleId, authChain } = parsed.identity;
+    return { ok: true, deviceId, moduleId, ...(authChain === undefined ? {} : { authChain }) };
   },
   publish: (topic, payload, identity) => classifyPublish(identity, topic, payload),
   subscribe: (filter, identity) => classifySubscribe(identity, filter),

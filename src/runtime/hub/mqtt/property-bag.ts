@@ -54,6 +54,34 @@ const ENCODED_OUTBOUND_KEYS = OUTBOUND_SYSTEM_KEYS.map(
   ([name, key]) => [name, encodeURIComponent(key)] as const,
 );
 
+/**
+ * System properties a device writes into the bag of its own telemetry, as the SDKs do: what a hub
+ * sending upstream on behalf of the message's origin keeps. The connection ids are not among them:
+ * the receiving hub sets those from the identity that connected.
+ */
+const UPSTREAM_SYSTEM_KEYS: readonly (readonly [SystemPropertyName, string])[] = [
+  ['messageId', '$.mid'],
+  ['correlationId', '$.cid'],
+  ['to', '$.to'],
+  ['userId', '$.uid'],
+  ['contentType', '$.ct'],
+  ['contentEncoding', '$.ce'],
+  ['absoluteExpiryTime', '$.exp'],
+  ['outputName', '$.on'],
+  ['messageSchema', '$.schema'],
+  ['creationTime', '$.ctime'],
+  ['interfaceId', '$.ifid'],
+  ['componentName', '$.sub'],
+];
+
+const UPSTREAM_BY_WIRE_KEY: ReadonlyMap<string, SystemPropertyName> = new Map(
+  UPSTREAM_SYSTEM_KEYS.map(([name, key]) => [key, name]),
+);
+
+const ENCODED_UPSTREAM_KEYS = UPSTREAM_SYSTEM_KEYS.map(
+  ([name, key]) => [name, encodeURIComponent(key)] as const,
+);
+
 const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
@@ -137,16 +165,35 @@ export function decodePropertyBag(text: string, start = 0, end = text.length): D
  * reads a bare key's value as the text "undefined").
  */
 export function encodePropertyBag(message: Pick<HubMessage, 'properties' | 'systemProperties'>): string {
+  return encodeBag(message, OUTBOUND_BY_WIRE_KEY, ENCODED_OUTBOUND_KEYS);
+}
+
+/**
+ * The bag of a message a hub sends upstream (to IoT Hub or a parent edge device) on behalf of its
+ * origin: application properties, then the system properties a device sends itself, the output
+ * name of a module's message (`$.on`) included.
+ */
+export function encodeUpstreamPropertyBag(
+  message: Pick<HubMessage, 'properties' | 'systemProperties'>,
+): string {
+  return encodeBag(message, UPSTREAM_BY_WIRE_KEY, ENCODED_UPSTREAM_KEYS);
+}
+
+function encodeBag(
+  message: Pick<HubMessage, 'properties' | 'systemProperties'>,
+  systemByWireKey: ReadonlyMap<string, SystemPropertyName>,
+  encodedSystemKeys: readonly (readonly [SystemPropertyName, string])[],
+): string {
   const system = message.systemProperties;
   let bag = '';
   for (const key in message.properties) {
     if (!Object.prototype.hasOwnProperty.call(message.properties, key)) continue;
-    const shadowedBy = OUTBOUND_BY_WIRE_KEY.get(key);
+    const shadowedBy = systemByWireKey.get(key);
     if (shadowedBy !== undefined && system[shadowedBy] !== undefined) continue;
     if (bag.length > 0) bag += '&';
     bag += percentEncode(key) + '=' + percentEncode(message.properties[key]);
   }
-  for (const [name, encodedKey] of ENCODED_OUTBOUND_KEYS) {
+  for (const [name, encodedKey] of encodedSystemKeys) {
     const value = system[name];
     if (value === undefined) continue;
     if (bag.length > 0) bag += '&';

@@ -270,3 +270,12 @@ export function desiredPatchTopic(version: number): string {
 export function methodRequestTopic(methodName: string, requestId: string): string {
   return `$iothub/methods/POST/${methodName}/?$rid=${percentEncode(requestId)}`;
 }
+
+/**
+ * The topic a device or module publishes its telemetry on, with the message's bag as the last
+ * segment: `devices/{d}/messages/events/{bag}` or `devices/{d}/modules/{m}/messages/events/{bag}`.
+ */
+export function telemetryTopic(identity: WireIdentity, bag: string): string {
+  const module = identity.moduleId === undefined ? '' : `modules/${identity.moduleId}/`;
+  return `${DEVICES}${identity.deviceId}/${module}${EVENTS}/${bag}`;
+}

@@ -21,7 +21,6 @@ const TRUSTED = 'certificates.trusted_ca_certs';
 export async function loadConfiguredCa(settings: ConfiguredCaSettings, now: Date): Promise<EdgeCa> {
   const certPath = settingPath(settings.deviceCaCert, CERT);
   const keyPath = settingPath(settings.deviceCaPk, KEY);
-  const trustedPath = settingPath(settings.trustedCaCerts, TRUSTED);
 
   const chain = await readCertificateFile(certPath, CERT);
   const deviceCa = chain[0];
@@ -48,13 +47,13 @@ export async function loadConfiguredCa(settings: ConfiguredCaSettings, now: Date
   const signingKey = await loadKey(keyPath, (privateKey) =>
     keyMatchesCertificate(privateKey, deviceCa.publicKey),
   );
-  const trusted = await readCertificateFile(trustedPath, TRUSTED);
+  const trustedPem = await readTrustedCaCerts(settings.trustedCaCerts);
   return {
     source: 'configured',
     certPath,
     certPem: toPem(deviceCa),
     chainPem: chain.map(toPem).join(''),
-    trustBundlePem: trusted.map(toPem).join(''),
+    trustBundlePem: trustedPem,
     signingKey,
     notBefore,
     notAfter,
@@ -86,4 +85,10 @@ function settingPath(value: string, setting: string): string {
   } catch (error) {
     throw new CertificateError('unsupported', (error as Error).message);
   }
+}
+
+/** The certificates of `certificates.trusted_ca_certs`, PEM; errors name the setting and file. */
+export async function readTrustedCaCerts(setting: string): Promise<string> {
+  const trusted = await readCertificateFile(settingPath(setting, TRUSTED), TRUSTED);
+  return trusted.map(toPem).join('');
 }

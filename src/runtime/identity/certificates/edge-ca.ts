@@ -1,5 +1,5 @@
 import type { Settings } from '../../config/settings.js';
-import { loadConfiguredCa } from './configured-ca.js';
+import { loadConfiguredCa, readTrustedCaCerts } from './configured-ca.js';
 import { CertificateError } from './errors.js';
 import type { SigningKey } from './keys.js';
 import { ensureQuickstartCa } from './quickstart-ca.js';
@@ -40,9 +40,14 @@ export async function loadEdgeCa(
   const now = options.now ?? new Date();
   const certificates = settings.certificates;
   const missing = CA_SETTINGS.filter((name) => (certificates?.[name] ?? '') === '');
-  if (missing.length === CA_SETTINGS.length) {
+  const trustedOnly = missing.length === 2 && !missing.includes('trusted_ca_certs');
+  if (missing.length === CA_SETTINGS.length || trustedOnly) {
     const lifetimeDays = certificates?.auto_generated_ca_lifetime_days ?? DEFAULT_CA_LIFETIME_DAYS;
-    return ensureQuickstartCa(settings.homedir, { now, lifetimeDays });
+    const quickstart = await ensureQuickstartCa(settings.homedir, { now, lifetimeDays });
+    if (!trustedOnly) return quickstart;
+    // the trust bundle also holds certificates.trusted_ca_certs (e.g. a parent edge device's root CA)
+    const trusted = await readTrustedCaCerts(certificates?.trusted_ca_certs as string);
+    return { ...quickstart, trustBundlePem: quickstart.trustBundlePem + trusted };
   }
   if (missing.length > 0 || certificates === undefined) {
     const names = (list: readonly string[]) => list.map((name) => `certificates.${name}`).join(', ');

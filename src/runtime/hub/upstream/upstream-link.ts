@@ -1,0 +1,301 @@
+import { EDGE_HUB_MODULE_ID } from '../auth-chain.js';
+import type { DeliveryTarget } from '../endpoints/delivery-loop.js';
+import type { HubMessage } from '../../routing/message.js';
+import { buildSasToken } from '../../identity/sas.js';
+import { reconnectDelayMs } from './backoff.js';
+import { formatAddress, type UpstreamAddress } from './upstream-address.js';
+import {
+  UpstreamConnection,
+  UpstreamConnectionError,
+  type UpstreamChannel,
+  type UpstreamConnectionOptions,
+} from './upstream-connection.js';
+import {
+  edgeHubAudience,
+  identityId,
+  messageOrigin,
+  upstreamTopic,
+  upstreamUsername,
+  type UpstreamIdentity,
+} from './upstream-wire.js';
+
+/** What `$upstream` does with a link: attach it while it is up, detach it when it goes down. */
+export interface UpstreamEndpointPort {
+  attach(target: DeliveryTarget): void;
+  detach(): void;
+  /** Messages held (a link that connects on demand waits for the first). */
+  readonly pending: number;
+}
+
+export interface UpstreamLinkOptions {
+  address: UpstreamAddress;
+  /** CA certificates (PEM) for the upstream's server certificate; the OS store when undefined. */
+  ca?: string;
+  iothubHostname: string;
+  edgeDeviceId: string;
+  /** The base64 key of this device's `$edgeHub` module identity; undefined when it has none. */
+  edgeHubKey?: string;
+  productInfo: string;
+  endpoint: UpstreamEndpointPort;
+  log(line: string): void;
+  /** MQTT keepalive of every upstream connection (default 5 s: a dead parent is noticed in seconds). */
+  keepaliveSeconds?: number;
+  /** An identity's connection closes after this long without a message (default 5 minutes). */
+  idleMs?: number;
+  /** Lifetime of the SAS tokens presented (default 1 hour; a connection whose token expires reconnects). */
+  tokenSeconds?: number;
+  random?: () => number;
+  now?: () => Date;
+  /**
+   * Connect at once (a parent edge device), or only once a message waits to go up: IoT Hub, which
+   * a device without `$upstream` routes never needs (and then never loads the MQTT client for).
+   */
+  onDemand?: boolean;
+  /** How connections are made (tests pass a fake). */
+  connect?: (options: UpstreamConnectionOptions) => UpstreamChannel;
+}
+
+/** The link's state as `iotedge system status` shows it. */
+export interface UpstreamStatus {
+  /** `host:port` of the upstream. */
+  target: string;
+  kind: 'parent' | 'iothub';
+  protocol: 'MQTT';
+  connected: boolean;
+  /** When the link came up (connected) or went down / never came up (offline). */
+  since: string;
+  lastError?: string;
+  /** Identities with an open upstream connection (the hub's own included). */
+  connections: number;
+  /** Messages dropped because the upstream refused their identity. */
+  refused: number;
+}
+
+const DEFAULTS = { keepaliveSeconds: 5, idleMs: 5 * 60_000, tokenSeconds: 3600 };
+/** How long a refused identity's messages are dropped without a new CONNECT. */
+const REFUSAL_MEMORY_MS = 10_000;
+/** How often a link on demand looks for a waiting message. */
+const DEMAND_POLL_MS = 1_000;
+
+/**
+ * The Edge Hub's link to its upstream (a parent edge device or IoT Hub) over MQTT: the hub's own
+ * identity (`{device}/$edgeHub`) keeps one connection that stands for the link; while it is up the
+ * `$upstream` endpoint is attached and its messages go up, each on a connection of its own origin
+ * (created on demand, closed when idle) authenticated on behalf of that origin with the hub's token.
+ * Any loss (keepalive, a failed publish) detaches the endpoint, which keeps the messages; the link
+ * then tries again with jittered exponential backoff, for ever. A message whose origin the upstream
+ * refuses (not in this device's scope there, or unknown to IoT Hub) cannot ever be delivered: it is
+ * dropped, counted and logged, as IoT Edge drops invalid messages, so that it does not hold back
+ * the messages behind it.
+ */
+export class UpstreamLink implements DeliveryTarget {
+  private main: UpstreamChannel | undefined;
+  private readonly connections = new Map<string, UpstreamChannel>();
+  private connected = false;
+  private since: Date;
+  private lastError: string | undefined;
+  private failures = 0;
+  private refused = 0;
+  /** When the upstream last refused an identity (ms since the epoch), by identity id. */
+  private readonly refusals = new Map<string, number>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private demandTimer: NodeJS.Timeout | undefined;
+  private readonly idleTimer: NodeJS.Timeout;
+  private stopped = false;
+  private readonly now: () => Date;
+  private readonly self: UpstreamIdentity;
+
+  constructor(private readonly options: UpstreamLinkOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.since = this.now();
+    this.self = { deviceId: options.edgeDeviceId, moduleId: EDGE_HUB_MODULE_ID };
+    const idleMs = options.idleMs ?? DEFAULTS.idleMs;
+    this.idleTimer = setInterval(() => this.closeIdle(idleMs), Math.max(1_000, idleMs / 2));
+    this.idleTimer.unref();
+  }
+
+  /** Starts connecting (and keeps trying until stop); on demand, once a message waits. */
+  start(): void {
+    if (!this.options.onDemand || this.options.endpoint.pending > 0) {
+      this.connectMain();
+      return;
+    }
+    this.lastError = 'not tried yet: no message waits to go up';
+    this.demandTimer = setInterval(() => {
+      if (this.options.endpoint.pending === 0) return;
+      clearInterval(this.demandTimer);
+      this.demandTimer = undefined;
+      this.connectMain();
+    }, DEMAND_POLL_MS);
+    this.demandTimer.unref();
+  }
+
+  status(): UpstreamStatus {
+    return {
+      target: formatAddress(this.options.address),
+      kind: this.options.address.kind,
+      protocol: 'MQTT',
+      connected: this.connected,
+      since: this.since.toISOString(),
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      connections: this.connections.size + (this.connected ? 1 : 0),
+      refused: this.refused,
+    };
+  }
+
+  async deliver(message: HubMessage): Promise<void> {
+    const origin = messageOrigin(message, this.options.edgeDeviceId);
+    const id = identityId(origin);
+    const refusedAt = this.refusals.get(id);
+    if (refusedAt !== undefined && Date.now() - refusedAt < REFUSAL_MEMORY_MS) {
+      // refused moments ago: dropped without asking again, so a stream of them is not a CONNECT each
+      this.refused += 1;
+      return;
+    }
+    this.refusals.delete(id);
+    const connection = this.connectionFor(origin);
+    try {
+      await connection.publish(upstreamTopic(origin, message), message.body);
+    } catch (error) {
+      const failure = asConnectionError(error);
+      if (failure.refused && connection !== this.main) {
+        this.refused += 1;
+        this.refusals.set(id, Date.now());
+        this.options.log(
+          `hub: upstream: ${formatAddress(this.options.address)} refused ${id} (${failure.message}); its messages are dropped (asked again after ${REFUSAL_MEMORY_MS / 1000} s)`,
+        );
+        return;
+      }
+      this.lost(failure);
+      throw failure;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.demandTimer);
+    clearInterval(this.idleTimer);
+    this.options.endpoint.detach();
+    this.closeAll('the hub is closing');
+  }
+
+  private connectionFor(origin: UpstreamIdentity): UpstreamChannel {
+    const id = identityId(origin);
+    if (id === identityId(this.self) && this.main) return this.main;
+    let connection = this.connections.get(id);
+    if (connection && !connection.closed) return connection;
+    connection = this.open(origin);
+    this.connections.set(id, connection);
+    const opened = connection;
+    connection.onClose(() => {
+      if (this.connections.get(id) === opened) this.connections.delete(id);
+    });
+    return connection;
+  }
+
+  private open(identity: UpstreamIdentity): UpstreamChannel {
+    const { options } = this;
+    const key = options.edgeHubKey;
+    if (key === undefined)
+      throw new UpstreamConnectionError(
+        'this device has no symmetric key to sign its $edgeHub tokens with',
+        false,
+      );
+    const expiry = Math.floor(this.now().getTime() / 1000) + (options.tokenSeconds ?? DEFAULTS.tokenSeconds);
+    const password = buildSasToken({
+      audience: edgeHubAudience(options.iothubHostname, options.edgeDeviceId),
+      key,
+      expiry,
+    });
+    const connectionOptions: UpstreamConnectionOptions = {
+      address: options.address,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+      clientId: identityId(identity),
+      username: upstreamUsername({
+        iothubHostname: options.iothubHostname,
+        target: identity,
+        edgeDeviceId: options.edgeDeviceId,
+        productInfo: options.productInfo,
+      }),
+      password,
+      keepaliveSeconds: options.keepaliveSeconds ?? DEFAULTS.keepaliveSeconds,
+      connectTimeoutMs: 10_000,
+    };
+    return (options.connect ?? ((o) => new UpstreamConnection(o)))(connectionOptions);
+  }
+
+  private connectMain(): void {
+    if (this.stopped) return;
+    let main: UpstreamChannel;
+    try {
+      main = this.open(this.self);
+    } catch (error) {
+      this.lost(asConnectionError(error));
+      return;
+    }
+    this.main = main;
+    main.onClose((error) => {
+      if (this.main === main) this.lost(error);
+    });
+    main.ready.then(
+      () => {
+        if (this.main !== main || this.stopped) return;
+        this.connected = true;
+        this.failures = 0;
+        this.since = this.now();
+        this.options.log(`hub: upstream: connected to ${formatAddress(this.options.address)}`);
+        this.options.endpoint.attach(this);
+      },
+      () => undefined,
+    );
+  }
+
+  /** The link is down: messages are held, every connection closes, the next attempt is scheduled. */
+  private lost(error: UpstreamConnectionError): void {
+    this.lastError = error.message;
+    if (this.retryTimer !== undefined || this.stopped) return;
+    const wasConnected = this.connected;
+    this.connected = false;
+    if (wasConnected || this.failures === 0) this.since = this.now();
+    this.options.endpoint.detach();
+    this.closeAll('the upstream link is down');
+    const delay = reconnectDelayMs(this.failures, this.options.random);
+    this.failures += 1;
+    this.options.log(
+      `hub: upstream: ${formatAddress(this.options.address)} ${wasConnected ? 'lost' : 'unreachable'}: ${error.message}; next attempt in ${(delay / 1000).toFixed(1)} s`,
+    );
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connectMain();
+    }, delay);
+  }
+
+  private closeAll(reason: string): void {
+    const all = [...this.connections.values()];
+    this.connections.clear();
+    for (const connection of all) connection.close(reason);
+    this.mainClose(reason);
+  }
+
+  private mainClose(reason: string): void {
+    const main = this.main;
+    this.main = undefined;
+    main?.close(reason);
+  }
+
+  private closeIdle(idleMs: number): void {
+    const limit = Date.now() - idleMs;
+    for (const [id, connection] of this.connections) {
+      if (connection.lastUsed < limit && connection.idle) {
+        this.connections.delete(id);
+        connection.close('idle');
+      }
+    }
+  }
+}
+
+function asConnectionError(error: unknown): UpstreamConnectionError {
+  if (error instanceof UpstreamConnectionError) return error;
+  return new UpstreamConnectionError(error instanceof Error ? error.message : String(error), false);
+}
