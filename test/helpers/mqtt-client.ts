@@ -337,6 +337,15 @@ export function hasCommand(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
+/** Subscribes and resolves once the hub granted the subscription; rejects when it refused it. */
+export function subscribe(client: MqttClient, filter: string, qos: 0 | 1): Promise<void> {
+  return new Promise((resolve, reject) =>
+    client.subscribe(filter, { qos }, (error, granted) =>
+      error || granted[0]?.qos === 0x80 ? reject(error ?? new Error(`${filter}: refused`)) : resolve(),
+    ),
+  );
+}
+
 /** Subscribes `client` to its twin responses. */
 export function subscribeTwinResponses(client: MqttClient): Promise<void> {
   return new Promise((resolve, reject) =>

@@ -41,6 +41,14 @@ function deployment(
   return document;
 }
 
+/** Messages the child's `$upstream` holds, from `iotedge system status --json`. */
+async function upstreamQueue(daemon: TestDaemon): Promise<number> {
+  const status = JSON.parse(daemon.cli(['system', 'status', '--json']).stdout) as {
+    queues?: { endpoint: string; messages: number }[];
+  };
+  return status.queues?.find((queue) => queue.endpoint === '$upstream')?.messages ?? 0;
+}
+
 /** The seqs in the recorder's file, in the order they arrived. */
 function recorded(file: string): number[] {
   if (!existsSync(file)) return [];
@@ -157,14 +165,17 @@ describe('nested edge: a child edge device sends upstream through its parent', (
     assert.doesNotMatch(parent.output, /sig=/, 'no token in the log');
   });
 
-  test('thousands of messages reach the parent module through a parent SIGKILL and restart, in order', async () => {
+  test('thousands of messages reach the parent module through SIGKILLs of the parent and of the child, in order', async () => {
     const running = child!;
+    // the child's hub keeps its port across the child's restart: its SDK module reconnects there
+    const childPort = await freePort();
     const sending = await running.request(
       'POST',
       '/deployment',
       deployment(
         { sender: nodeModule('upstream-sender.js', [String(COUNT), '10', '10']) },
         { up: 'FROM /messages/modules/sender/* INTO $upstream' },
+        childPort,
       ),
     );
     assert.equal(sending.status, 200, sending.body);
@@ -190,6 +201,11 @@ describe('nested edge: a child edge device sends upstream through its parent', (
       /Upstream: MQTT to .*, offline since .*; last error: /,
     );
     await new Promise((resolve) => setTimeout(resolve, 1500));
+    // the child dies too while its parent is away: what it holds for $upstream is in its store
+    const heldAtKill = await upstreamQueue(running);
+    await running.signal('SIGKILL');
+    await running.start();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     await parent.start();
     const stillDeployed = await parent.json<{ systemModules: { edgeHub: { runtimeStatus: string } } }>(
       'GET',
@@ -221,8 +237,9 @@ describe('nested edge: a child edge device sends upstream through its parent', (
       Array.from({ length: COUNT }, (_, i) => i),
       'every message arrived once at least, first arrivals in the order sent',
     );
+    assert.ok(heldAtKill > 0, 'the child held messages for $upstream when it was killed');
     console.log(
-      `# nested edge: ${beforeKill} arrived before the parent's SIGKILL; all ${COUNT} ${((Date.now() - started) / 1000).toFixed(1)} s after its restart; ${all.length - COUNT} duplicates`,
+      `# nested edge: ${beforeKill} arrived before the parent's SIGKILL, the child held ${heldAtKill} when it was killed; all ${COUNT} ${((Date.now() - started) / 1000).toFixed(1)} s after its restart; ${all.length - COUNT} duplicates`,
     );
 
     const upstream = await eventually(async () => {

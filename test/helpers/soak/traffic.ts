@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 
-import { DEVICE_ID, type MqttClient } from '../mqtt-client.js';
+import { DEVICE_ID, subscribe, type MqttClient } from '../mqtt-client.js';
 import { SequenceTracker } from './sequence-tracker.js';
 import {
   INPUT,
@@ -229,12 +229,4 @@ export class Traffic {
     this.methods.failed++;
     this.methods.lastFailure = reason;
   }
-}
-
-function subscribe(client: MqttClient, filter: string, qos: 0 | 1): Promise<void> {
-  return new Promise((resolve, reject) =>
-    client.subscribe(filter, { qos }, (error, granted) =>
-      error || granted[0]?.qos === 0x80 ? reject(error ?? new Error(`${filter}: refused`)) : resolve(),
-    ),
-  );
 }
