@@ -17,7 +17,10 @@ export interface SystemStatus {
  */
 export function renderUpstream(upstream: UpstreamReport): string {
   if (!('since' in upstream)) return `none (${upstream.lastError})`;
-  const where = `${upstream.protocol} to ${upstream.target} (${upstream.kind === 'parent' ? 'parent edge device' : 'IoT Hub'})`;
+  const asked = upstream.requestedProtocol
+    ? ` (UpstreamProtocol ${upstream.requestedProtocol} is not supported yet)`
+    : '';
+  const where = `${upstream.protocol}${asked} to ${upstream.target} (${upstream.kind === 'parent' ? 'parent edge device' : 'IoT Hub'})`;
   if (upstream.connected) return `${where}, connected since ${upstream.since}`;
   const error = upstream.lastError === undefined ? '' : `; last error: ${upstream.lastError}`;
   return `${where}, offline since ${upstream.since}${error}`;

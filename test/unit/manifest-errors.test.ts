@@ -148,6 +148,10 @@ const MALFORMED: [Record<string, Json | undefined>, string | RegExp][] = [
   ],
   [{ 'systemModules.edgeHub': undefined }, 'systemModules.edgeHub: missing (required)'],
   [
+    { 'systemModules.edgeHub.env': { UpstreamProtocol: { value: 'Http' } } },
+    'systemModules.edgeHub.env.UpstreamProtocol.value: "Http" is not an upstream protocol (Amqp, AmqpWs, Mqtt, MqttWs)',
+  ],
+  [
     { 'systemModules.edgeHub.status': undefined },
     'systemModules.edgeHub.status: missing (required: running or stopped)',
   ],

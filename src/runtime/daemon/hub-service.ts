@@ -28,6 +28,7 @@ import type { ServerCertificateSource } from './edge-ca-service.js';
 import { watchTrafficForHeap } from './heap-mode-watch.js';
 import { listenerGuards, listenerLimitsFromEnv, type ListenerLimits } from './listener-limits.js';
 import { closeListener, listen, type Listener } from './tls-listener.js';
+import { parseUpstreamProtocol } from '../deployment/upstream-protocol.js';
 import { openUpstream, type UpstreamReport } from './upstream-service.js';
 
 export interface HubServiceOptions {
@@ -288,6 +289,9 @@ export class HubService {
       deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
     ) as Record<string, TwinObject>;
     this.core.hub.applyDeployment(deployment.edgeHub, moduleTwins);
+    const protocol = parseUpstreamProtocol(deployment.systemModules.edgeHub.env);
+    if ('link' in this.core.upstream && typeof protocol !== 'object')
+      this.core.upstream.link.requestProtocol(protocol);
     const hubSpec = deployment.systemModules.edgeHub;
     if (hubSpec.status !== 'running') {
       await this.stopListeners();

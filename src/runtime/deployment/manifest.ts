@@ -1,4 +1,5 @@
 import { parseEdgeHubDesired, type EdgeHubDesired } from './edgehub-desired.js';
+import { parseUpstreamProtocol } from './upstream-protocol.js';
 import { hubBindingProblem } from './listen-ports.js';
 import type { DockerSettings, ImagePullPolicy, ModuleSpec } from '../modules/types.js';
 import { parseCreateOptions } from './create-options.js';
@@ -191,6 +192,9 @@ function parseSystemModules(system: Fields): Deployment['systemModules'] {
   };
   const hub = system.object('edgeHub');
   const edgeHub = parseModule('edgeHub', hub.value, hub.path, { restartPolicy: 'always', types: ['docker'] });
+  const protocol = parseUpstreamProtocol(edgeHub.env);
+  if (typeof protocol === 'object')
+    throw malformed(`${hub.path}.env.UpstreamProtocol.value`, protocol.problem);
   const bindings = hubBindingProblem((edgeHub.settings as DockerSettings).createOptions);
   if (bindings) throw malformed(`${hub.path}.settings.createOptions.${bindings.path}`, bindings.problem);
   return { edgeAgent, edgeHub };

@@ -2,6 +2,7 @@ import { EDGE_HUB_MODULE_ID } from '../auth-chain.js';
 import type { DeliveryTarget } from '../endpoints/delivery-loop.js';
 import type { HubMessage } from '../../routing/message.js';
 import { buildSasToken } from '../../identity/sas.js';
+import type { UpstreamProtocol } from '../../deployment/upstream-protocol.js';
 import { reconnectDelayMs } from './backoff.js';
 import { formatAddress, type UpstreamAddress } from './upstream-address.js';
 import {
@@ -61,6 +62,8 @@ export interface UpstreamStatus {
   target: string;
   kind: 'parent' | 'iothub';
   protocol: 'MQTT';
+  /** The deployment's `UpstreamProtocol` when it asks for one this link does not speak yet. */
+  requestedProtocol?: UpstreamProtocol;
   connected: boolean;
   /** When the link came up (connected) or went down / never came up (offline). */
   since: string;
@@ -94,6 +97,7 @@ export class UpstreamLink implements DeliveryTarget {
   private connected = false;
   private since: Date;
   private lastError: string | undefined;
+  private requestedProtocol: UpstreamProtocol | undefined;
   private failures = 0;
   private refused = 0;
   /** When the upstream last refused an identity (ms since the epoch), by identity id. */
@@ -130,11 +134,25 @@ export class UpstreamLink implements DeliveryTarget {
     this.demandTimer.unref();
   }
 
+  /**
+   * The deployment's edgeHub `UpstreamProtocol`. The link speaks MQTT only (AMQP and the WebSocket
+   * transports come later): another choice is logged once and shown in the status, and MQTT is used.
+   */
+  requestProtocol(protocol: UpstreamProtocol | undefined): void {
+    const unsupported = protocol === undefined || protocol === 'Mqtt' ? undefined : protocol;
+    if (unsupported !== undefined && unsupported !== this.requestedProtocol)
+      this.options.log(
+        `hub: upstream: UpstreamProtocol ${unsupported} is not supported yet; the link speaks MQTT`,
+      );
+    this.requestedProtocol = unsupported;
+  }
+
   status(): UpstreamStatus {
     return {
       target: formatAddress(this.options.address),
       kind: this.options.address.kind,
       protocol: 'MQTT',
+      ...(this.requestedProtocol === undefined ? {} : { requestedProtocol: this.requestedProtocol }),
       connected: this.connected,
       since: this.since.toISOString(),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
