@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { freePort } from '../helpers/free-port.js';
 
 const LEAF = path.join(ROOT, 'test/fixtures/leaf-device.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A self-signed device certificate made with openssl, and its SHA-256 thumbprint as IoT Hub shows it. */
 function selfSignedCertificate(

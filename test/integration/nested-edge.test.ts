@@ -1,30 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { edgeHubModuleKey } from '../../src/runtime/identity/module-keys.js';
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
 import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { freePort } from '../helpers/free-port.js';
 import { connackCode, mqttAddress, type HubEndpoint } from '../helpers/mqtt-client.js';
 
 /** Messages the child's module sends through the child's hub to the parent's module. */
 const COUNT = 3000;
 const IOTHUB = 'hub.example.net';
-
-/** A loopback port free now, so that a restarted parent listens where the child dials again. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A deployment with the given modules and routes; the hub's MQTT on `mqttPort` (0: any). */
 function deployment(

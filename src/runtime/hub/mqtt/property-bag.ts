@@ -46,13 +46,15 @@ const OUTBOUND_SYSTEM_KEYS: readonly (readonly [SystemPropertyName, string])[] =
   ['ack', 'ack'],
 ];
 
-const OUTBOUND_BY_WIRE_KEY: ReadonlyMap<string, SystemPropertyName> = new Map(
-  OUTBOUND_SYSTEM_KEYS.map(([name, key]) => [key, name]),
-);
+/** A table of system property keys looked up by wire key, and with its keys URI-encoded. */
+function keyTable(keys: readonly (readonly [SystemPropertyName, string])[]) {
+  return {
+    byWireKey: new Map(keys.map(([name, key]) => [key, name])) as ReadonlyMap<string, SystemPropertyName>,
+    encoded: keys.map(([name, key]) => [name, encodeURIComponent(key)] as const),
+  };
+}
 
-const ENCODED_OUTBOUND_KEYS = OUTBOUND_SYSTEM_KEYS.map(
-  ([name, key]) => [name, encodeURIComponent(key)] as const,
-);
+const { byWireKey: OUTBOUND_BY_WIRE_KEY, encoded: ENCODED_OUTBOUND_KEYS } = keyTable(OUTBOUND_SYSTEM_KEYS);
 
 /**
  * System properties a device writes into the bag of its own telemetry, as the SDKs do: what a hub
@@ -74,13 +76,7 @@ const UPSTREAM_SYSTEM_KEYS: readonly (readonly [SystemPropertyName, string])[] =
   ['componentName', '$.sub'],
 ];
 
-const UPSTREAM_BY_WIRE_KEY: ReadonlyMap<string, SystemPropertyName> = new Map(
-  UPSTREAM_SYSTEM_KEYS.map(([name, key]) => [key, name]),
-);
-
-const ENCODED_UPSTREAM_KEYS = UPSTREAM_SYSTEM_KEYS.map(
-  ([name, key]) => [name, encodeURIComponent(key)] as const,
-);
+const { byWireKey: UPSTREAM_BY_WIRE_KEY, encoded: ENCODED_UPSTREAM_KEYS } = keyTable(UPSTREAM_SYSTEM_KEYS);
 
 const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
