@@ -76,6 +76,12 @@ export class MessageDatabase {
   private readonly deleteMessages: Database.Statement;
   private readonly addQueue: Database.Statement;
   private readonly deleteMessage: Database.Statement;
+  /** One commit's statements in one transaction (made once: better-sqlite3 wraps them in BEGIN/COMMIT). */
+  private readonly commitTransaction: (
+    messages: readonly MessageRow[],
+    queues: readonly { id: number; checkpoint: number; readMark: number }[],
+    consumed: readonly number[],
+  ) => void;
   /** The WAL file, opened at the first sync (SQLite makes it at the first write). */
   private walFd: number | undefined;
   /** fdatasyncs of the WAL: a commit made while one runs joins the next one. */
@@ -96,6 +102,10 @@ export class MessageDatabase {
       // a checkpoint (two fsyncs on the event loop) every 10,000 WAL pages instead of 1,000: rarer stalls
       this.db.pragma('wal_autocheckpoint = 10000');
       this.db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      // one process owns the file: no file locks taken and released around every transaction, and
+      // the WAL's index in the process's memory instead of a shared-memory file
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('temp_store = MEMORY');
       this.db.exec(SCHEMA);
     } catch (error) {
       throw new Error(
@@ -115,6 +125,18 @@ export class MessageDatabase {
     this.deleteMessage = this.db.prepare('DELETE FROM messages WHERE offset = ?');
     this.addQueue = this.db.prepare(
       'INSERT INTO queues (endpoint, priority, checkpoint, read_mark) VALUES (?, ?, ?, ?)',
+    );
+    this.commitTransaction = this.db.transaction(
+      (
+        messages: readonly MessageRow[],
+        queues: readonly { id: number; checkpoint: number; readMark: number }[],
+        consumed: readonly number[],
+      ) => {
+        for (const m of messages)
+          this.insertMessage.run(m.offset, m.queue, m.enqueuedAt, m.expiresAt, m.size, m.meta, m.body);
+        for (const q of queues) this.saveQueue.run(q.checkpoint, q.readMark, q.id);
+        for (const offset of consumed) this.deleteMessage.run(offset);
+      },
     );
   }
 
@@ -192,12 +214,7 @@ export class MessageDatabase {
     queues: readonly { id: number; checkpoint: number; readMark: number }[],
     consumed: readonly number[],
   ): void {
-    this.db.transaction(() => {
-      for (const m of messages)
-        this.insertMessage.run(m.offset, m.queue, m.enqueuedAt, m.expiresAt, m.size, m.meta, m.body);
-      for (const q of queues) this.saveQueue.run(q.checkpoint, q.readMark, q.id);
-      for (const offset of consumed) this.deleteMessage.run(offset);
-    })();
+    this.commitTransaction(messages, queues, consumed);
   }
 
   /** Deletes up to one batch of a FIFO's messages at or below its checkpoint; the number deleted. */
