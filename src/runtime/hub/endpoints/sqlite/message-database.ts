@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_by_queue ON messages (queue, offset);
 `;
 
+/** Messages added by one INSERT statement at most (a commit of more runs several). */
+const INSERT_ROWS = 16;
 /** Rows deleted per statement by the cleanup. */
 const DELETE_BATCH = 5000;
 
@@ -70,7 +72,8 @@ const DELETE_BATCH = 5000;
  */
 export class MessageDatabase {
   private readonly db: Database.Database;
-  private readonly insertMessage: Database.Statement;
+  /** INSERT statements by the number of rows they add (1 to INSERT_ROWS). */
+  private readonly inserts = new Map<number, Database.Statement>();
   private readonly saveQueue: Database.Statement;
   private readonly loadMessages: Database.Statement;
   private readonly deleteMessages: Database.Statement;
@@ -112,9 +115,6 @@ export class MessageDatabase {
         `the message store ${file} cannot be opened: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
       );
     }
-    this.insertMessage = this.db.prepare(
-      'INSERT INTO messages (offset, queue, enqueued_at, expires_at, size, meta, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
     this.saveQueue = this.db.prepare('UPDATE queues SET checkpoint = ?, read_mark = ? WHERE id = ?');
     this.loadMessages = this.db.prepare(
       'SELECT offset, enqueued_at, expires_at, size, meta, body FROM messages WHERE queue = ? AND offset > ? AND offset <= ? ORDER BY offset LIMIT ?',
@@ -132,12 +132,29 @@ export class MessageDatabase {
         queues: readonly { id: number; checkpoint: number; readMark: number }[],
         consumed: readonly number[],
       ) => {
-        for (const m of messages)
-          this.insertMessage.run(m.offset, m.queue, m.enqueuedAt, m.expiresAt, m.size, m.meta, m.body);
+        for (let at = 0; at < messages.length; at += INSERT_ROWS) {
+          const rows = messages.slice(at, at + INSERT_ROWS);
+          const values: unknown[] = [];
+          for (const m of rows)
+            values.push(m.offset, m.queue, m.enqueuedAt, m.expiresAt, m.size, m.meta, m.body);
+          this.insertStatement(rows.length).run(values);
+        }
         for (const q of queues) this.saveQueue.run(q.checkpoint, q.readMark, q.id);
         for (const offset of consumed) this.deleteMessage.run(offset);
       },
     );
+  }
+
+  /** The INSERT of `rows` messages in one statement (prepared the first time a commit needs it). */
+  private insertStatement(rows: number): Database.Statement {
+    let statement = this.inserts.get(rows);
+    if (!statement) {
+      statement = this.db.prepare(
+        `INSERT INTO messages (offset, queue, enqueued_at, expires_at, size, meta, body) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      );
+      this.inserts.set(rows, statement);
+    }
+    return statement;
   }
 
   /** Resolves once every commit made so far is on the disk (the `synced` durability). */
