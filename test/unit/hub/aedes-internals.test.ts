@@ -16,6 +16,7 @@ import { Aedes, type Client } from 'aedes';
 interface Parser {
   parse(buffer: Buffer): unknown;
   on(event: 'packet', listener: (packet: { cmd: string }) => void): void;
+  listeners(event: 'packet'): unknown[];
 }
 
 type PublishCall = { packet: { topic?: string }; client: unknown; done: unknown; arity: number };
@@ -127,6 +128,16 @@ test('aedes internals the MQTT head relies on are where it expects them', async 
   await bytes.until((data) => data.subarray(0, 4).equals(Buffer.from([0x20, 2, 0, 0])), 'CONNACK');
   assert.ok(parseCalls() > 0, 'aedes reads the connection through client._parser.parse');
   assert.ok(cmds.includes('connect'), `packet events: ${cmds.join(', ')}`);
+  // the head takes telemetry in front of the broker's packet listener (its own, plus the one above),
+  // and refreshes the connection's keep-alive timer as the broker does for each packet it handles
+  assert.equal(client._parser!.listeners('packet').length, 2, "the broker's packet listener");
+  const keepalive = client as Client & {
+    _keepaliveInterval?: number;
+    _keepaliveTimer?: { refresh?: unknown };
+  };
+  assert.ok((keepalive._keepaliveInterval ?? 0) > 0, 'client._keepaliveInterval');
+  assert.equal(typeof keepalive._keepaliveTimer?.refresh, 'function', 'client._keepaliveTimer.refresh');
+  await eventually(() => client.connected, 'client.connected (with clientReady)');
 
   // a client's publish reaches broker.publish as (packet, client, done)
   socket.write(PUBLISH_QOS1);

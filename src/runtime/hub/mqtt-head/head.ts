@@ -7,6 +7,7 @@ import type { ProtocolHead } from '../protocol-head.js';
 import type { DeviceSession, TwinReply } from '../session/device-session.js';
 import { FrameGuard } from './frame-guard.js';
 import { MqttLink } from './link.js';
+import { OrderedAcks, writePuback } from './ordered-acks.js';
 import type { Wire } from './wire.js';
 
 export interface MqttHeadOptions {
@@ -18,6 +19,13 @@ export interface MqttHeadOptions {
 }
 
 const NOT_AUTHORIZED = 5;
+/**
+ * Telemetry publishes of one connection the head takes while earlier ones still wait for the store
+ * (IoT Hub's 16 QoS 1 publishes in flight, with room for a client that exceeds it a little); past
+ * it a publish goes through the broker, which reads nothing more from the connection until it is
+ * acknowledged.
+ */
+const PIPELINED_PUBLISHES = 64;
 const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 
 function refusal(reason: string): AuthenticateError {
@@ -70,6 +78,8 @@ export class MqttHead implements ProtocolHead {
   private readonly linkWaiters = new WeakMap<Client, ((link: MqttLink | undefined) => void)[]>();
   /** The session of each authenticated connection, opened when its CONNECT is accepted. */
   private readonly sessions = new WeakMap<Client, DeviceSession>();
+  /** The telemetry acknowledgements of each connection, in arrival order. */
+  private readonly acks = new WeakMap<Client, OrderedAcks>();
   private unguarded = false;
 
   private constructor(
@@ -114,10 +124,17 @@ export class MqttHead implements ProtocolHead {
       _parser?: {
         parse(buffer: Buffer): unknown;
         on(event: 'packet', listener: (packet: { cmd: string }) => void): void;
+        listeners(event: 'packet'): ((packet: { cmd: string }) => void)[];
+        removeAllListeners(event: 'packet'): void;
       };
     };
     const parser = client._parser;
-    if (typeof parser?.parse !== 'function' || typeof parser.on !== 'function') {
+    if (
+      typeof parser?.parse !== 'function' ||
+      typeof parser.on !== 'function' ||
+      typeof parser.listeners !== 'function' ||
+      typeof parser.removeAllListeners !== 'function'
+    ) {
       if (!this.unguarded)
         this.options.log(
           'hub: mqtt: packet sizes are not guarded and clean sessions are not acknowledged (aedes has no _parser)',
@@ -125,6 +142,13 @@ export class MqttHead implements ProtocolHead {
       this.unguarded = true;
       return;
     }
+    // telemetry is taken here, the rest goes to the broker (its packet listeners, in order)
+    const brokerListeners = parser.listeners('packet');
+    parser.removeAllListeners('packet');
+    parser.on('packet', (packet) => {
+      if (this.takeTelemetry(client, packet as import('aedes').PublishPacket)) return;
+      for (const listener of brokerListeners) listener.call(parser, packet);
+    });
     // the broker's acknowledgement event names no packet for a clean session: follow its PUBACKs here
     parser.on('packet', (packet) => {
       if (packet.cmd === 'puback') this.links.get(client)?.pubackInOrder();
@@ -270,6 +294,53 @@ export class MqttHead implements ProtocolHead {
     );
   }
 
+  /**
+   * A telemetry publish (QoS 0 or 1) of a connected client, taken without the broker: the broker
+   * handles the publishes of one read from the socket together and reads no more until all of them
+   * are acknowledged, so each read would wait for the store's commit and disk sync before the next.
+   * Here the next publishes are read and routed (delivered as soon as they are committed) while
+   * earlier ones wait for the sync; each PUBACK still goes out only once its message is held as
+   * the store promises, in arrival order. False: the broker handles the packet (anything else,
+   * a topic it would refuse, or too many publishes already waiting).
+   */
+  private takeTelemetry(client: Client, packet: import('aedes').PublishPacket): boolean {
+    if (packet.cmd !== 'publish' || (packet.qos !== 0 && packet.qos !== 1)) return false;
+    const session = this.sessions.get(client);
+    if (!session || !this.links.has(client) || !client.connected) return false;
+    const { topic } = packet;
+    if (topic.length === 0 || topic.includes('#') || topic.includes('+')) return false;
+    const acks = this.acksOf(client);
+    if (acks.pending >= PIPELINED_PUBLISHES) return false;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const inbound = this.options.wire.publish(topic, payload, session.identity);
+    if (inbound.kind !== 'telemetry') return false;
+    // as the broker does for every packet it handles
+    const keepalive = client as Client & { _keepaliveInterval?: number; _keepaliveTimer?: NodeJS.Timeout };
+    if ((keepalive._keepaliveInterval ?? 0) > 0) keepalive._keepaliveTimer?.refresh();
+    const message = inbound.message;
+    if (packet.retain) message.properties['mqtt-retain'] = 'true';
+    if (packet.dup) message.properties['mqtt-dup'] = 'true';
+    const messageId = packet.messageId;
+    acks.add(
+      session.send(message),
+      () => {
+        if (packet.qos === 1 && messageId !== undefined) writePuback(client.conn, messageId);
+      },
+      // the broker's own error path: logged as a client error, the connection closed
+      (error) => client.emit('error', error),
+    );
+    return true;
+  }
+
+  private acksOf(client: Client): OrderedAcks {
+    let acks = this.acks.get(client);
+    if (!acks) {
+      acks = new OrderedAcks();
+      this.acks.set(client, acks);
+    }
+    return acks;
+  }
+
   private authorizePublish(
     client: Client | null,
     packet: import('aedes').PublishPacket,
@@ -288,9 +359,11 @@ export class MqttHead implements ProtocolHead {
         // aedes publishes a will through this same hook when a connection drops
         if (packet === (client as Client & { will?: unknown }).will) message.properties.MessageType = 'Will';
         packet.retain = false;
-        session.send(message).then(
+        // after the telemetry taken past the broker that came before it: PUBACKs in arrival order
+        this.acksOf(client!).add(
+          session.send(message),
           () => done(null),
-          (error: Error) => done(error),
+          (error) => done(error),
         );
         return;
       }

@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_by_queue ON messages (queue, offset);
 `;
 
+/** Messages added by one INSERT statement at most (a commit of more runs several). */
+const INSERT_ROWS = 16;
 /** Rows deleted per statement by the cleanup. */
 const DELETE_BATCH = 5000;
 
@@ -70,12 +72,19 @@ const DELETE_BATCH = 5000;
  */
 export class MessageDatabase {
   private readonly db: Database.Database;
-  private readonly insertMessage: Database.Statement;
+  /** INSERT statements by the number of rows they add (1 to INSERT_ROWS). */
+  private readonly inserts = new Map<number, Database.Statement>();
   private readonly saveQueue: Database.Statement;
   private readonly loadMessages: Database.Statement;
   private readonly deleteMessages: Database.Statement;
   private readonly addQueue: Database.Statement;
   private readonly deleteMessage: Database.Statement;
+  /** One commit's statements in one transaction (made once: better-sqlite3 wraps them in BEGIN/COMMIT). */
+  private readonly commitTransaction: (
+    messages: readonly MessageRow[],
+    queues: readonly { id: number; checkpoint: number; readMark: number }[],
+    consumed: readonly number[],
+  ) => void;
   /** The WAL file, opened at the first sync (SQLite makes it at the first write). */
   private walFd: number | undefined;
   /** fdatasyncs of the WAL: a commit made while one runs joins the next one. */
@@ -96,15 +105,16 @@ export class MessageDatabase {
       // a checkpoint (two fsyncs on the event loop) every 10,000 WAL pages instead of 1,000: rarer stalls
       this.db.pragma('wal_autocheckpoint = 10000');
       this.db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      // one process owns the file: no file locks taken and released around every transaction, and
+      // the WAL's index in the process's memory instead of a shared-memory file
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('temp_store = MEMORY');
       this.db.exec(SCHEMA);
     } catch (error) {
       throw new Error(
         `the message store ${file} cannot be opened: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
       );
     }
-    this.insertMessage = this.db.prepare(
-      'INSERT INTO messages (offset, queue, enqueued_at, expires_at, size, meta, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
     this.saveQueue = this.db.prepare('UPDATE queues SET checkpoint = ?, read_mark = ? WHERE id = ?');
     this.loadMessages = this.db.prepare(
       'SELECT offset, enqueued_at, expires_at, size, meta, body FROM messages WHERE queue = ? AND offset > ? AND offset <= ? ORDER BY offset LIMIT ?',
@@ -116,6 +126,35 @@ export class MessageDatabase {
     this.addQueue = this.db.prepare(
       'INSERT INTO queues (endpoint, priority, checkpoint, read_mark) VALUES (?, ?, ?, ?)',
     );
+    this.commitTransaction = this.db.transaction(
+      (
+        messages: readonly MessageRow[],
+        queues: readonly { id: number; checkpoint: number; readMark: number }[],
+        consumed: readonly number[],
+      ) => {
+        for (let at = 0; at < messages.length; at += INSERT_ROWS) {
+          const rows = messages.slice(at, at + INSERT_ROWS);
+          const values: unknown[] = [];
+          for (const m of rows)
+            values.push(m.offset, m.queue, m.enqueuedAt, m.expiresAt, m.size, m.meta, m.body);
+          this.insertStatement(rows.length).run(values);
+        }
+        for (const q of queues) this.saveQueue.run(q.checkpoint, q.readMark, q.id);
+        for (const offset of consumed) this.deleteMessage.run(offset);
+      },
+    );
+  }
+
+  /** The INSERT of `rows` messages in one statement (prepared the first time a commit needs it). */
+  private insertStatement(rows: number): Database.Statement {
+    let statement = this.inserts.get(rows);
+    if (!statement) {
+      statement = this.db.prepare(
+        `INSERT INTO messages (offset, queue, enqueued_at, expires_at, size, meta, body) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      );
+      this.inserts.set(rows, statement);
+    }
+    return statement;
   }
 
   /** Resolves once every commit made so far is on the disk (the `synced` durability). */
@@ -192,12 +231,7 @@ export class MessageDatabase {
     queues: readonly { id: number; checkpoint: number; readMark: number }[],
     consumed: readonly number[],
   ): void {
-    this.db.transaction(() => {
-      for (const m of messages)
-        this.insertMessage.run(m.offset, m.queue, m.enqueuedAt, m.expiresAt, m.size, m.meta, m.body);
-      for (const q of queues) this.saveQueue.run(q.checkpoint, q.readMark, q.id);
-      for (const offset of consumed) this.deleteMessage.run(offset);
-    })();
+    this.commitTransaction(messages, queues, consumed);
   }
 
   /** Deletes up to one batch of a FIFO's messages at or below its checkpoint; the number deleted. */

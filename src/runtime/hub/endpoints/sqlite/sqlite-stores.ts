@@ -31,7 +31,7 @@ export interface SqliteStoresOptions {
   log?: (line: string) => void;
 }
 
-/** How long a moved checkpoint may wait for a commit when no append brings one sooner. */
+/** How long a moved checkpoint waits for the commit that saves it. */
 const CHECKPOINT_DELAY_MS = 50;
 /** Delete statements per FIFO per cleanup (each deletes up to 5,000 rows): 100,000 rows a second. */
 const DELETES_PER_CLEANUP = 5;
@@ -199,7 +199,7 @@ export class SqliteMessageStores implements MessageStores {
     this.pendingBytes += size;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ store, fifo, entry, row, resolve, reject });
-      if (this.pending.length >= this.commitBatch) this.commit();
+      if (this.pending.length >= this.commitBatch) this.commit(false);
       else this.cancelCommit ??= this.scheduleCommit();
     });
   }
@@ -241,29 +241,37 @@ export class SqliteMessageStores implements MessageStores {
 
   private scheduleCommit(): () => void {
     if (this.commitIntervalMs > 0) {
-      const timer = setTimeout(() => this.commit(), this.commitIntervalMs);
+      const timer = setTimeout(() => this.commit(false), this.commitIntervalMs);
       return () => clearTimeout(timer);
     }
-    const immediate = setImmediate(() => this.commit());
+    const immediate = setImmediate(() => this.commit(false));
     return () => clearImmediate(immediate);
   }
 
   private scheduleCheckpoint(): void {
-    if (this.closed || this.checkpointTimer || this.cancelCommit) return;
+    if (this.closed || this.checkpointTimer) return;
     this.checkpointTimer = setTimeout(() => this.commit(), CHECKPOINT_DELAY_MS);
     this.checkpointTimer.unref();
   }
 
-  /** One transaction with the appends waiting and every checkpoint that moved; then the appends resolve. */
-  private commit(): void {
+  /**
+   * One transaction with the appends waiting and (`withCheckpoints`) every checkpoint that moved;
+   * then the appends resolve. The commits that appends bring leave the checkpoints to the timer
+   * (at most 50 ms), the cleanup and the close: the row of a FIFO written with every commit of a
+   * busy hub would be one more page for each commit to write.
+   */
+  private commit(withCheckpoints = true): void {
     this.cancelCommit?.();
-    clearTimeout(this.checkpointTimer);
-    this.cancelCommit = this.checkpointTimer = undefined;
+    this.cancelCommit = undefined;
+    if (withCheckpoints) {
+      clearTimeout(this.checkpointTimer);
+      this.checkpointTimer = undefined;
+    }
     if (this.closed) return;
     const batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    const moved = this.movedCheckpoints();
+    const moved = withCheckpoints ? this.movedCheckpoints() : [];
     if (batch.length === 0 && moved.length === 0) return;
     const consumed = moved.flatMap(({ fifo, checkpoint }) => fifo.takeConsumedAbove(checkpoint));
     try {
