@@ -214,6 +214,10 @@ export async function runDaemons({ messages, window, parentRoute = 'drop', profi
     watcher.close();
     await sleep(2000);
     const afterCleanupBytes = fileBytes(database);
+    const walAfterCleanup = statSync(`${database}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+    const childPeak = memory(childPid).peakRss;
+    await child.signal('SIGTERM');
+    const afterStopBytes = fileBytes(database);
     const row = {
       messages,
       parent_route: parentRoute,
@@ -228,12 +232,14 @@ export async function runDaemons({ messages, window, parentRoute = 'drop', profi
       drain_msg_per_s: Math.round(held / drainSeconds),
       drain_child_cpu_us_per_msg: Number((((last.child - first.child) / held) * 1e6).toFixed(1)),
       drain_parent_cpu_us_per_msg: Number((((last.parent - first.parent) / held) * 1e6).toFixed(1)),
-      child_peak_rss_mib: Math.round(memory(childPid).peakRss / 2 ** 20),
+      child_peak_rss_mib: Math.round(childPeak / 2 ** 20),
       parent_peak_rss_mib: Math.round(memory(parentPid).peakRss / 2 ** 20),
       disk_bytes_filled: filledBytes,
       disk_bytes_per_msg: Math.round(filledBytes / messages),
       cleanup_seconds: Number(cleanupSeconds.toFixed(1)),
       disk_bytes_after_cleanup: afterCleanupBytes,
+      wal_bytes_after_cleanup: walAfterCleanup,
+      disk_bytes_after_stop: afterStopBytes,
     };
     return row;
   } finally {

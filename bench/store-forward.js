@@ -195,7 +195,8 @@ if (SCENARIOS.includes('in-process')) {
   };
 }
 
-let daemons = previous.daemons;
+// one run per message count and parent route; a new run replaces the previous one of the same kind
+let daemons = previous.daemons ?? [];
 if (SCENARIOS.includes('daemons')) {
   const profileDir = flags['profile-child'] && path.resolve(flags['profile-child']);
   if (profileDir) mkdirSync(profileDir, { recursive: true });
@@ -208,12 +209,16 @@ if (SCENARIOS.includes('daemons')) {
   });
   console.log(row);
   if (profileDir) process.exit(0);
-  daemons = {
+  const run = {
     date: new Date().toISOString(),
     load_average: { before, after: loadAverage() },
     row,
     target_met: meets(row),
   };
+  const same = (other) => other.row.messages === row.messages && other.row.parent_route === row.parent_route;
+  daemons = [...daemons.filter((other) => !same(other)), run].sort(
+    (a, b) => a.row.messages - b.row.messages || a.row.parent_route.localeCompare(b.row.parent_route),
+  );
 }
 
 const result = {
@@ -257,30 +262,58 @@ const inProcessSection = (run) => {
     '.\n'
   );
 };
-const daemonsSection = (run) => {
-  const r = run.row;
+const daemonsSection = (runs) => {
+  const options = (r) =>
+    `--scenarios daemons --daemon-messages ${r.messages} --publish-window ${r.publish_window} --parent-route ${r.parent_route}`;
   return (
     `## Child → parent: two iotedged on loopback\n\n` +
-    `${run.date}; load average ${run.load_average.before} before, ${run.load_average.after} after. ` +
-    `Options: \`--scenarios daemons --daemon-messages ${r.messages} --publish-window ${r.publish_window} --parent-route ${r.parent_route}\`.\n\n` +
     `A child iotedged (its hub's durable store as deployed: committed and fdatasynced before each PUBACK) gets ` +
-    `${r.messages} messages of ${PAYLOAD_BYTES} bytes from a load generator in this process (mqtt.js over TLS, as the ` +
-    `child's module \`sender\`, ${r.publish_window} publishes waiting for their PUBACK), routed \`INTO $upstream\` while its parent ` +
-    `iotedged is stopped. Then the parent starts; the child's upstream link reconnects (after its backoff: ` +
-    `${r.reconnect_wait_s} s here, not counted) and drains over one MQTT/TLS connection, 64 messages in flight. ` +
-    (r.parent_route === 'drop'
-      ? `The parent has no route for them: it authenticates, parses and routes each one and acknowledges it, so the drain ` +
-        `measures the link (the child's store, the connection, the parent's hub) and not the parent's own store, whose ` +
-        `appends the enqueue figure already measures on the child. `
-      : `The parent routes them to a module input (its durable store; the module does not read). `) +
-    `Drain: from the last sample (every 100 ms) with all ${r.held_after_fill} held to the first with none. CPU is each daemon's ` +
-    `(user + system, from /proc) over that phase, per message; peak RSS is each daemon's VmHWM.\n\n` +
-    `| enqueue msg/s | child CPU µs/msg | generator CPU µs/msg | drain msg/s | child CPU µs/msg | parent CPU µs/msg | child peak RSS MiB | parent peak RSS MiB | disk filled MiB | disk B/msg | cleanup s | 2 s later MiB |\n` +
-    `|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n` +
-    `| ${r.enqueue_msg_per_s} | ${r.enqueue_child_cpu_us_per_msg} | ${r.enqueue_generator_cpu_us_per_msg} | ${r.drain_msg_per_s} | ` +
-    `${r.drain_child_cpu_us_per_msg} | ${r.drain_parent_cpu_us_per_msg} | ${r.child_peak_rss_mib} | ${r.parent_peak_rss_mib} | ` +
-    `${mib(r.disk_bytes_filled)} | ${r.disk_bytes_per_msg} | ${r.cleanup_seconds} | ${mib(r.disk_bytes_after_cleanup)} |\n\n` +
-    `Target ≥ ${TARGET_MSG_PER_S} msg/s enqueue and drain: ${run.target_met ? 'met' : 'not met'}.\n`
+    `N messages of ${PAYLOAD_BYTES} bytes from a load generator in the bench's process (mqtt.js over TLS, as the ` +
+    `child's module \`sender\`, a window of publishes waiting for their PUBACK), routed \`INTO $upstream\` while its parent ` +
+    `iotedged is stopped. Then the parent starts; the child's upstream link reconnects (after its backoff, not counted) ` +
+    `and drains over one MQTT/TLS connection, 64 messages in flight. With \`--parent-route drop\` (the default) the parent ` +
+    `has no route for them: it authenticates, parses and routes each one, then acknowledges it, so the drain ` +
+    `measures the link (the child's store, the connection, the parent's hub) and not the parent's own store, whose ` +
+    `appends the enqueue figure already measures on the child; \`module\` routes them to a module input on the parent ` +
+    `(its durable store; the module does not read them). Drain: from the last sample (every 100 ms) with all messages ` +
+    `held to the first with none. CPU is each daemon's (user + system, from /proc) over that phase, per message; the ` +
+    `generator's is this process's. Peak RSS is each daemon's VmHWM. Disk: the child's messages.db with its -wal and ` +
+    `-shm, when filled, 2 s after the cleanup deleted the last row, and once the child stopped.\n\n` +
+    `| N | parent | window | enqueue msg/s | child CPU µs/msg | generator CPU µs/msg | reconnect wait s | drain msg/s | child CPU µs/msg | parent CPU µs/msg | child peak RSS MiB | parent peak RSS MiB | disk filled MiB | disk B/msg | cleanup s | 2 s later MiB (WAL) | stopped MiB | target |\n` +
+    `|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n` +
+    runs
+      .map(({ row: r, target_met }) =>
+        [
+          r.messages,
+          r.parent_route,
+          r.publish_window,
+          r.enqueue_msg_per_s,
+          r.enqueue_child_cpu_us_per_msg,
+          r.enqueue_generator_cpu_us_per_msg,
+          r.reconnect_wait_s,
+          r.drain_msg_per_s,
+          r.drain_child_cpu_us_per_msg,
+          r.drain_parent_cpu_us_per_msg,
+          r.child_peak_rss_mib,
+          r.parent_peak_rss_mib,
+          mib(r.disk_bytes_filled),
+          r.disk_bytes_per_msg,
+          r.cleanup_seconds,
+          `${mib(r.disk_bytes_after_cleanup)} (${mib(r.wal_bytes_after_cleanup)})`,
+          mib(r.disk_bytes_after_stop),
+          target_met ? 'met' : 'not met',
+        ].join(' | '),
+      )
+      .map((line) => `| ${line} |`)
+      .join('\n') +
+    `\n\nTarget ≥ ${TARGET_MSG_PER_S} msg/s enqueue and drain. Runs (date, load average before → after, options):\n\n` +
+    runs
+      .map(
+        ({ date, load_average, row }) =>
+          `- ${date}, ${load_average.before} → ${load_average.after}: \`${options(row)}\``,
+      )
+      .join('\n') +
+    '\n'
   );
 };
 const markdown =
@@ -289,6 +322,6 @@ const markdown =
   `\`--scenarios\` keeps its previous figures; each section gives its own date and options).\n\n` +
   `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, ${m.platform}.\n\n` +
   (result.in_process ? inProcessSection(result.in_process) + '\n' : '') +
-  (result.daemons ? daemonsSection(result.daemons) : '');
+  (result.daemons.length > 0 ? daemonsSection(result.daemons) : '');
 writeFileSync(resultsFile('store-forward.json'), JSON.stringify(result, null, 2) + '\n');
 writeMarkdownKeepingFindings(resultsFile('store-forward.md'), markdown);
