@@ -271,7 +271,7 @@ const daemonsSection = (runs) => {
     `N messages of ${PAYLOAD_BYTES} bytes from a load generator in the bench's process (mqtt.js over TLS, as the ` +
     `child's module \`sender\`, a window of publishes waiting for their PUBACK), routed \`INTO $upstream\` while its parent ` +
     `iotedged is stopped. Then the parent starts; the child's upstream link reconnects (after its backoff, not counted) ` +
-    `and drains over one MQTT/TLS connection, 64 messages in flight. With \`--parent-route drop\` (the default) the parent ` +
+    `and drains over one MQTT/TLS connection, 256 messages in flight (the link's window to a parent). With \`--parent-route drop\` (the default) the parent ` +
     `has no route for them: it authenticates, parses and routes each one, then acknowledges it, so the drain ` +
     `measures the link (the child's store, the connection, the parent's hub) and not the parent's own store, whose ` +
     `appends the enqueue figure already measures on the child; \`module\` routes them to a module input on the parent ` +
@@ -279,7 +279,7 @@ const daemonsSection = (runs) => {
     `held to the first with none. CPU is each daemon's (user + system, from /proc) over that phase, per message; the ` +
     `generator's is this process's. Peak RSS is each daemon's VmHWM. Disk: the child's messages.db with its -wal and ` +
     `-shm, when filled, 2 s after the cleanup deleted the last row, and once the child stopped.\n\n` +
-    `| N | parent | window | enqueue msg/s | child CPU µs/msg | generator CPU µs/msg | reconnect wait s | drain msg/s | child CPU µs/msg | parent CPU µs/msg | child peak RSS MiB | parent peak RSS MiB | disk filled MiB | disk B/msg | cleanup s | 2 s later MiB (WAL) | stopped MiB | target |\n` +
+    `| N | parent | publish window | enqueue msg/s | child CPU µs/msg | generator CPU µs/msg | reconnect wait s | drain msg/s | child CPU µs/msg | parent CPU µs/msg | child peak RSS MiB | parent peak RSS MiB | disk filled MiB | disk B/msg | cleanup s | 2 s later MiB (WAL) | stopped MiB | target |\n` +
     `|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n` +
     runs
       .map(({ row: r, target_met }) =>
