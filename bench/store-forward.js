@@ -1,19 +1,28 @@
 #!/usr/bin/env node
-// Store-and-forward through the durable message store: N messages of 256 bytes appended to
-// `$upstream`'s store (the SQLite file iotedged uses, group commit) with at most --window appends
-// waiting for their commit (senders waiting for their PUBACK), then drained through a target that
-// acknowledges each message at once. Each durability runs in a child process of its own, so that
-// its peak RSS is its own: `synced` (iotedged's: SQLite `synchronous` NORMAL in WAL mode, and the WAL
-// fdatasynced off the event loop before appends resolve), `full` (`synchronous` FULL: SQLite fsyncs
-// inside each commit) and `normal` (`synchronous` NORMAL alone, no fsync before acknowledging).
+// Store-and-forward through the durable message store, in two scenarios.
 //
-// Usage: npm run build && node bench/store-forward.js [--messages 1000000] [--window 10000]
-//          [--durability synced,full,normal]            (writes bench/results/store-forward.{json,md})
-// The drain to a real parent (iotedged's upstream link to a parent daemon) belongs in
-// `drainTarget()` once that link exists; today the target acknowledges at once.
+// In process: N messages of 256 bytes appended to `$upstream`'s store (the SQLite file iotedged
+// uses, group commit) with at most --window appends waiting for their commit (senders waiting for
+// their PUBACK), then drained through a target that acknowledges each message at once. Each
+// durability runs in a child process of its own, so that its peak RSS is its own: `synced`
+// (iotedged's: SQLite `synchronous` NORMAL in WAL mode, and the WAL fdatasynced off the event loop
+// before appends resolve), `full` (`synchronous` FULL: SQLite fsyncs inside each commit) and
+// `normal` (`synchronous` NORMAL alone, no fsync before acknowledging).
+//
+// Daemons: two real iotedged on loopback (bench/store-forward-daemons.js): a child whose
+// `$upstream` fills through its hub over MQTT/TLS while its parent is down, then drains to the
+// parent once it starts.
+//
+// Usage: npm run build && node bench/store-forward.js [--scenarios in-process,daemons]
+//          [--messages 1000000] [--window 10000] [--durability synced,full,normal]
+//          [--daemon-messages 200000] [--publish-window 256] [--parent-route drop|module]
+//          [--profile-child <dir>]
+// (writes bench/results/store-forward.{json,md}; a scenario not run keeps its previous figures).
+// --profile-child runs the child iotedged under `node --cpu-prof`, prints where its time went and
+// writes no results.
 import { spawnSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +33,7 @@ import Database from 'better-sqlite3';
 
 import { SqliteMessageStores } from '../dist/src/runtime/hub/endpoints/sqlite/sqlite-stores.js';
 import { UpstreamEndpoint } from '../dist/src/runtime/hub/endpoints/upstream.js';
+import { runDaemons } from './store-forward-daemons.js';
 import { loadAverage, machine, resultsFile, writeMarkdownKeepingFindings } from './lib.js';
 
 const { values: flags } = parseArgs({
@@ -31,6 +41,11 @@ const { values: flags } = parseArgs({
     messages: { type: 'string', default: '1000000' },
     window: { type: 'string', default: '10000' },
     durability: { type: 'string', default: 'synced,full,normal' },
+    scenarios: { type: 'string', default: 'in-process,daemons' },
+    'daemon-messages': { type: 'string', default: '200000' },
+    'publish-window': { type: 'string', default: '256' },
+    'parent-route': { type: 'string', default: 'drop' },
+    'profile-child': { type: 'string' },
     child: { type: 'string' },
   },
 });
@@ -129,68 +144,184 @@ if (flags.child) {
   process.exit(0);
 }
 
+const SCENARIOS = flags.scenarios.split(',');
+for (const scenario of SCENARIOS)
+  if (!['in-process', 'daemons'].includes(scenario))
+    throw new Error(`--scenarios: unknown scenario "${scenario}", expected in-process or daemons`);
+if (!['drop', 'module'].includes(flags['parent-route']))
+  throw new Error(`--parent-route: unknown value "${flags['parent-route']}", expected drop or module`);
+
 const LOAD_BEFORE = loadAverage();
-const rows = flags.durability.split(',').map((durability) => {
-  const run = spawnSync(
-    process.execPath,
-    [
-      fileURLToPath(import.meta.url),
-      '--child',
-      durability,
-      '--messages',
-      String(MESSAGES),
-      '--window',
-      String(WINDOW),
-    ],
-    { encoding: 'utf8', maxBuffer: 1 << 20 },
-  );
-  if (run.status !== 0) throw new Error(`${durability}: exited ${run.status}: ${run.stderr}`);
-  const row = JSON.parse(run.stdout);
+const previous = existsSync(resultsFile('store-forward.json'))
+  ? JSON.parse(readFileSync(resultsFile('store-forward.json'), 'utf8'))
+  : {};
+
+function runInProcess() {
+  return flags.durability.split(',').map((durability) => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        fileURLToPath(import.meta.url),
+        '--child',
+        durability,
+        '--messages',
+        String(MESSAGES),
+        '--window',
+        String(WINDOW),
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    if (run.status !== 0) throw new Error(`${durability}: exited ${run.status}: ${run.stderr}`);
+    const row = JSON.parse(run.stdout);
+    console.log(row);
+    return row;
+  });
+}
+
+const meets = (row) => row.enqueue_msg_per_s >= TARGET_MSG_PER_S && row.drain_msg_per_s >= TARGET_MSG_PER_S;
+
+let inProcess = previous.in_process ?? (previous.rows && { ...previous, daemons: undefined });
+if (SCENARIOS.includes('in-process')) {
+  const rows = runInProcess();
+  inProcess = {
+    date: new Date().toISOString(),
+    load_average: { before: LOAD_BEFORE, after: loadAverage() },
+    parameters: { messages: MESSAGES, payload_bytes: PAYLOAD_BYTES, window: WINDOW, endpoint: '$upstream' },
+    rows,
+    targets: {
+      msg_per_s_min: TARGET_MSG_PER_S,
+      met: Object.fromEntries(rows.map((row) => [row.durability, meets(row)])),
+    },
+  };
+}
+
+// one run per message count and parent route; a new run replaces the previous one of the same kind
+let daemons = previous.daemons ?? [];
+if (SCENARIOS.includes('daemons')) {
+  const profileDir = flags['profile-child'] && path.resolve(flags['profile-child']);
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const before = loadAverage();
+  const row = await runDaemons({
+    messages: Number(flags['daemon-messages']),
+    window: Number(flags['publish-window']),
+    parentRoute: flags['parent-route'],
+    profileDir,
+  });
   console.log(row);
-  return row;
-});
+  if (profileDir) process.exit(0);
+  const run = {
+    date: new Date().toISOString(),
+    load_average: { before, after: loadAverage() },
+    row,
+    target_met: meets(row),
+  };
+  const same = (other) => other.row.messages === row.messages && other.row.parent_route === row.parent_route;
+  daemons = [...daemons.filter((other) => !same(other)), run].sort(
+    (a, b) => a.row.messages - b.row.messages || a.row.parent_route.localeCompare(b.row.parent_route),
+  );
+}
 
 const result = {
   date: new Date().toISOString(),
   machine: machine(),
-  load_average: { before: LOAD_BEFORE, after: loadAverage() },
-  parameters: { messages: MESSAGES, payload_bytes: PAYLOAD_BYTES, window: WINDOW, endpoint: '$upstream' },
-  rows,
-  targets: {
-    msg_per_s_min: TARGET_MSG_PER_S,
-    met: Object.fromEntries(
-      rows.map((row) => [
-        row.durability,
-        row.enqueue_msg_per_s >= TARGET_MSG_PER_S && row.drain_msg_per_s >= TARGET_MSG_PER_S,
-      ]),
-    ),
+  in_process: inProcess && {
+    date: inProcess.date,
+    load_average: inProcess.load_average,
+    parameters: inProcess.parameters,
+    rows: inProcess.rows,
+    targets: inProcess.targets,
   },
+  daemons,
 };
 
 const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
 const m = result.machine;
+const inProcessSection = (run) => {
+  const { messages, window } = run.parameters;
+  return (
+    `## In process: the store alone\n\n` +
+    `${run.date}; load average ${run.load_average.before} before, ${run.load_average.after} after. ` +
+    `Options: \`--messages ${messages} --window ${window} --durability ${run.rows.map((r) => r.durability).join(',')}\`.\n\n` +
+    `${messages} messages of ${PAYLOAD_BYTES} bytes (with 1 application property and 3 system properties) ` +
+    `enqueued to \`$upstream\` through its endpoint into the SQLite store (one file, WAL, group commit: ` +
+    `a commit once the event loop has handled the input already in, or at 1000 messages), ${window} appends waiting for their commit at a time; then drained ` +
+    `through a target that acknowledges at once (64 in flight, the upstream window). Each durability runs in a ` +
+    `process of its own (peak RSS is the process's).\n\n` +
+    `| durability | enqueue msg/s | CPU µs/msg | drain msg/s | CPU µs/msg | peak RSS MiB | disk filled MiB | disk B/msg | cleanup s (after the drain) | 2 s later MiB | after close MiB |\n` +
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n` +
+    run.rows
+      .map(
+        (r) =>
+          `| ${r.durability} | ${r.enqueue_msg_per_s} | ${r.enqueue_cpu_us_per_msg} | ${r.drain_msg_per_s} | ` +
+          `${r.drain_cpu_us_per_msg} | ${r.peak_rss_mib} | ${mib(r.disk_bytes_filled)} | ${r.disk_bytes_per_msg} | ` +
+          `${r.cleanup_seconds} | ${mib(r.disk_bytes_after_cleanup)} | ${mib(r.disk_bytes_after_close)} |`,
+      )
+      .join('\n') +
+    `\n\nTarget ≥ ${TARGET_MSG_PER_S} msg/s enqueue and drain: ` +
+    run.rows.map((r) => `${r.durability} ${run.targets.met[r.durability] ? 'met' : 'not met'}`).join(', ') +
+    '.\n'
+  );
+};
+const daemonsSection = (runs) => {
+  const options = (r) =>
+    `--scenarios daemons --daemon-messages ${r.messages} --publish-window ${r.publish_window} --parent-route ${r.parent_route}`;
+  return (
+    `## Child → parent: two iotedged on loopback\n\n` +
+    `A child iotedged (its hub's durable store as deployed: committed and fdatasynced before each PUBACK) gets ` +
+    `N messages of ${PAYLOAD_BYTES} bytes from a load generator in the bench's process (mqtt.js over TLS, as the ` +
+    `child's module \`sender\`, a window of publishes waiting for their PUBACK), routed \`INTO $upstream\` while its parent ` +
+    `iotedged is stopped. Then the parent starts; the child's upstream link reconnects (after its backoff, not counted) ` +
+    `and drains over one MQTT/TLS connection, 256 messages in flight (the link's window to a parent). With \`--parent-route drop\` (the default) the parent ` +
+    `has no route for them: it authenticates, parses and routes each one, then acknowledges it, so the drain ` +
+    `measures the link (the child's store, the connection, the parent's hub) and not the parent's own store, whose ` +
+    `appends the enqueue figure already measures on the child; \`module\` routes them to a module input on the parent ` +
+    `(its durable store; the module does not read them). Drain: from the last sample (every 100 ms) with all messages ` +
+    `held to the first with none. CPU is each daemon's (user + system, from /proc) over that phase, per message; the ` +
+    `generator's is this process's. Peak RSS is each daemon's VmHWM. Disk: the child's messages.db with its -wal and ` +
+    `-shm, when filled, 2 s after the cleanup deleted the last row, and once the child stopped.\n\n` +
+    `| N | parent | publish window | enqueue msg/s | child CPU µs/msg | generator CPU µs/msg | reconnect wait s | drain msg/s | child CPU µs/msg | parent CPU µs/msg | child peak RSS MiB | parent peak RSS MiB | disk filled MiB | disk B/msg | cleanup s | 2 s later MiB (WAL) | stopped MiB | target |\n` +
+    `|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n` +
+    runs
+      .map(({ row: r, target_met }) =>
+        [
+          r.messages,
+          r.parent_route,
+          r.publish_window,
+          r.enqueue_msg_per_s,
+          r.enqueue_child_cpu_us_per_msg,
+          r.enqueue_generator_cpu_us_per_msg,
+          r.reconnect_wait_s,
+          r.drain_msg_per_s,
+          r.drain_child_cpu_us_per_msg,
+          r.drain_parent_cpu_us_per_msg,
+          r.child_peak_rss_mib,
+          r.parent_peak_rss_mib,
+          mib(r.disk_bytes_filled),
+          r.disk_bytes_per_msg,
+          r.cleanup_seconds,
+          `${mib(r.disk_bytes_after_cleanup)} (${mib(r.wal_bytes_after_cleanup)})`,
+          mib(r.disk_bytes_after_stop),
+          target_met ? 'met' : 'not met',
+        ].join(' | '),
+      )
+      .map((line) => `| ${line} |`)
+      .join('\n') +
+    `\n\nTarget ≥ ${TARGET_MSG_PER_S} msg/s enqueue and drain. Runs (date, load average before → after, options):\n\n` +
+    runs
+      .map(
+        ({ date, load_average, row }) =>
+          `- ${date}, ${load_average.before} → ${load_average.after}: \`${options(row)}\``,
+      )
+      .join('\n') +
+    '\n'
+  );
+};
 const markdown =
   `# Store and forward: the durable message store\n\n` +
-  `${result.date}. Run with \`npm run build && node bench/store-forward.js\` (options: \`--messages ${MESSAGES} --window ${WINDOW} --durability synced,full,normal\`).\n\n` +
-  `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, ${m.platform}; ` +
-  `load average ${result.load_average.before} before the run, ${result.load_average.after} after.\n\n` +
-  `${MESSAGES} messages of ${PAYLOAD_BYTES} bytes (with 1 application property and 3 system properties) ` +
-  `enqueued to \`$upstream\` through its endpoint into the SQLite store (one file, WAL, group commit: ` +
-  `a commit once the event loop has handled the input already in, or at 1000 messages), ${WINDOW} appends waiting for their commit at a time; then drained ` +
-  `through a target that acknowledges at once (64 in flight, the upstream window). Each durability runs in a ` +
-  `process of its own (peak RSS is the process's).\n\n` +
-  `| durability | enqueue msg/s | CPU µs/msg | drain msg/s | CPU µs/msg | peak RSS MiB | disk filled MiB | disk B/msg | cleanup s (after the drain) | 2 s later MiB | after close MiB |\n` +
-  `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n` +
-  rows
-    .map(
-      (r) =>
-        `| ${r.durability} | ${r.enqueue_msg_per_s} | ${r.enqueue_cpu_us_per_msg} | ${r.drain_msg_per_s} | ` +
-        `${r.drain_cpu_us_per_msg} | ${r.peak_rss_mib} | ${mib(r.disk_bytes_filled)} | ${r.disk_bytes_per_msg} | ` +
-        `${r.cleanup_seconds} | ${mib(r.disk_bytes_after_cleanup)} | ${mib(r.disk_bytes_after_close)} |`,
-    )
-    .join('\n') +
-  `\n\nTarget ≥ ${TARGET_MSG_PER_S} msg/s enqueue and drain: ` +
-  rows.map((r) => `${r.durability} ${result.targets.met[r.durability] ? 'met' : 'not met'}`).join(', ') +
-  '.\n';
+  `${result.date}. Run with \`npm run build && node bench/store-forward.js\` (a scenario left out with ` +
+  `\`--scenarios\` keeps its previous figures; each section gives its own date and options).\n\n` +
+  `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, ${m.platform}.\n\n` +
+  (result.in_process ? inProcessSection(result.in_process) + '\n' : '') +
+  (result.daemons.length > 0 ? daemonsSection(result.daemons) : '');
 writeFileSync(resultsFile('store-forward.json'), JSON.stringify(result, null, 2) + '\n');
 writeMarkdownKeepingFindings(resultsFile('store-forward.md'), markdown);

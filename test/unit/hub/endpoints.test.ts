@@ -274,3 +274,29 @@ test('$upstream holds messages until a link attaches, then sends by priority wit
   assert.equal(upstream.delivered, 3);
   upstream.close();
 });
+
+test("a target with a window of its own gets that many messages in flight, not the endpoint's", async () => {
+  const upstream = new UpstreamEndpoint(new MemoryMessageStore(), undefined, undefined, 2);
+  for (let n = 0; n < 6; n++) await upstream.enqueue(message(`m${n}`), { priority: 0, timeToLiveSecs: 60 });
+  const link = { ...fakeUpstream(), window: 4 };
+  upstream.attach(link);
+  assert.deepEqual(
+    link.sent.map((s) => s.body),
+    ['m0', 'm1', 'm2', 'm3'],
+    "four in flight, the target's window",
+  );
+  link.sent[0]!.ack();
+  await flush();
+  assert.equal(link.sent.length, 5, 'one acknowledged, one more sent');
+  upstream.detach();
+  const plain = fakeUpstream();
+  for (const s of link.sent.slice(1)) s.fail();
+  await flush();
+  upstream.attach(plain);
+  assert.deepEqual(
+    plain.sent.map((s) => s.body),
+    ['m1', 'm2'],
+    "a target without a window of its own: the endpoint's two",
+  );
+  upstream.close();
+});

@@ -6,10 +6,13 @@ import type { HubMessage } from '../../routing/message.js';
 export interface DeliveryTarget {
   /** Resolves when the receiver has acknowledged the message; rejects when it could not take it. */
   deliver(message: HubMessage): Promise<void>;
+  /** Messages it takes in flight at once; the endpoint's own window when undefined. */
+  readonly window?: number;
 }
 
 /**
- * Sends an endpoint's messages from its store to its target, with up to `window` in flight, in
+ * Sends an endpoint's messages from its store to its target, with up to `window` in flight (or the
+ * target's own window, when it has one), in
  * store order (highest priority first, FIFO within one). A delivery that fails gives its message
  * back to the store, which serves it again first; the loop then waits for `pump()` (the target is
  * back) instead of retrying at once. A message leaves the store only when its receiver acknowledged it.
@@ -38,9 +41,9 @@ export class DeliveryLoop {
 
   /** Sends what the window allows; call whenever a message arrives or the target may have changed. */
   pump(): void {
-    while (!this.closed && this.inFlight < this.window && this.store.waiting > 0) {
+    while (!this.closed && this.store.waiting > 0) {
       const target = this.target();
-      if (!target) return;
+      if (!target || this.inFlight >= (target.window ?? this.window)) return;
       const entry = this.store.read();
       if (!entry) return;
       this.send(target, entry);

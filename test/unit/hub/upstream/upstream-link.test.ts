@@ -60,6 +60,7 @@ function harness(
     refuse?: (clientId: string) => UpstreamConnectionError | undefined;
     key?: string;
     onDemand?: boolean;
+    kind?: 'parent' | 'iothub';
   } = {},
 ) {
   const channels: FakeChannel[] = [];
@@ -67,7 +68,7 @@ function harness(
   const endpoint = { pending: 0, attach: () => events.push('attach'), detach: () => events.push('detach') };
   const log: string[] = [];
   const link = new UpstreamLink({
-    address: { kind: 'parent', host: '127.0.0.1', port: 18883 },
+    address: { kind: options.kind ?? 'parent', host: '127.0.0.1', port: 18883 },
     iothubHostname: 'hub.example.net',
     edgeDeviceId: 'child-1',
     ...('key' in options
@@ -208,5 +209,16 @@ describe('the upstream link', () => {
     await settle(1_200);
     assert.deepEqual(events, ['attach']);
     assert.equal(channels[0].options.clientId, 'child-1/$edgeHub');
+  });
+
+  test("a parent gets a wider window of messages in flight than IoT Hub, which keeps the endpoint's", () => {
+    const parent = harness().link;
+    const iothub = harness({ kind: 'iothub' }).link;
+    stop = () => {
+      parent.stop();
+      iothub.stop();
+    };
+    assert.equal(parent.window, 256);
+    assert.equal(iothub.window, undefined);
   });
 });
