@@ -1,6 +1,6 @@
 /**
  * Relative times as IoT Edge 1.1's `iotedge list` prints them: chrono-humanize, precise up to
- * 20 seconds and rough beyond (reference iotedge-cli.md §2.1).
+ * 20 seconds and rough beyond (as IoT Edge 1.1 has it).
  */
 
 export type Tense = 'past' | 'present';

@@ -59,7 +59,7 @@ export type ReportedProperties = Record<string, unknown>;
 type Query = Record<string, string | number | boolean | undefined>;
 
 /**
- * A small HTTP/1.1 client for the daemon's management API (reference iotedge-cli.md §7). It uses
+ * A small HTTP/1.1 client for the daemon's management API (as IoT Edge 1.1 has it). It uses
  * node:http directly so that short commands such as `iotedge list` stay fast.
  */
 export class ManagementClient {

@@ -1,6 +1,6 @@
 /**
  * Log time values as IoT Edge accepts them, from `iotedge logs --since/--until` and in the management
- * API's `since`/`until` query (reference iotedge-cli.md §2, §7): an RFC3339 timestamp, else integer
+ * API's `since`/`until` query (as IoT Edge 1.1 has it): an RFC3339 timestamp, else integer
  * unix seconds, else a humantime duration meaning "that long ago".
  */
 

@@ -18,7 +18,7 @@ import { manifestWith } from '../helpers/manifest-fixture.js';
 
 /**
  * The CLI's daemon commands against a fake management API on a unix socket that serves the JSON
- * shapes of reference iotedge-cli.md §7 (the real daemon's own tests exercise the same commands).
+ * shapes of IoT Edge 1.1's management API (the real daemon's own tests exercise the same commands).
  */
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

@@ -2,7 +2,7 @@ import type { DeploymentError } from '../deployment/deployment-error.js';
 
 /**
  * The agent's `lastDesiredStatus`: how the last deployment it was given fares. IoT Edge's codes
- * (reference edge-runtime.md §1.5), one variant each:
+ * and their meaning, one variant each:
  * - 200: the deployment was accepted and every step of the last reconcile succeeded;
  * - 500: the deployment was accepted but a step failed (a command, an image pull) or a runtime
  *   holding its modules cannot be reached; it becomes 200 again once a reconcile succeeds;

@@ -185,7 +185,7 @@ function moduleSteps(
 }
 
 /**
- * The pure planner (reference edge-runtime.md §2.3): what to do to bring `current` to `desired`.
+ * The pure planner (as IoT Edge has it): what to do to bring `current` to `desired`.
  * Returns command groups in ascending startupOrder; the executor finishes a group before it starts
  * the next, so startupOrder holds on every start, after a daemon restart included. Modules no
  * longer desired are removed first, in the group of order 0, as IoT Edge does. Inside a group the

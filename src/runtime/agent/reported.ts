@@ -62,7 +62,7 @@ function reportedModule(spec: ModuleSpec, input: ReportedInput): Record<string, 
   };
 }
 
-/** The `$edgeAgent` reported properties (reference edge-runtime.md §2.6). */
+/** The `$edgeAgent` reported properties (as IoT Edge has it). */
 export function buildReported(input: ReportedInput): Record<string, unknown> {
   return {
     schemaVersion: '1.0',

@@ -6,7 +6,7 @@ import type {
   RuntimeStatus,
 } from '../modules/types.js';
 
-/** Restart timing (reference edge-runtime.md §2.1, §2.5); every duration in milliseconds. */
+/** Restart timing (as IoT Edge has it); every duration in milliseconds. */
 export interface AgentTuning {
   /** Backoff unit: the n-th restart waits unit · 2^n (IoT Edge's CoolOffTimeUnitInSeconds). */
   coolOffUnitMs: number;

@@ -1,6 +1,6 @@
 /**
  * Device connection strings (`HostName=…;DeviceId=…;SharedAccessKey=…`), parsed with the rules and
- * messages of IoT Edge 1.1 (reference iotedge-cli.md §9.2). Messages never repeat the string.
+ * messages of IoT Edge 1.1. Messages never repeat the string.
  */
 
 export const CONNECTION_STRING_PLACEHOLDER = '<ADD DEVICE CONNECTION STRING HERE>';

@@ -1,4 +1,4 @@
-/** Hostname rules of the `hostname` check (reference iotedge-cli.md §4.5). */
+/** Hostname rules of the `hostname` check (as IoT Edge 1.1 has it). */
 
 const MAX_NAME_OCTETS = 255;
 const MAX_LABEL_OCTETS = 63;

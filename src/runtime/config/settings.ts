@@ -1,5 +1,5 @@
 /**
- * The parsed form of config.yaml (IoT Edge 1.1 schema, reference iotedge-cli.md §9).
+ * The parsed form of config.yaml (IoT Edge 1.1 schema).
  * Field names follow the YAML keys so that error messages can name key paths as users wrote them.
  */
 

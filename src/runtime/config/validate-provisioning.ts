@@ -10,7 +10,7 @@ import type {
   X509ManualAuthentication,
 } from './settings.js';
 
-/** The `provisioning` section (reference iotedge-cli.md §9.1), tagged by `source`. */
+/** The `provisioning` section (as IoT Edge 1.1 has it), tagged by `source`. */
 export function readProvisioning(root: Section): ProvisioningSettings {
   const section = root.section('provisioning');
   const source = section.choice('source', ['manual', 'dps', 'external'] as const);

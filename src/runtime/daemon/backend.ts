@@ -40,7 +40,7 @@ function settingsOf(spec: ModuleSpec | undefined, image: string | undefined): Re
   };
 }
 
-/** A module as GET /modules shows it (reference iotedge-cli.md §7 ModuleDetails). */
+/** A module as GET /modules shows it (as IoT Edge 1.1 has it). */
 export function moduleDetails(name: string, view: ModuleView): ModuleDetails {
   const { spec, state } = view;
   const description = view.description ?? state?.statusDescription;

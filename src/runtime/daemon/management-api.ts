@@ -100,7 +100,7 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
 }
 
 /**
- * The management API's routes (reference iotedge-cli.md §7) over a backend. Agent-only routes
+ * The management API's routes (as IoT Edge 1.1 has it) over a backend. Agent-only routes
  * (creating, updating and deleting modules and identities) are not served: the agent is embedded
  * in the daemon and does not call them; deployments arrive through POST /deployment instead.
  */

@@ -2,7 +2,7 @@ import type { UpstreamReport } from './upstream-service.js';
 import type { LogLine, LogOptions, RuntimeStatus } from '../modules/types.js';
 import type { DeploymentNotes } from './deployment-notes.js';
 
-/** JSON shapes of the management API (reference iotedge-cli.md §7; field names exact). */
+/** JSON shapes of the management API (as IoT Edge 1.1 has it; field names exact). */
 export interface ModuleDetails {
   id: string;
   name: string;

@@ -261,7 +261,7 @@ export class EdgeHub implements SessionCore {
     return version;
   }
 
-  /** `$edgeHub` reported properties (reference edge-runtime.md §3.7). */
+  /** `$edgeHub` reported properties (as IoT Edge has it). */
   reported(): Record<string, unknown> {
     const escape = (id: string) => id.replace(/\./g, '%2E').replace(/\$/g, '%24').replace(/ /g, '%20');
     return {

@@ -43,7 +43,7 @@ export function deviceIdentity(settings: Settings): DeviceIdentity {
   return { deviceId: '', iothubHostname: '' };
 }
 
-/** The provisioning type string of SystemInfo (reference iotedge-cli.md §7). */
+/** The provisioning type string of SystemInfo (as IoT Edge 1.1 has it). */
 export function provisioningType(settings: Settings): string {
   const provisioning = settings.provisioning;
   if (provisioning.source === 'manual') {

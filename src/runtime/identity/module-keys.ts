@@ -4,7 +4,7 @@ import { decodeKey } from './sas.js';
 
 /**
  * Module keys of a device provisioned with a symmetric key, as the 1.1 security daemon derives them
- * (reference iotedge-cli.md §8): module key = HMAC-SHA256(device key, `<moduleId><keyId><generationId>`).
+ * (as IoT Edge 1.1 has it): module key = HMAC-SHA256(device key, `<moduleId><keyId><generationId>`).
  * The agent registers the base64 of that key with IoT Hub; the workload API signs with it, so the
  * module never sees a key.
  */

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Shared access signature tokens as IoT Hub and edgeHub use them (reference edge-runtime.md §3.2):
+ * Shared access signature tokens as IoT Hub and edgeHub use them:
  * `SharedAccessSignature sr={url-encoded audience}&sig={url-encoded base64 HMAC}&se={expiry}[&skn=…]`,
  * the HMAC-SHA256 taken over the `sr` text exactly as sent, a newline, and `se`.
  */

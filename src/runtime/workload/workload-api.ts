@@ -65,7 +65,7 @@ const SERVER_CERT = /^\/modules\/([^/]+)\/genid\/([^/]+)\/certificate\/server$/;
 const IDENTITY_CERT = /^\/modules\/([^/]+)\/certificate\/identity$/;
 
 /**
- * The workload API of one module's socket (reference iotedge-cli.md §8). The socket says who the
+ * The workload API of one module's socket (as IoT Edge 1.1 has it). The socket says who the
  * caller is: a module may sign and get certificates only for itself (404 otherwise, as 1.1).
  */
 export function workloadRequestListener(

@@ -1,14 +1,8 @@
 import type { HubMessage } from '../../routing/message.js';
-import { DeliveryLoop } from './delivery-loop.js';
-import {
-  figuresOf,
-  IGNORE_ENDPOINTS,
-  type Endpoint,
-  type EndpointObserver,
-  type EnqueueOptions,
-  type QueueFigures,
-} from './endpoint.js';
+import type { DeliveryTarget } from './delivery-loop.js';
+import { IGNORE_ENDPOINTS, type EndpointObserver } from './endpoint.js';
 import type { MessageStore } from './message-store.js';
+import { StoredEndpoint } from './stored-endpoint.js';
 
 /** A connected module that has subscribed to its inputs. */
 export interface InputReceiver {
@@ -39,49 +33,29 @@ export function parseModuleInputEndpointId(
  * (IoT Edge sends one at a time, which caps module-to-module traffic near 20 msg/s). Messages wait
  * in the store while the module is not connected; a message whose delivery failed is sent again first.
  */
-export class ModuleInputEndpoint implements Endpoint {
-  readonly id: string;
-  private readonly loop: DeliveryLoop;
+export class ModuleInputEndpoint extends StoredEndpoint {
   private readonly unwatch: () => void;
 
   constructor(
-    identityId: string,
-    inputName: string,
-    directory: ReceiverDirectory,
-    private readonly store: MessageStore,
+    private readonly identityId: string,
+    private readonly inputName: string,
+    private readonly directory: ReceiverDirectory,
+    store: MessageStore,
     window = 64,
     observer: EndpointObserver = IGNORE_ENDPOINTS,
     now?: () => number,
   ) {
-    this.id = moduleInputEndpointId(identityId, inputName);
-    const target = () => {
-      const receiver = directory.receiver(identityId);
-      return receiver && { deliver: (message: HubMessage) => receiver.deliverInput(inputName, message) };
-    };
-    this.loop = new DeliveryLoop(this.id, store, target, window, observer, now);
+    super(moduleInputEndpointId(identityId, inputName), store, window, observer, now);
     this.unwatch = directory.watch(identityId, () => this.loop.pump());
   }
 
-  get pending(): number {
-    return this.store.size;
+  protected target(): DeliveryTarget | undefined {
+    const receiver = this.directory.receiver(this.identityId);
+    return receiver && { deliver: (message: HubMessage) => receiver.deliverInput(this.inputName, message) };
   }
 
-  get delivered(): number {
-    return this.loop.delivered;
-  }
-
-  figures(): QueueFigures {
-    return figuresOf(this.store);
-  }
-
-  async enqueue(message: HubMessage, options: EnqueueOptions): Promise<void> {
-    await this.store.append(message, options);
-    this.loop.pump();
-  }
-
-  close(): void {
-    this.loop.close();
+  override close(): void {
+    super.close();
     this.unwatch();
-    this.store.close();
   }
 }

@@ -1,14 +1,8 @@
 import type { HubMessage } from '../../routing/message.js';
-import { DeliveryLoop, type DeliveryTarget } from './delivery-loop.js';
-import {
-  figuresOf,
-  IGNORE_ENDPOINTS,
-  type Endpoint,
-  type EndpointObserver,
-  type EnqueueOptions,
-  type QueueFigures,
-} from './endpoint.js';
+import type { DeliveryTarget } from './delivery-loop.js';
+import { IGNORE_ENDPOINTS, type EndpointObserver } from './endpoint.js';
 import type { MessageStore } from './message-store.js';
+import { StoredEndpoint } from './stored-endpoint.js';
 
 /** Messages in flight to the upstream at a time. */
 const UPSTREAM_WINDOW = 64;
@@ -22,51 +16,35 @@ export const UPSTREAM_ENDPOINT_ID = '$upstream';
  * would keep that whole chunk, with the other messages read with it, alive (some 1.6 KB more per
  * held 256-byte message at 1,000 msg/s).
  */
-export class UpstreamEndpoint implements Endpoint {
-  readonly id = UPSTREAM_ENDPOINT_ID;
-  private readonly loop: DeliveryLoop;
-  private target: DeliveryTarget | undefined;
+export class UpstreamEndpoint extends StoredEndpoint {
+  private current: DeliveryTarget | undefined;
 
   constructor(
-    private readonly store: MessageStore,
+    store: MessageStore,
     observer: EndpointObserver = IGNORE_ENDPOINTS,
     now?: () => number,
     window = UPSTREAM_WINDOW,
   ) {
-    this.loop = new DeliveryLoop(this.id, store, () => this.target, window, observer, now);
+    super(UPSTREAM_ENDPOINT_ID, store, window, observer, now);
   }
 
-  get pending(): number {
-    return this.store.size;
+  protected target(): DeliveryTarget | undefined {
+    return this.current;
   }
 
-  get delivered(): number {
-    return this.loop.delivered;
-  }
-
-  figures(): QueueFigures {
-    return figuresOf(this.store);
-  }
-
-  async enqueue(message: HubMessage, options: EnqueueOptions): Promise<void> {
-    await this.store.append(withOwnBody(message), options);
-    this.loop.pump();
+  protected override held(message: HubMessage): HubMessage {
+    return withOwnBody(message);
   }
 
   /** The upstream link is up: held messages start to flow to it. */
   attach(target: DeliveryTarget): void {
-    this.target = target;
+    this.current = target;
     this.loop.pump();
   }
 
   /** The upstream link is down: messages are held until the next attach. */
   detach(): void {
-    this.target = undefined;
-  }
-
-  close(): void {
-    this.loop.close();
-    this.store.close();
+    this.current = undefined;
   }
 }
 

@@ -9,7 +9,7 @@ const ROUTE = /^\/twins\/([^/]+)(?:\/modules\/([^/]+))?\/methods\/?$/;
 const MAX_BODY = 128 * 1024;
 
 /**
- * The hub's HTTPS direct-method API (reference edge-runtime.md §3.6), which the SDK's
+ * The hub's HTTPS direct-method API (as IoT Edge has it), which the SDK's
  * `ModuleClient.invokeMethod` calls: only modules of this device may call, with their SAS token in
  * `Authorization` and their id in `x-ms-edge-moduleId`.
  */

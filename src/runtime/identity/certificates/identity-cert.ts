@@ -15,7 +15,7 @@ export const DEFAULT_IDENTITY_CERT_LIFETIME_DAYS = 90;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * A module's client (identity) certificate for the workload API (reference iotedge-cli.md §8):
+ * A module's client (identity) certificate for the workload API (as IoT Edge 1.1 has it):
  * CN = module id, SAN URI `azureiot://<hub>/devices/<device>/modules/<module>`, EKU clientAuth.
  */
 export function issueModuleIdentityCertificate(

@@ -16,7 +16,7 @@ export interface InspectedContainer {
   };
 }
 
-/** Docker state → observed status (reference iotedge-cli.md §2.1), with HEALTHCHECK honoured. */
+/** Docker state → observed status (as IoT Edge 1.1 has it), with HEALTHCHECK honoured. */
 export function observedStatus(state: InspectedContainer['State']): ObservedStatus {
   switch (state?.Status) {
     case 'created':

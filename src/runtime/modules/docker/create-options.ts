@@ -8,7 +8,7 @@ import {
   OWNER_LABEL,
 } from './labels.js';
 
-/** What the runtime adds to a module's createOptions (reference edge-runtime.md §2.8). */
+/** What the runtime adds to a module's createOptions (as IoT Edge has it). */
 export interface CreateContext {
   name: string;
   image: string;
