@@ -5,12 +5,12 @@ import { spawn } from 'node:child_process';
 import { Buffer } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import { workloadSocket } from '../dist/src/runtime/workload/socket-layout.js';
+export { freePort } from '../dist/test/helpers/free-port.js';
 import { TestDaemon } from '../dist/test/helpers/daemon.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -73,17 +73,6 @@ export async function until(probe, what, timeoutMs = 30_000) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The port the deployed hub's MQTT listens on, once it runs. */

@@ -1,6 +1,6 @@
 // Shared by the benchmark scripts: interleaved timing of commands, medians, the machine, the report.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -75,4 +75,34 @@ export function writeResults(name, { title, rounds, rows, extra = {}, notes = ''
   writeFileSync(resultsFile(`${name}.md`), markdown);
   console.log(markdownTable(rows));
   return result;
+}
+
+/** Bytes of an SQLite database with its WAL and shared-memory files (the ones that exist). */
+export const fileBytes = (file) =>
+  ['', '-wal', '-shm'].reduce((sum, suffix) => {
+    try {
+      return sum + statSync(file + suffix).size;
+    } catch {
+      return sum;
+    }
+  }, 0);
+
+/**
+ * Waits until the database's files stop shrinking (no change for `quietMs`, at most `timeoutMs`)
+ * and resolves with the seconds until their last change: how long the store's cleanup took to give
+ * its space back. (The hub holds its database exclusively: no second connection may count rows.)
+ */
+export async function cleanupSeconds(file, { quietMs = 3000, timeoutMs = 300_000 } = {}) {
+  const start = Date.now();
+  let size = fileBytes(file);
+  let changedAt = start;
+  while (Date.now() - changedAt < quietMs && Date.now() - start < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = fileBytes(file);
+    if (now !== size) {
+      size = now;
+      changedAt = Date.now();
+    }
+  }
+  return (changedAt - start) / 1000;
 }

@@ -18,11 +18,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import Database from 'better-sqlite3';
-
 import { hubPorts, manifest, nodeModule } from '../dist/test/helpers/daemon.js';
 import { cpuSeconds, memory } from '../dist/test/helpers/proc-stats.js';
 import { BenchDaemon, freePort, hubMqttPort, moduleCredentials, profileSummary } from './hub-modules.js';
+import { cleanupSeconds, fileBytes } from './lib.js';
 
 const require = createRequire(import.meta.url);
 const mqtt = require('mqtt');
@@ -35,15 +34,6 @@ const cpuOf = (pid) => {
   const { user, system } = cpuSeconds(pid);
   return user + system;
 };
-
-const fileBytes = (file) =>
-  ['', '-wal', '-shm'].reduce((sum, suffix) => {
-    try {
-      return sum + statSync(file + suffix).size;
-    } catch {
-      return sum;
-    }
-  }, 0);
 
 /** A deployment of `modules` and `routes`, the hub's MQTT on `mqttPort` (0: any port). */
 function deployment(modules, routes, mqttPort) {
@@ -205,13 +195,9 @@ export async function runDaemons({ messages, window, parentRoute = 'drop', profi
     const drainSeconds = (last.at - first.at) / 1000;
     log(`daemons: drained ${held} in ${drainSeconds.toFixed(1)} s`);
 
-    // the child's store deletes what was acknowledged and gives its pages back
-    const t2 = performance.now();
-    const watcher = new Database(database, { readonly: true });
-    const rows = watcher.prepare('SELECT count(*) AS n FROM messages');
-    while (rows.get().n > 0 && performance.now() - t2 < 300_000) await sleep(100);
-    const cleanupSeconds = (performance.now() - t2) / 1000;
-    watcher.close();
+    // the child's store deletes what was acknowledged and gives its pages back (watched by the
+    // file's size: the hub holds its database exclusively, no second connection may read it)
+    const cleanup = await cleanupSeconds(database);
     await sleep(2000);
     const afterCleanupBytes = fileBytes(database);
     const walAfterCleanup = statSync(`${database}-wal`, { throwIfNoEntry: false })?.size ?? 0;
@@ -236,7 +222,7 @@ export async function runDaemons({ messages, window, parentRoute = 'drop', profi
       parent_peak_rss_mib: Math.round(memory(parentPid).peakRss / 2 ** 20),
       disk_bytes_filled: filledBytes,
       disk_bytes_per_msg: Math.round(filledBytes / messages),
-      cleanup_seconds: Number(cleanupSeconds.toFixed(1)),
+      cleanup_seconds: Number(cleanup.toFixed(1)),
       disk_bytes_after_cleanup: afterCleanupBytes,
       wal_bytes_after_cleanup: walAfterCleanup,
       disk_bytes_after_stop: afterStopBytes,

@@ -22,19 +22,24 @@
 // writes no results.
 import { spawnSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import Database from 'better-sqlite3';
-
 import { SqliteMessageStores } from '../dist/src/runtime/hub/endpoints/sqlite/sqlite-stores.js';
 import { UpstreamEndpoint } from '../dist/src/runtime/hub/endpoints/upstream.js';
 import { runDaemons } from './store-forward-daemons.js';
-import { loadAverage, machine, resultsFile, writeMarkdownKeepingFindings } from './lib.js';
+import {
+  cleanupSeconds,
+  fileBytes,
+  loadAverage,
+  machine,
+  resultsFile,
+  writeMarkdownKeepingFindings,
+} from './lib.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -54,19 +59,10 @@ const WINDOW = Number(flags.window);
 const PAYLOAD_BYTES = 256;
 const TARGET_MSG_PER_S = 20_000;
 
-/** What the drain sends to: acknowledges at once. The upstream link to a parent daemon goes here. */
+/** What the in-process drain sends to: acknowledges at once (the daemons scenario drains to a real parent). */
 function drainTarget() {
   return { deliver: () => Promise.resolve() };
 }
-
-const fileBytes = (file) =>
-  ['', '-wal', '-shm'].reduce((sum, suffix) => {
-    try {
-      return sum + statSync(file + suffix).size;
-    } catch {
-      return sum;
-    }
-  }, 0);
 
 const cpuSeconds = (usage) => (usage.user + usage.system) / 1e6;
 
@@ -106,16 +102,10 @@ async function runChild(durability) {
     const drainSeconds = (performance.now() - t1) / 1000;
     const drainCpu = cpuSeconds(process.cpuUsage(cpu1));
 
-    // cleanup: the periodic cleanup deletes in batches (watched through a second, read-only
-    // connection) and gives free pages back; closing finishes what is left
-    const t2 = performance.now();
-    const watcher = new Database(file, { readonly: true });
-    const rows = watcher.prepare('SELECT count(*) AS n FROM messages');
-    while (rows.get().n > 0 && performance.now() - t2 < 300_000)
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    const cleanupSeconds = (performance.now() - t2) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    watcher.close();
+    // cleanup: the periodic cleanup deletes in batches and gives free pages back (watched by the
+    // file's size: the hub holds the database exclusively, so no second connection may read it);
+    // closing finishes what is left
+    const cleanup = await cleanupSeconds(file);
     const afterCleanupBytes = fileBytes(file);
     stores.close();
     const afterCloseBytes = fileBytes(file);
@@ -130,7 +120,7 @@ async function runChild(durability) {
       peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
       disk_bytes_filled: filledBytes,
       disk_bytes_per_msg: Math.round(filledBytes / MESSAGES),
-      cleanup_seconds: Number(cleanupSeconds.toFixed(1)),
+      cleanup_seconds: Number(cleanup.toFixed(1)),
       disk_bytes_after_cleanup: afterCleanupBytes,
       disk_bytes_after_close: afterCloseBytes,
     };
@@ -278,7 +268,7 @@ const daemonsSection = (runs) => {
     `(its durable store; the module does not read them). Drain: from the last sample (every 100 ms) with all messages ` +
     `held to the first with none. CPU is each daemon's (user + system, from /proc) over that phase, per message; the ` +
     `generator's is this process's. Peak RSS is each daemon's VmHWM. Disk: the child's messages.db with its -wal and ` +
-    `-shm, when filled, 2 s after the cleanup deleted the last row, and once the child stopped.\n\n` +
+    `-shm, when filled, once its size stopped changing for 3 s after the drain, and once the child stopped.\n\n` +
     `| N | parent | publish window | enqueue msg/s | child CPU µs/msg | generator CPU µs/msg | reconnect wait s | drain msg/s | child CPU µs/msg | parent CPU µs/msg | child peak RSS MiB | parent peak RSS MiB | disk filled MiB | disk B/msg | cleanup s | 2 s later MiB (WAL) | stopped MiB | target |\n` +
     `|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n` +
     runs
