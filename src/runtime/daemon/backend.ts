@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Agent, ModuleView } from '../agent/agent.js';
 import type { Settings } from '../config/settings.js';
+import { DeploymentError } from '../deployment/deployment-error.js';
+import { parseDeviceDeployment } from '../deployment/device-deployment.js';
 import type { EdgeHub } from '../hub/hub.js';
+import type { JsonObject } from '../hub/twin-store.js';
 import { LeafDeviceInputError } from '../hub/leaf-device-spec.js';
 import type { UpstreamReport } from './upstream-service.js';
 import { LeafDeviceExistsError, type LeafDeviceRegistry } from '../hub/leaf-devices.js';
@@ -84,13 +87,20 @@ export class DaemonBackend implements ManagementBackend {
     private readonly daemonLog?: DaemonLogReader,
   ) {}
 
-  /** `target` names a module of this device when one is deployed by that name, else a leaf device. */
+  /**
+   * `target` names a module of this device when one is deployed by that name, else a leaf device,
+   * or `device/module` a module of a child edge device registered here (reached through the
+   * connection the child keeps for that module's identity).
+   */
   async invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }> {
     const edgeHub = this.runningHub(503);
     const isModule =
       call.target === 'edgeAgent' || call.target === 'edgeHub' || this.agent.modules().has(call.target);
     const leaf = !isModule && this.hub?.leafDevices?.get(call.target) !== undefined;
-    const target = leaf ? call.target : `${edgeHub.deviceId}/${call.target}`;
+    const slash = call.target.indexOf('/');
+    const childModule =
+      !isModule && slash > 0 && this.hub?.leafDevices?.get(call.target.slice(0, slash))?.edge === true;
+    const target = leaf || childModule ? call.target : `${edgeHub.deviceId}/${call.target}`;
     return answered(edgeHub.invokeMethod(target, { ...call, payload: call.payload ?? null }));
   }
 
@@ -320,6 +330,43 @@ export class DaemonBackend implements ManagementBackend {
 
   async deploymentStatus(): Promise<Record<string, unknown>> {
     return this.agent.reported();
+  }
+
+  async deployToDevice(deviceId: string, manifest: unknown): Promise<{ deviceId: string; version: number }> {
+    const edgeHub = this.childEdgeDevice(deviceId);
+    let desired: Record<string, Record<string, unknown>>;
+    try {
+      desired = parseDeviceDeployment(manifest);
+    } catch (error) {
+      if (error instanceof DeploymentError) throw new ApiError(400, error.message);
+      throw error;
+    }
+    const version = await answered(edgeHub.deployToDevice(deviceId, desired as Record<string, JsonObject>));
+    return { deviceId, version };
+  }
+
+  async deviceDeploymentStatus(
+    deviceId: string,
+    twin: '$edgeAgent' | '$edgeHub',
+  ): Promise<Record<string, unknown>> {
+    return this.childEdgeDevice(deviceId).reportedOf(`${deviceId}/${twin}`);
+  }
+
+  /** The Edge Hub that keeps the twins of `deviceId`, a child edge device registered here; else 404 or 400. */
+  private childEdgeDevice(deviceId: string): EdgeHub {
+    const edgeHub = this.hub?.edgeHub;
+    if (!edgeHub) throw new ApiError(503, 'the Edge Hub has not started');
+    const device = this.leafDevices().get(deviceId);
+    if (!device) {
+      throw new ApiError(
+        404,
+        `no edge device ${deviceId} is registered here (register it with: iotedge identity add ${deviceId} --edge)`,
+      );
+    }
+    if (!device.edge) {
+      throw new ApiError(400, `${deviceId} is a leaf device, not an edge device: it takes no deployment`);
+    }
+    return edgeHub;
   }
 
   async hubReported(): Promise<Record<string, unknown>> {

@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { ChildIdentityClient } from '../helpers/child-identity.js';
+import { TestDaemon, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { freePort } from '../helpers/free-port.js';
+import type { HubEndpoint } from '../helpers/mqtt-client.js';
+
+const IOTHUB = 'hub.example.net';
+const CHILD = 'child-1';
+
+/** A deployment for the child: its agent's and hub's desired properties, and module `filter`'s. */
+function childManifest(threshold: number | undefined, routes: Record<string, string> = {}) {
+  const document = manifest(threshold === undefined ? {} : { filter: nodeModule('ticker.js') }) as {
+    modulesContent: Record<string, { 'properties.desired': Record<string, unknown> }>;
+  };
+  document.modulesContent.$edgeHub!['properties.desired'].routes = routes;
+  if (threshold !== undefined) document.modulesContent.filter = { 'properties.desired': { threshold } };
+  return document;
+}
+
+describe('nested edge: the parent is the authority for its child edge device', () => {
+  const parent = new TestDaemon({}, [], 'localhost');
+  let endpoint: HubEndpoint;
+  let childKey = '';
+  const clients: ChildIdentityClient[] = [];
+
+  /** Writes a manifest to a file and runs `iotedge deploy --device DEVICE FILE` (and `extra` flags). */
+  function deployFile(device: string, document: unknown, extra: string[] = []) {
+    const file = path.join(parent.dir, `manifest-${Date.now()}-${Math.random()}.json`);
+    writeFileSync(file, typeof document === 'string' ? document : JSON.stringify(document));
+    return parent.cli(['deploy', '--device', device, file, ...extra]);
+  }
+
+  async function connectAs(identity: string): Promise<ChildIdentityClient> {
+    const client = await ChildIdentityClient.connect(endpoint, {
+      iothub: IOTHUB,
+      child: CHILD,
+      childKey,
+      identity,
+    });
+    clients.push(client);
+    await client.subscribe('$iothub/twin/res/#');
+    return client;
+  }
+
+  before(async () => {
+    const port = await freePort();
+    await parent.start();
+    const parentManifest = manifest({});
+    (
+      parentManifest.modulesContent.$edgeAgent['properties.desired'] as {
+        systemModules: { edgeHub: { settings: { createOptions: string } } };
+      }
+    ).systemModules.edgeHub.settings.createOptions = hubPorts(port, 0);
+    const posted = await parent.request('POST', '/deployment', parentManifest);
+    assert.equal(posted.status, 200, posted.body);
+    const added = parent.cli(['identity', 'add', CHILD, '--edge', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    childKey = (JSON.parse(added.stdout) as { primaryKey: string }).primaryKey;
+    const leaf = parent.cli(['identity', 'add', 'sensor9']);
+    assert.equal(leaf.code, 0, leaf.stderr);
+    endpoint = {
+      host: '127.0.0.1',
+      port,
+      hostname: 'localhost',
+      ca: readFileSync(path.join(parent.homedir, 'hsm/certs/edge_owner_ca.cert.pem'), 'utf8'),
+    };
+  });
+
+  after(async () => {
+    if (process.env.DEBUG_DAEMON) console.log(parent.output);
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await parent.cleanup();
+  });
+
+  test('a deployment for an unknown device is 404, for a leaf device 400, and a broken one 400 naming the field', async () => {
+    const unknown = deployFile('child-9', childManifest(1));
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      /no edge device child-9 is registered here \(register it with: iotedge identity add child-9 --edge\)/,
+    );
+    assert.equal((await parent.request('POST', '/devices/child-9/deployment', childManifest(1))).status, 404);
+    assert.equal((await parent.request('GET', '/devices/child-9/deployment/status')).status, 404);
+    const unknownStatus = parent.cli(['deploy', '--status', '--device', 'child-9']);
+    assert.equal(unknownStatus.code, 1);
+    assert.match(unknownStatus.stderr, /no edge device child-9/);
+
+    const leaf = await parent.request('POST', '/devices/sensor9/deployment', childManifest(1));
+    assert.equal(leaf.status, 400);
+    assert.match(leaf.body, /sensor9 is a leaf device, not an edge device/);
+
+    const noHub = childManifest(1) as { modulesContent: Record<string, unknown> };
+    delete noHub.modulesContent.$edgeHub;
+    const missing = deployFile(CHILD, noHub);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /\$edgeHub: missing/);
+    const badModule = childManifest(1) as { modulesContent: Record<string, unknown> };
+    badModule.modulesContent.filter = { 'properties.desired': 'high' };
+    const bad = await parent.request('POST', `/devices/${CHILD}/deployment`, badModule);
+    assert.equal(bad.status, 400);
+    assert.match(
+      JSON.parse(bad.body).message,
+      /^filter\.properties\.desired: expected an object, found a string/,
+    );
+    const notObject = await parent.request('POST', `/devices/${CHILD}/deployment`, '[1]');
+    assert.equal(notObject.status, 400);
+    assert.match(notObject.body, /\(manifest\): expected a JSON object/);
+  });
+
+  test('before the child reports, --status --device prints {} and says so', () => {
+    const status = parent.cli(['deploy', '--status', '--device', CHILD]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(JSON.parse(status.stdout), {});
+    assert.match(status.stderr, /child-1's agent has reported nothing yet/);
+    const json = parent.cli(['deploy', '--status', '--device', CHILD, '--json']);
+    assert.deepEqual(JSON.parse(json.stdout), {});
+    assert.equal(json.stderr, '');
+  });
+
+  test("the child's identities read their desired properties, hear each new deployment and report back", async () => {
+    const first = childManifest(30, { up: 'FROM /messages/* INTO $upstream' });
+    const deployed = deployFile(CHILD, first);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    assert.match(
+      deployed.stdout,
+      /^Deployment set for child-1 \(desired \$version 2\); its agent reports the result: iotedge deploy --status --device child-1\n$/,
+    );
+
+    const agent = await connectAs(`${CHILD}/$edgeAgent`);
+    const hub = await connectAs(`${CHILD}/$edgeHub`);
+    const filter = await connectAs(`${CHILD}/filter`);
+    const agentTwin = await agent.twin('GET');
+    assert.equal(agentTwin.status, 200);
+    const desired = (agentTwin.body as { desired: Record<string, unknown> }).desired;
+    assert.deepEqual(desired, { ...first.modulesContent.$edgeAgent!['properties.desired'], $version: 2 });
+    const hubTwin = (await hub.twin('GET')).body as { desired: { routes: unknown } };
+    assert.deepEqual(hubTwin.desired.routes, { up: 'FROM /messages/* INTO $upstream' });
+    assert.deepEqual((await filter.twin('GET')).body, {
+      desired: { threshold: 30, $version: 2 },
+      reported: { $version: 1 },
+    });
+
+    for (const client of [agent, filter]) await client.subscribe('$iothub/twin/PATCH/properties/desired/#');
+    const agentMark = agent.count;
+    const filterMark = filter.count;
+    const second = deployFile(CHILD, childManifest(35, { up: 'FROM /messages/* INTO $upstream' }), [
+      '--json',
+    ]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(JSON.parse(second.stdout), { deviceId: CHILD, version: 2 });
+    const filterPatch = await filter.next('$iothub/twin/PATCH/properties/desired/', filterMark);
+    assert.equal(filterPatch.topic, '$iothub/twin/PATCH/properties/desired/?$version=3');
+    assert.deepEqual(JSON.parse(filterPatch.payload.toString()), { threshold: 35, $version: 3 });
+    // the agent's desired properties did not change: no patch for it, its version stays
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(agent.count, agentMark);
+
+    // a schema version the child's agent will refuse: the parent takes it, as IoT Hub does
+    const third = childManifest(35) as {
+      modulesContent: { $edgeAgent: { 'properties.desired': Record<string, unknown> } };
+    };
+    third.modulesContent.$edgeAgent['properties.desired'].schemaVersion = '9.0';
+    const accepted = deployFile(CHILD, third);
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.match(accepted.stdout, /desired \$version 3/);
+    const agentPatch = await agent.next('$iothub/twin/PATCH/properties/desired/', agentMark);
+    assert.equal(agentPatch.topic, '$iothub/twin/PATCH/properties/desired/?$version=3');
+    assert.equal(
+      (JSON.parse(agentPatch.payload.toString()) as { schemaVersion: string }).schemaVersion,
+      '9.0',
+    );
+
+    const reported = {
+      schemaVersion: '1.1',
+      lastDesiredVersion: 3,
+      lastDesiredStatus: {
+        code: 412,
+        description: 'schemaVersion: unsupported version 9.0; supported: 1.0, 1.1',
+      },
+      modules: { filter: { runtimeStatus: 'running', restartCount: 0 } },
+    };
+    const patched = await agent.twin('PATCH', reported);
+    assert.equal(patched.status, 204);
+    assert.equal(patched.version, 2);
+    const status = parent.cli(['deploy', '--status', '--device', CHILD]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(JSON.parse(status.stdout), reported);
+    assert.equal(status.stderr, '');
+    const next = await agent.twin('PATCH', { modules: { filter: { restartCount: 1 } } });
+    assert.equal(next.version, 3);
+    const merged = JSON.parse(
+      parent.cli(['deploy', '--status', '--device', CHILD, '--json']).stdout,
+    ) as typeof reported;
+    assert.deepEqual(merged.modules.filter, { runtimeStatus: 'running', restartCount: 1 });
+    await hub.twin('PATCH', { schemaVersion: '1.0', lastDesiredStatus: { code: 200 } });
+    const hubStatus = parent.cli(['deploy', '--status', '--hub', '--device', CHILD]);
+    assert.deepEqual(JSON.parse(hubStatus.stdout), {
+      schemaVersion: '1.0',
+      lastDesiredStatus: { code: 200 },
+    });
+
+    // filter leaves the deployment: its desired properties are cleared
+    const beforeRemoval = filter.count;
+    const withoutFilter = deployFile(CHILD, childManifest(undefined));
+    assert.equal(withoutFilter.code, 0, withoutFilter.stderr);
+    const cleared = await filter.next('$iothub/twin/PATCH/properties/desired/', beforeRemoval);
+    assert.deepEqual(JSON.parse(cleared.payload.toString()), { threshold: null, $version: 4 });
+  });
+});
