@@ -104,6 +104,24 @@ export class ChildIdentityClient {
     };
   }
 
+  /**
+   * Answers direct methods (after subscribing to them) with what `handle` returns for the method's
+   * name and JSON payload, as a device does on `$iothub/methods/res/{status}/?$rid=…`.
+   */
+  async answerMethods(handle: (name: string, payload: unknown) => { status: number; payload: unknown }) {
+    this.client.on('message', (topic, payload) => {
+      const match = /^\$iothub\/methods\/POST\/([^/]+)\/\?(.*)$/.exec(topic);
+      if (!match) return;
+      const rid = new URLSearchParams(match[2]).get('$rid') ?? '';
+      const answer = handle(match[1]!, JSON.parse(payload.toString('utf8')) as unknown);
+      this.publish(
+        `$iothub/methods/res/${answer.status}/?$rid=${encodeURIComponent(rid)}`,
+        JSON.stringify(answer.payload),
+      );
+    });
+    await this.subscribe('$iothub/methods/POST/#');
+  }
+
   publish(topic: string, payload: string): void {
     this.client.publish(topic, payload, { qos: 1 });
   }

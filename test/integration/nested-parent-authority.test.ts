@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { ChildIdentityClient } from '../helpers/child-identity.js';
-import { TestDaemon, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
 import type { HubEndpoint } from '../helpers/mqtt-client.js';
 
@@ -209,5 +209,75 @@ describe('nested edge: the parent is the authority for its child edge device', (
     assert.equal(withoutFilter.code, 0, withoutFilter.stderr);
     const cleared = await filter.next('$iothub/twin/PATCH/properties/desired/', beforeRemoval);
     assert.deepEqual(JSON.parse(cleared.payload.toString()), { threshold: null, $version: 4 });
+  });
+
+  test("invoke child-1/MODULE reaches the child's connection for that module and returns its answer", async () => {
+    const filter = await connectAs(`${CHILD}/filter`);
+    const calls: unknown[] = [];
+    await filter.answerMethods((name, payload) => {
+      calls.push({ name, payload });
+      return { status: 201, payload: { threshold: (payload as { threshold: number }).threshold + 1 } };
+    });
+    const invoked = await parent.cliAsync([
+      'invoke',
+      `${CHILD}/filter`,
+      'setThreshold',
+      '--payload',
+      '{"threshold": 41}',
+    ]);
+    assert.equal(invoked.code, 0, invoked.stderr);
+    assert.deepEqual(JSON.parse(invoked.stdout), { status: 201, payload: { threshold: 42 } });
+    assert.deepEqual(calls, [{ name: 'setThreshold', payload: { threshold: 41 } }]);
+
+    const absent = parent.cli(['invoke', `${CHILD}/other`, 'setThreshold']);
+    assert.equal(absent.code, 1);
+    assert.match(absent.stderr, /child-1\/other is not connected or not listening for methods/);
+    const notListening = await connectAs(`${CHILD}/quiet`);
+    const quiet = await parent.request('POST', '/methods', { target: `${CHILD}/quiet`, methodName: 'm' });
+    assert.equal(quiet.status, 404);
+    await notListening.close();
+  });
+
+  test("the child's identities are listed in the parent's $edgeHub clients while connected, never as its own modules", async () => {
+    const module = await connectAs(`${CHILD}/lister`);
+    const clientsOf = () =>
+      (
+        JSON.parse(parent.cli(['deploy', '--status', '--hub']).stdout) as {
+          clients: Record<string, { status: string }>;
+        }
+      ).clients;
+    assert.equal(clientsOf()['child-1/lister']?.status, 'Connected');
+    await module.close();
+    await eventually(
+      async () => (clientsOf()['child-1/lister'] === undefined ? true : undefined),
+      'lister to leave the clients',
+    );
+    const list = parent.cli(['list']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.doesNotMatch(list.stdout, /child-1|filter|lister/);
+    const identities = await parent.json<{ identities: { moduleId: string }[] }>('GET', '/identities');
+    assert.ok(
+      identities.identities.every((identity) => !/filter|lister|\$edgeAgent/.test(identity.moduleId)),
+    );
+  });
+
+  test("a restarted parent keeps the child's desired and reported properties", async () => {
+    const before = JSON.parse(parent.cli(['deploy', '--status', '--device', CHILD]).stdout) as unknown;
+    const agentBefore = (await (await connectAs(`${CHILD}/$edgeAgent`)).twin('GET')).body;
+    await parent.signal('SIGTERM');
+    await parent.start();
+    const status = parent.cli(['deploy', '--status', '--device', CHILD]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(JSON.parse(status.stdout), before);
+    const agent = await eventually(
+      () => connectAs(`${CHILD}/$edgeAgent`),
+      'the parent to take connections again',
+    );
+    assert.deepEqual((await agent.twin('GET')).body, agentBefore);
+    const filter = await connectAs(`${CHILD}/filter`);
+    assert.deepEqual((await filter.twin('GET')).body, {
+      desired: { $version: 4 },
+      reported: { $version: 1 },
+    });
   });
 });
