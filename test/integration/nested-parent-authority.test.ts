@@ -261,22 +261,31 @@ describe('nested edge: the parent is the authority for its child edge device', (
     );
   });
 
-  test("a restarted parent keeps the child's desired and reported properties", async () => {
+  test("a parent killed right after answering keeps the child's deployment and reported properties", async () => {
+    const agent = await connectAs(`${CHILD}/$edgeAgent`);
+    const reported = await agent.twin('PATCH', { lastDesiredVersion: 5 });
+    assert.equal(reported.status, 204);
+    const deployed = deployFile(CHILD, childManifest(50), ['--json']);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const { version } = JSON.parse(deployed.stdout) as { version: number };
     const before = JSON.parse(parent.cli(['deploy', '--status', '--device', CHILD]).stdout) as unknown;
-    const agentBefore = (await (await connectAs(`${CHILD}/$edgeAgent`)).twin('GET')).body;
-    await parent.signal('SIGTERM');
+    const agentBefore = (await agent.twin('GET')).body as { desired: { $version: number } };
+    assert.equal(agentBefore.desired.$version, version);
+    // both answers came before the kill: they must have been on disk
+    await parent.signal('SIGKILL');
     await parent.start();
     const status = parent.cli(['deploy', '--status', '--device', CHILD]);
     assert.equal(status.code, 0, status.stderr);
     assert.deepEqual(JSON.parse(status.stdout), before);
-    const agent = await eventually(
+    assert.equal((before as { lastDesiredVersion: number }).lastDesiredVersion, 5);
+    const again = await eventually(
       () => connectAs(`${CHILD}/$edgeAgent`),
       'the parent to take connections again',
     );
-    assert.deepEqual((await agent.twin('GET')).body, agentBefore);
+    assert.deepEqual((await again.twin('GET')).body, agentBefore);
     const filter = await connectAs(`${CHILD}/filter`);
     assert.deepEqual((await filter.twin('GET')).body, {
-      desired: { $version: 4 },
+      desired: { threshold: 50, $version: 5 },
       reported: { $version: 1 },
     });
   });
