@@ -1,7 +1,7 @@
 import { edgeHubAudience, upstreamUsername } from '../../src/runtime/hub/upstream/upstream-wire.js';
 import { edgeHubModuleKey } from '../../src/runtime/identity/module-keys.js';
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
-import { connect, end, type HubEndpoint, type MqttClient } from './mqtt-client.js';
+import { closed, connect, end, type HubEndpoint, type MqttClient } from './mqtt-client.js';
 
 /**
  * One identity of a child edge device on its parent's MQTT head, CONNECTed exactly as the child's
@@ -124,6 +124,11 @@ export class ChildIdentityClient {
 
   publish(topic: string, payload: string): void {
     this.client.publish(topic, payload, { qos: 1 });
+  }
+
+  /** Resolves when the connection has closed (the parent ended it, or close()). */
+  closed(): Promise<void> {
+    return closed(this.client);
   }
 
   close(): Promise<void> {

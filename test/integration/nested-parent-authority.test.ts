@@ -89,6 +89,9 @@ describe('nested edge: the parent is the authority for its child edge device', (
     assert.equal(unknownStatus.code, 1);
     assert.match(unknownStatus.stderr, /no edge device child-9/);
 
+    const itself = deployFile('edge-1', childManifest(1));
+    assert.equal(itself.code, 1);
+    assert.match(itself.stderr, /edge-1 is this device: its own deployment is iotedge deploy FILE/);
     const leaf = await parent.request('POST', '/devices/sensor9/deployment', childManifest(1));
     assert.equal(leaf.status, 400);
     assert.match(leaf.body, /sensor9 is a leaf device, not an edge device/);
@@ -288,5 +291,19 @@ describe('nested edge: the parent is the authority for its child edge device', (
       desired: { threshold: 50, $version: 5 },
       reported: { $version: 1 },
     });
+  });
+  test('an unregistered child loses its connections and its twins, and registered again starts afresh', async () => {
+    const agent = await connectAs(`${CHILD}/$edgeAgent`);
+    const filter = await connectAs(`${CHILD}/filter`);
+    const removed = parent.cli(['identity', 'remove', CHILD]);
+    assert.equal(removed.code, 0, removed.stderr);
+    await Promise.all([agent.closed(), filter.closed()]);
+    assert.equal((await parent.request('GET', `/devices/${CHILD}/deployment/status`)).status, 404);
+    const added = parent.cli(['identity', 'add', CHILD, '--edge', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    childKey = (JSON.parse(added.stdout) as { primaryKey: string }).primaryKey;
+    assert.deepEqual(JSON.parse(parent.cli(['deploy', '--status', '--device', CHILD]).stdout), {});
+    const fresh = await connectAs(`${CHILD}/$edgeAgent`);
+    assert.deepEqual((await fresh.twin('GET')).body, { desired: { $version: 1 }, reported: { $version: 1 } });
   });
 });

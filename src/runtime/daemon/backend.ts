@@ -146,9 +146,11 @@ export class DaemonBackend implements ManagementBackend {
   }
 
   async removeDevice(deviceId: string): Promise<void> {
-    if (!(await this.leafDevices().remove(deviceId))) throw new ApiError(404, `device ${deviceId} not found`);
+    const removed = await this.leafDevices().remove(deviceId);
+    if (!removed) throw new ApiError(404, `device ${deviceId} not found`);
     // its token stops working now, and so must the connection it opened with one
     this.hub?.edgeHub?.disconnect(deviceId);
+    if (removed.edge) this.hub?.edgeHub?.forgetEdgeDevice(deviceId);
   }
 
   private hubStatus(): ModuleDetails['status'] {
@@ -356,6 +358,9 @@ export class DaemonBackend implements ManagementBackend {
   private childEdgeDevice(deviceId: string): EdgeHub {
     const edgeHub = this.hub?.edgeHub;
     if (!edgeHub) throw new ApiError(503, 'the Edge Hub has not started');
+    if (deviceId === edgeHub.deviceId) {
+      throw new ApiError(400, `${deviceId} is this device: its own deployment is iotedge deploy FILE`);
+    }
     const device = this.leafDevices().get(deviceId);
     if (!device) {
       throw new ApiError(

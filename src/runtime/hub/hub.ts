@@ -152,6 +152,17 @@ export class EdgeHub implements SessionCore {
     this.connections.get(identityId)?.close(reason);
   }
 
+  /**
+   * A child edge device was unregistered: the connections it keeps for itself and its modules end
+   * (its key no longer opens them), and its modules' twins go, as IoT Hub deletes them with the device.
+   */
+  forgetEdgeDevice(deviceId: string): void {
+    for (const link of [...this.connections.all()]) {
+      if (link.identity.deviceId === deviceId) link.close('removed');
+    }
+    this.twins.removeModulesOf(deviceId);
+  }
+
   sessionSubscriptions(sessionId: string, clean: boolean): Set<Subscription> {
     return this.sessions.open(sessionId, clean);
   }

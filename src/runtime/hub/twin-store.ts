@@ -124,6 +124,17 @@ export class TwinStore {
     return [...next].flatMap(([id, properties]) => (this.setDesired(id, properties) ? [id] : []));
   }
 
+  /** Drops the twins of a device's modules (`{deviceId}/…`): the device was unregistered. */
+  removeModulesOf(deviceId: string): void {
+    const prefix = `${deviceId}/`;
+    for (const id of [...this.twins.keys(), ...this.notified.keys()]) {
+      if (!id.startsWith(prefix)) continue;
+      this.twins.delete(id);
+      this.notified.delete(id);
+    }
+    this.scheduleSave();
+  }
+
   /** Resolves once every change so far is on disk; rejects with the error of a failed write. */
   save(): Promise<void> {
     return this.commits.run();
