@@ -241,7 +241,18 @@ describe('nested edge: the parent is the authority for its child edge device', (
     await notListening.close();
   });
 
-  test("the child's identities are listed in the parent's $edgeHub clients while connected, never as its own modules", async () => {
+  test("the child shows Connected while its link is up; its identities are $edgeHub clients while connected, never the parent's modules", async () => {
+    const childState = async () =>
+      (
+        await parent.json<{ devices: { deviceId: string; connectionState: string }[] }>('GET', '/devices')
+      ).devices.find((device) => device.deviceId === CHILD)?.connectionState;
+    const link = await connectAs(`${CHILD}/$edgeHub`);
+    assert.equal(await childState(), 'Connected', "the child's link stands for the child");
+    await link.close();
+    await eventually(
+      async () => ((await childState()) === 'Disconnected' ? true : undefined),
+      'the child to show Disconnected',
+    );
     const module = await connectAs(`${CHILD}/lister`);
     const clientsOf = () =>
       (

@@ -130,7 +130,7 @@ export class DaemonBackend implements ManagementBackend {
     const hub = this.hub?.edgeHub;
     return this.leafDevices()
       .list()
-      .map((device) => leafDeviceDetails(device, hub?.isConnected(device.deviceId) ?? false));
+      .map((device) => leafDeviceDetails(device, hub !== undefined && isConnectedDevice(hub, device)));
   }
 
   async addDevice(request: unknown): Promise<CreatedLeafDevice> {
@@ -389,6 +389,17 @@ export class DaemonBackend implements ManagementBackend {
         return { endpoint: endpoint.id, messages, bytes, oldestMessageAgeSeconds: age, duplicates };
       });
   }
+}
+
+/**
+ * Whether a registered device is connected: a leaf device by its own connection, a child edge
+ * device also by the one its hub keeps for its link (`{child}/$edgeHub`).
+ */
+function isConnectedDevice(hub: EdgeHub, device: { deviceId: string; edge?: boolean }): boolean {
+  return (
+    hub.isConnected(device.deviceId) ||
+    (device.edge === true && hub.isConnected(`${device.deviceId}/$edgeHub`))
+  );
 }
 
 /** A hub request's result; its refusal (404, 504, 400) as the API error with that status. */
