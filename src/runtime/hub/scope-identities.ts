@@ -74,7 +74,7 @@ export class ScopeIdentities implements ScopeIdentityLookup {
 
   /** Refreshes now, then every `periodMs`. */
   start(): void {
-    void this.refresh();
+    void this.refresh('at start');
     this.timer = setInterval(() => void this.refresh(), this.options.periodMs);
     this.timer.unref();
   }
@@ -84,16 +84,16 @@ export class ScopeIdentities implements ScopeIdentityLookup {
     clearInterval(this.timer);
   }
 
-  refreshForUnknown(): Promise<void> {
+  refreshForUnknown(deviceId: string): Promise<void> {
     if (this.inFlight) return this.inFlight;
     if (!this.throttle.mayStart(this.now())) return Promise.resolve();
-    return this.refresh();
+    return this.refresh(`for unknown client ${deviceId}`);
   }
 
   /** One refresh at a time: a caller during one shares it. Never rejects. */
-  refresh(): Promise<void> {
+  refresh(why = 'periodic'): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    this.inFlight ??= this.refreshNow().finally(() => {
+    this.inFlight ??= this.refreshNow(why).finally(() => {
       this.inFlight = undefined;
       this.throttle.finished();
     });
@@ -104,7 +104,7 @@ export class ScopeIdentities implements ScopeIdentityLookup {
     return this.options.now?.() ?? Date.now();
   }
 
-  private async refreshNow(): Promise<void> {
+  private async refreshNow(why: string): Promise<void> {
     const { log } = this.options;
     this.throttle.started(this.now());
     let fetched;
@@ -136,7 +136,7 @@ export class ScopeIdentities implements ScopeIdentityLookup {
     if (this.failing || changed.length > 0 || added.length > 0) {
       const skipped = fetched.skipped.length > 0 ? `; left out: ${fetched.skipped.join(', ')}` : '';
       log(
-        `hub: device scope: ${next.size} identities from the parent${added.length ? `, new: ${added.join(', ')}` : ''}${changed.length ? `, removed or changed: ${changed.join(', ')}` : ''}${skipped}`,
+        `hub: device scope (${why}): ${next.size} identities from the parent${added.length ? `, new: ${added.join(', ')}` : ''}${changed.length ? `, removed or changed: ${changed.join(', ')}` : ''}${skipped}`,
       );
     }
     this.failing = false;

@@ -273,17 +273,17 @@ describe('the cached identities of a child', () => {
       await new Promise<void>((resolve) => (release = resolve));
       return { devices: [], skipped: [] };
     });
-    const first = scope.refreshForUnknown();
-    const second = scope.refreshForUnknown();
+    const first = scope.refreshForUnknown('x');
+    const second = scope.refreshForUnknown('x');
     await new Promise((resolve) => setImmediate(resolve));
     release();
     await Promise.all([first, second]);
     assert.equal(calls, 1, 'one query for two unknown clients at once');
     clock.now = 1000;
-    await Promise.all(Array.from({ length: 50 }, () => scope.refreshForUnknown()));
+    await Promise.all(Array.from({ length: 50 }, () => scope.refreshForUnknown('x')));
     assert.equal(calls, 1, 'a flood within the interval asks nothing');
     clock.now = 6000;
-    const third = scope.refreshForUnknown();
+    const third = scope.refreshForUnknown('x');
     await new Promise((resolve) => setImmediate(resolve));
     release();
     await third;
@@ -314,7 +314,34 @@ describe('the cached identities of a child', () => {
     );
     up = true;
     await scope.refresh();
-    assert.match(lines[lines.length - 1]!, /1 identities from the parent/);
+    assert.match(lines[lines.length - 1]!, /device scope \(periodic\): 1 identities from the parent/);
+  });
+
+  test('started, it asks at once and then every period, until stopped', async () => {
+    let calls = 0;
+    const scope = new ScopeIdentities({
+      file: path.join(dir, 'e.json'),
+      deviceId: 'child-1',
+      fetch: async () => {
+        calls += 1;
+        return { devices: [leaf(`leaf-${calls}`, 5)], skipped: [] };
+      },
+      periodMs: 20,
+      minIntervalMs: 5000,
+      log: () => undefined,
+    });
+    scope.start();
+    try {
+      for (let waits = 0; calls < 3 && waits < 500; waits += 1)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(calls >= 3, `asked ${calls} times`);
+    } finally {
+      scope.stop();
+    }
+    const stoppedAt = calls;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.ok(calls <= stoppedAt + 1, 'no refresh after stop but one already running');
+    assert.equal(scope.get('leaf-1'), undefined, 'replaced by the newer answers');
   });
 
   test('a broken cache file is logged and starts empty', async () => {
