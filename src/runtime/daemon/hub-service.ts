@@ -29,7 +29,8 @@ import { watchTrafficForHeap } from './heap-mode-watch.js';
 import { listenerGuards, listenerLimitsFromEnv, type ListenerLimits } from './listener-limits.js';
 import { closeListener, listen, type Listener } from './tls-listener.js';
 import { parseUpstreamProtocol } from '../deployment/upstream-protocol.js';
-import { openUpstream, type UpstreamReport } from './upstream-service.js';
+import { openDeviceScope, openUpstream, type UpstreamReport } from './upstream-service.js';
+import type { ScopeIdentities } from '../hub/scope-identities.js';
 
 export interface HubServiceOptions {
   settings: Settings;
@@ -55,6 +56,8 @@ interface HubStores {
   twins: TwinStore;
   sessions: SessionStore;
   leaves: LeafDeviceRegistry;
+  /** A child's identities from its parent; none without a parent. */
+  scope: ScopeIdentities | undefined;
   identities: IdentityRegistry;
 }
 
@@ -74,7 +77,14 @@ async function loadStores(options: HubServiceOptions): Promise<HubStores> {
   const twins = new TwinStore(path.join(dir, 'twins.json'), log);
   const sessions = new SessionStore(path.join(dir, 'sessions.json'), log);
   const leaves = new LeafDeviceRegistry(path.join(dir, 'devices.json'), device.deviceId);
-  await Promise.all([twins.load(), sessions.load(), leaves.reload()]);
+  const scope = openDeviceScope({
+    settings,
+    device,
+    trustBundlePem: () => options.certificates.serverCertificate.trustBundlePem,
+    file: path.join(dir, 'scope-identities.json'),
+    log,
+  });
+  await Promise.all([twins.load(), sessions.load(), leaves.reload(), scope?.load()]);
   const identities = new IdentityRegistry({
     deviceId: device.deviceId,
     iothubHostname: device.iothubHostname,
@@ -82,9 +92,10 @@ async function loadStores(options: HubServiceOptions): Promise<HubStores> {
     deviceKey: device.deviceKey,
     generationId: options.generationId,
     leafDevices: leaves,
+    ...(scope ? { scopeIdentities: scope } : {}),
     now: () => new Date(),
   });
-  return { twins, sessions, leaves, identities };
+  return { twins, sessions, leaves, scope, identities };
 }
 
 /**
@@ -126,7 +137,13 @@ async function openCore(
     { ...options, trustBundlePem: () => options.certificates.serverCertificate.trustBundlePem },
     hub.upstream,
   );
-  return { hub, messages, heads: [mqtt, new HttpsHead(hub, log)], stopHeapWatch, upstream };
+  return {
+    hub,
+    messages,
+    heads: [mqtt, new HttpsHead(hub, { identities: stores.identities, devices: stores.leaves }, log)],
+    stopHeapWatch,
+    upstream,
+  };
 }
 
 /** Where the hub keeps the messages its endpoints hold. */
@@ -165,6 +182,13 @@ export class HubService {
     this.stopCertificates = options.certificates.onServerCertificate((certificate) =>
       this.useCertificate(certificate),
     );
+    if (stores.scope) {
+      // identities the parent no longer lists (or lists with new credentials) are disconnected,
+      // unless registered here too (the local registration is the one they connected with)
+      stores.scope.onChanged = (ids) =>
+        ids.filter((id) => !stores.leaves.get(id)).forEach((id) => this.core.hub.disconnect(id));
+      stores.scope.start();
+    }
   }
 
   /** Loads the hub's stores and opens it; it listens once a deployment binds its ports. */
@@ -382,6 +406,7 @@ export class HubService {
   close(): Promise<void> {
     this.closed = true;
     this.stopCertificates();
+    this.stores.scope?.stop();
     this.core.stopHeapWatch();
     return this.serial.run(() => this.closeHub());
   }

@@ -3,6 +3,8 @@ import type { UpstreamEndpoint } from '../hub/endpoints/upstream.js';
 import { edgeHubModuleKey } from '../identity/module-keys.js';
 import { upstreamAddress, UpstreamAddressError } from '../hub/upstream/upstream-address.js';
 import { UpstreamLink, type UpstreamStatus } from '../hub/upstream/upstream-link.js';
+import { fetchDeviceScope } from '../hub/upstream/scope-client.js';
+import { ScopeIdentities } from '../hub/scope-identities.js';
 import { packageVersion } from '../../version.js';
 
 /** `iotedge system status`: the link's state, or why there is none. */
@@ -21,6 +23,14 @@ export interface UpstreamServiceOptions {
 /** Environment variables for tests: a shorter keepalive and idle time (seconds). */
 const KEEPALIVE_ENV = 'IOTEDGE_UPSTREAM_KEEPALIVE_SECS';
 const IDLE_ENV = 'IOTEDGE_UPSTREAM_IDLE_SECS';
+/** Between two periodic refreshes of the device scope from the parent (seconds; 300 unless set). */
+const SCOPE_REFRESH_ENV = 'IOTEDGE_UPSTREAM_SCOPE_REFRESH_SECS';
+/** The parent hub's HTTPS port, for several devices on one machine (443 unless set). */
+const PARENT_HTTPS_PORT_ENV = 'IOTEDGE_PARENT_HTTPS_PORT';
+const DEFAULT_SCOPE_REFRESH_SECONDS = 300;
+/** Least time between two refreshes asked for by clients no registration knows. */
+const UNKNOWN_CLIENT_REFRESH_MS = 5000;
+const HTTPS_PORT = 443;
 
 function secondsFromEnv(name: string): number | undefined {
   const value = Number(process.env[name]);
@@ -66,4 +76,51 @@ export function openUpstream(
   });
   link.start();
   return { link };
+}
+
+/**
+ * A child's identities from upstream (config.yaml names a `parent_hostname`): the devices the parent
+ * registered below it, asked for on the parent hub's HTTPS port (443, or IOTEDGE_PARENT_HTTPS_PORT)
+ * and cached in `file`. Undefined for a device without a parent, or one that cannot sign its
+ * `$edgeHub` tokens (no symmetric key), or whose `parent_hostname` cannot be read (the upstream
+ * link logs that).
+ */
+export function openDeviceScope(
+  options: Omit<UpstreamServiceOptions, 'log'> & { file: string; log(line: string): void },
+): ScopeIdentities | undefined {
+  const parentHostname = options.settings.parent_hostname;
+  if (parentHostname === undefined || parentHostname.trim() === '') return undefined;
+  let host: string;
+  try {
+    ({ host } = upstreamAddress({ parentHostname, iothubHostname: options.device.iothubHostname }));
+  } catch (error) {
+    if (error instanceof UpstreamAddressError) return undefined;
+    throw error;
+  }
+  const { deviceKey, deviceId, iothubHostname } = options.device;
+  if (deviceKey === undefined) {
+    options.log('hub: device scope: this device has no symmetric key to ask its parent with');
+    return undefined;
+  }
+  const port = Number(process.env[PARENT_HTTPS_PORT_ENV]);
+  const address = {
+    host,
+    port: Number.isInteger(port) && port > 0 && port <= 65_535 ? port : HTTPS_PORT,
+  };
+  const edgeHubKey = edgeHubModuleKey(deviceKey);
+  return new ScopeIdentities({
+    file: options.file,
+    deviceId,
+    fetch: () =>
+      fetchDeviceScope({
+        address,
+        ca: options.trustBundlePem(),
+        iothubHostname,
+        edgeDeviceId: deviceId,
+        edgeHubKey,
+      }),
+    periodMs: (secondsFromEnv(SCOPE_REFRESH_ENV) ?? DEFAULT_SCOPE_REFRESH_SECONDS) * 1000,
+    minIntervalMs: UNKNOWN_CLIENT_REFRESH_MS,
+    log: options.log,
+  });
 }

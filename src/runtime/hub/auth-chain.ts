@@ -65,10 +65,19 @@ export interface ScopeDevices {
 export function scopeProblem(claim: OnBehalfClaim, devices: ScopeDevices): string | undefined {
   const { actorDeviceId, targetDeviceId } = claim;
   if (!devices.isEdge(actorDeviceId)) return `${actorDeviceId} is not an edge device registered here`;
-  let device: string | undefined = targetDeviceId;
+  if (inScopeOf(actorDeviceId, targetDeviceId, devices)) return undefined;
+  return `${claim.targetId} is not in the scope of ${actorDeviceId}`;
+}
+
+/**
+ * Whether `deviceId` is the edge device `edgeDeviceId` itself or lies below it: registered with it
+ * as parent, directly or through other edge devices (at most as deep as an auth-chain reaches).
+ */
+export function inScopeOf(edgeDeviceId: string, deviceId: string, devices: ScopeDevices): boolean {
+  let device: string | undefined = deviceId;
   for (let depth = 0; device !== undefined && depth <= MAX_CHAIN_IDS; depth += 1) {
-    if (device === actorDeviceId) return undefined;
+    if (device === edgeDeviceId) return true;
     device = devices.parentOf(device);
   }
-  return `${claim.targetId} is not in the scope of ${actorDeviceId}`;
+  return false;
 }

@@ -25,7 +25,15 @@ export interface IdentityOptions {
   generationId(module: string): Promise<string | undefined>;
   /** The leaf devices registered with this gateway; looked up at each authentication. */
   leafDevices?: LeafDeviceLookup;
+  /** A child's identities learnt from its parent (its device scope); the local registrations win. */
+  scopeIdentities?: ScopeIdentityLookup;
   now(): Date;
+}
+
+/** Identities from upstream: looked up like local ones; an unknown client asks for them again first. */
+export interface ScopeIdentityLookup extends LeafDeviceLookup {
+  /** Resolves once the identities are fresh (or a refresh was not due, or failed). */
+  refreshForUnknown(deviceId: string): Promise<void>;
 }
 
 /**
@@ -58,7 +66,13 @@ function verifyToken(
  * A module may also present a token signed with the device key, as IoT Edge accepts.
  */
 export class IdentityRegistry {
-  constructor(private readonly options: IdentityOptions) {}
+  /** Local registrations first, then the identities from upstream. */
+  private readonly devices: LeafDeviceLookup;
+
+  constructor(private readonly options: IdentityOptions) {
+    const { leafDevices, scopeIdentities } = options;
+    this.devices = { get: (deviceId) => leafDevices?.get(deviceId) ?? scopeIdentities?.get(deviceId) };
+  }
 
   get deviceId(): string {
     return this.options.deviceId;
@@ -74,7 +88,10 @@ export class IdentityRegistry {
     token: string,
   ): Promise<Authentication> {
     const id = moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;
-    if (deviceId !== this.options.deviceId) return this.authenticateLeafSas(deviceId, moduleId, token);
+    if (deviceId !== this.options.deviceId) {
+      await this.knowOrAskUpstream(deviceId);
+      return this.authenticateLeafSas(deviceId, moduleId, token);
+    }
     const deviceKey = this.options.deviceKey;
     if (!deviceKey) return { ok: false, reason: `unknown identity ${id}` };
     const keys: string[] = [];
@@ -108,7 +125,8 @@ export class IdentityRegistry {
     peerCertificate: Buffer,
   ): Promise<Authentication> {
     const id = moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;
-    const device = this.options.leafDevices?.get(deviceId);
+    if (deviceId !== this.options.deviceId) await this.knowOrAskUpstream(deviceId);
+    const device = this.devices.get(deviceId);
     if (!device || deviceId === this.options.deviceId)
       return { ok: false, reason: `no X.509 identity ${id}` };
     if (moduleId !== undefined) return { ok: false, reason: `${id}: leaf device ${deviceId} has no modules` };
@@ -150,7 +168,7 @@ export class IdentityRegistry {
       return { ok: false, reason: `${id}: this device's own identities cannot be acted for` };
     const actor = this.authenticateLeafSas(claim.actorDeviceId, EDGE_HUB_MODULE_ID, token);
     if (!actor.ok) return actor;
-    const outOfScope = scopeProblem(claim, scopeDevices(this.options.leafDevices));
+    const outOfScope = scopeProblem(claim, scopeDevices(this.devices));
     if (outOfScope !== undefined) return { ok: false, reason: `${id}: ${outOfScope}` };
     return {
       ok: true,
@@ -159,9 +177,29 @@ export class IdentityRegistry {
     };
   }
 
+  /**
+   * A child edge device's hub, by the token of its `$edgeHub` module identity (as it asks this
+   * parent for its device scope): it must be an edge device registered here.
+   */
+  authenticateEdgeHub(edgeDeviceId: string, token: string): Authentication {
+    if (edgeDeviceId === this.options.deviceId)
+      return {
+        ok: false,
+        reason: `${edgeDeviceId}/${EDGE_HUB_MODULE_ID}: this device's own hub asks no one here`,
+      };
+    return this.authenticateLeafSas(edgeDeviceId, EDGE_HUB_MODULE_ID, token);
+  }
+
+  /** A client no registration knows: the identities from upstream are asked for again first. */
+  private async knowOrAskUpstream(deviceId: string): Promise<void> {
+    const { scopeIdentities } = this.options;
+    if (scopeIdentities && this.devices.get(deviceId) === undefined)
+      await scopeIdentities.refreshForUnknown(deviceId);
+  }
+
   private authenticateLeafSas(deviceId: string, moduleId: string | undefined, token: string): Authentication {
     const id = moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;
-    const device = this.options.leafDevices?.get(deviceId);
+    const device = this.devices.get(deviceId);
     if (!device) return { ok: false, reason: `unknown identity ${id}` };
     const edgeHub = device.edge === true && moduleId === EDGE_HUB_MODULE_ID;
     if (moduleId !== undefined && !edgeHub) {

@@ -1,0 +1,330 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { edgeHubModuleKey } from '../../src/runtime/identity/module-keys.js';
+import { buildSasToken } from '../../src/runtime/identity/sas.js';
+import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { freePort } from '../helpers/free-port.js';
+
+const IOTHUB = 'hub.example.net';
+const LEAF = path.join(ROOT, 'test/fixtures/leaf-device.js');
+const key = (fill: number) => Buffer.alloc(32, fill).toString('base64');
+
+/** A deployment with the given modules and routes, the hub's MQTT and HTTPS on the given ports. */
+function deployment(
+  modules: Record<string, Record<string, unknown>>,
+  routes: Record<string, string>,
+  mqttPort: number,
+  httpsPort = 0,
+) {
+  const document = manifest(modules);
+  const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
+    systemModules: { edgeHub: { settings: { createOptions: string } } };
+  };
+  agent.systemModules.edgeHub.settings.createOptions = hubPorts(mqttPort, httpsPort);
+  document.modulesContent.$edgeHub['properties.desired'].routes = routes;
+  return document;
+}
+
+/** A leaf device of the real Azure IoT SDK (MQTT) through the child's hub; what it printed. */
+class Leaf {
+  output = '';
+  private readonly process: ChildProcess;
+  private readonly exited: Promise<unknown>;
+
+  constructor(deviceId: string, deviceKey: string, gateway: string, ca: string, count: number) {
+    this.process = spawn(process.execPath, [LEAF, String(count)], {
+      env: {
+        ...process.env,
+        LEAF_CS: `HostName=${IOTHUB};DeviceId=${deviceId};SharedAccessKey=${deviceKey};GatewayHostName=${gateway}`,
+        LEAF_CA: ca,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.process.stdout!.on('data', (chunk) => (this.output += chunk));
+    this.process.stderr!.on('data', (chunk) => (this.output += chunk));
+    this.exited = new Promise((resolve) => this.process.once('exit', resolve));
+  }
+
+  said(text: string, timeoutMs = 30_000): Promise<string> {
+    return eventually(
+      async () => (this.output.includes(text) ? this.output : undefined),
+      `the leaf device to say ${text} (it said: ${JSON.stringify(this.output)})`,
+      timeoutMs,
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** POST to the parent's device-scope API; the status and the parsed answer. */
+function askScope(
+  port: number,
+  ca: string,
+  actor: string,
+  body: unknown,
+  authorization?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        ca,
+        method: 'POST',
+        path: `/devices/${actor}/modules/%24edgeHub/devicesAndModulesInTargetDeviceScope?api-version=2020-06-30-preview`,
+        headers: {
+          'Content-Type': 'application/json',
+          ...(authorization === undefined ? {} : { Authorization: authorization }),
+        },
+      },
+      (response) => {
+        let answer = '';
+        response.on('data', (chunk) => (answer += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: JSON.parse(answer) as Record<string, unknown> }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(text);
+  });
+}
+
+describe('nested edge: a child learns its device scope from its parent and keeps it for offline', () => {
+  const parent = new TestDaemon({}, [], 'localhost');
+  let child: TestDaemon | undefined;
+  const leaves: Leaf[] = [];
+  const records = path.join(parent.dir, 'received.txt');
+  let parentMqtt = 0;
+  let parentHttps = 0;
+  let childMqtt = 0;
+  let parentCa = '';
+  let childCa = '';
+  let childKey = '';
+  const edgeHubToken = (deviceId: string, deviceKey: string) =>
+    buildSasToken({
+      audience: `${IOTHUB}/devices/${deviceId}/modules/$edgeHub`,
+      key: edgeHubModuleKey(deviceKey),
+      expiry: Math.floor(Date.now() / 1000) + 600,
+    });
+  const leaf = (deviceId: string, deviceKey: string, count = 0) => {
+    const device = new Leaf(deviceId, deviceKey, `localhost:${childMqtt}`, childCa, count);
+    leaves.push(device);
+    return device;
+  };
+  const onParent = (args: string[]) => {
+    const run = parent.cli(args);
+    assert.equal(run.code, 0, run.stderr);
+    return run.stdout;
+  };
+
+  before(async () => {
+    [parentMqtt, parentHttps, childMqtt] = await Promise.all([freePort(), freePort(), freePort()]);
+    await parent.start();
+    const posted = await parent.request(
+      'POST',
+      '/deployment',
+      deployment(
+        { recorder: nodeModule('upstream-recorder.js', [records]) },
+        {
+          fromLeaves: `FROM /messages WHERE $connectionDeviceId = 'leaf-7' INTO BrokeredEndpoint("/modules/recorder/inputs/in1")`,
+        },
+        parentMqtt,
+        parentHttps,
+      ),
+    );
+    assert.equal(posted.status, 200, posted.body);
+    parentCa = path.join(parent.homedir, 'hsm/certs/edge_owner_ca.cert.pem');
+    const created = JSON.parse(onParent(['identity', 'add', 'child-1', '--edge', '--json'])) as {
+      connectionString: string;
+      primaryKey: string;
+    };
+    childKey = created.primaryKey;
+    onParent(['identity', 'add', 'child-2', '--edge']);
+    onParent(['identity', 'add', 'leaf-7', '--parent', 'child-1', '--key', key(7)]);
+    onParent(['identity', 'add', 'leaf-gone', '--parent', 'child-1', '--key', key(8)]);
+    onParent(['identity', 'add', 'leaf-8', '--parent', 'child-2', '--key', key(9)]);
+    onParent(['identity', 'add', 'outsider', '--key', key(10)]);
+
+    child = new TestDaemon(
+      {},
+      [`parent_hostname: 127.0.0.1:${parentMqtt}`, 'certificates:', `  trusted_ca_certs: ${parentCa}`],
+      'localhost',
+    );
+    const config = readFileSync(child.configFile, 'utf8').replace(
+      /device_connection_string: ".*"/,
+      `device_connection_string: "${created.connectionString}"`,
+    );
+    writeFileSync(child.configFile, config);
+    child.env.IOTEDGE_PARENT_HTTPS_PORT = String(parentHttps);
+    child.env.IOTEDGE_UPSTREAM_KEEPALIVE_SECS = '2';
+    await child.start();
+    childCa = path.join(child.homedir, 'hsm/certs/edge_owner_ca.cert.pem');
+    const routed = await child.request(
+      'POST',
+      '/deployment',
+      deployment(
+        {},
+        { leaves: 'FROM /messages WHERE NOT IS_DEFINED($connectionModuleId) INTO $upstream' },
+        childMqtt,
+      ),
+    );
+    assert.equal(routed.status, 200, routed.body);
+  });
+
+  after(async () => {
+    await Promise.all(leaves.map((device) => device.stop()));
+    if (process.env.DEBUG_DAEMON) console.log(parent.output, child?.output);
+    for (const daemon of [child, parent]) {
+      if (!daemon) continue;
+      await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
+      await daemon.cleanup();
+    }
+  });
+
+  test("the parent's scope API: 401 without or with a bad token, 403 outside the scope, 404 for an unknown target, pages", async () => {
+    const ca = readFileSync(parentCa, 'utf8');
+    const good = edgeHubToken('child-1', childKey);
+    const none = await askScope(parentHttps, ca, 'child-1', { authChain: 'child-1' });
+    assert.equal(none.status, 401);
+    assert.match(
+      String(none.body.message),
+      /Authorization: the SharedAccessSignature of child-1\/\$edgeHub is required/,
+    );
+    const bad = await askScope(
+      parentHttps,
+      ca,
+      'child-1',
+      { authChain: 'child-1' },
+      edgeHubToken('child-1', key(1)),
+    );
+    assert.equal(bad.status, 401);
+    assert.match(String(bad.body.message), /^Unauthorized: child-1\/\$edgeHub: /);
+    const leafActor = await askScope(
+      parentHttps,
+      ca,
+      'leaf-7',
+      { authChain: 'leaf-7' },
+      edgeHubToken('leaf-7', key(7)),
+    );
+    assert.equal(leafActor.status, 401, 'a leaf device has no $edgeHub');
+    const other = await askScope(parentHttps, ca, 'child-1', { authChain: 'child-2' }, good);
+    assert.equal(other.status, 403);
+    assert.equal(other.body.message, 'child-2 is not in the scope of child-1');
+    const unknown = await askScope(parentHttps, ca, 'child-1', { authChain: 'nobody' }, good);
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.message, 'device nobody is not registered here');
+    const malformed = await askScope(parentHttps, ca, 'child-1', { pageSize: 3 }, good);
+    assert.equal(malformed.status, 400);
+    assert.match(String(malformed.body.message), /^authChain: /);
+
+    const ids: string[] = [];
+    let link: unknown;
+    let pages = 0;
+    do {
+      const page = await askScope(
+        parentHttps,
+        ca,
+        'child-1',
+        { authChain: 'child-1', pageSize: 2, ...(link ? { continuationLink: link } : {}) },
+        good,
+      );
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      const devices = page.body.devices as {
+        deviceId: string;
+        authentication: { symmetricKey: { primaryKey: string } };
+      }[];
+      ids.push(...devices.map((device) => device.deviceId));
+      if (devices.some((device) => device.deviceId === 'leaf-7'))
+        assert.equal(
+          devices.find((device) => device.deviceId === 'leaf-7')!.authentication.symmetricKey.primaryKey,
+          key(7),
+        );
+      link = page.body.continuationLink;
+      pages += 1;
+    } while (link !== undefined);
+    assert.deepEqual(ids, ['child-1', 'leaf-7', 'leaf-gone']);
+    assert.equal(pages, 2);
+    assert.doesNotMatch(parent.output, /sig=/, 'no token in the log');
+  });
+
+  test('a leaf device registered only on the parent connects to the child (SDK, MQTT); its telemetry reaches the parent; one outside the scope is refused', async () => {
+    const leaf7 = leaf('leaf-7', key(7), 3);
+    await leaf7.said('sent 3');
+    const arrived = await eventually(async () => {
+      const lines = existsSync(records)
+        ? readFileSync(records, 'utf8')
+            .split('\n')
+            .filter((line) => line !== '')
+        : [];
+      return lines.length >= 3 ? lines : undefined;
+    }, "leaf-7's messages at the parent");
+    assert.deepEqual(
+      arrived.map((line) => line.split(' ')[0]),
+      ['0', '1', '2'],
+    );
+    const cache = path.join(child!.homedir, 'hub', 'scope-identities.json');
+    assert.equal(statSync(cache).mode & 0o777, 0o600);
+    const cached = JSON.parse(readFileSync(cache, 'utf8')) as { devices: { deviceId: string }[] };
+    assert.deepEqual(cached.devices.map((device) => device.deviceId).sort(), ['leaf-7', 'leaf-gone']);
+
+    const outsider = leaf('outsider', key(10));
+    await outsider.said('open failed');
+    const stranger = leaf('leaf-8', key(9));
+    await stranger.said('open failed');
+    assert.match(child!.output, /refused "?outsider"?: unknown identity outsider/);
+  });
+
+  test('the next refresh, which an unknown client asks for, brings a new device in and disconnects and refuses a removed one', async () => {
+    const gone = leaf('leaf-gone', key(8));
+    await gone.said('connected');
+    onParent(['identity', 'remove', 'leaf-gone']);
+    onParent(['identity', 'add', 'leaf-late', '--parent', 'child-1', '--key', key(11)]);
+    // the periodic refresh is 5 minutes away; unknown clients ask at most every 5 s (the last asked in the previous test)
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    const late = leaf('leaf-late', key(11));
+    await late.said('connected');
+    assert.match(
+      child!.output,
+      /device scope \(for unknown client leaf-late\): 2 identities from the parent, new: leaf-late, removed or changed: leaf-gone/,
+    );
+    await eventually(
+      async () =>
+        /refused "?leaf-gone"?: unknown identity leaf-gone/.test(child!.output) ? true : undefined,
+      "the SDK's reconnection of leaf-gone to be refused",
+      30_000,
+    );
+    const again = leaf('leaf-gone', key(8));
+    await again.said('open failed');
+  });
+
+  test('with the parent away, a restarted child still authenticates leaf-7 from its cache; the outage is logged once, without a token', async () => {
+    const running = child!;
+    // the devices of the earlier tests go: a second leaf-7 connection would take the first one's place
+    await Promise.all(leaves.map((device) => device.stop()));
+    await parent.signal('SIGTERM');
+    await running.signal('SIGTERM');
+    const before = running.output.length;
+    await running.start();
+    const leaf7 = leaf('leaf-7', key(7), 2);
+    await leaf7.said('sent 2');
+    assert.equal(leaf7.output.match(/disconnect/g), null, 'leaf-7 stays connected');
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    const since = running.output.slice(before);
+    assert.equal(since.match(/device scope: cannot refresh from the parent/g)?.length, 1, since);
+    assert.match(
+      since,
+      /cannot refresh from the parent \(127\.0\.0\.1:\d+: ECONNREFUSED\); the 2 cached identities answer/,
+    );
+    assert.doesNotMatch(running.output, /sig=|SharedAccessSignature/);
+  });
+});
