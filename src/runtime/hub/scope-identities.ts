@@ -48,6 +48,10 @@ export class ScopeIdentities implements ScopeIdentityLookup {
     return this.devices.get(deviceId);
   }
 
+  list(): LeafDevice[] {
+    return [...this.devices.values()];
+  }
+
   /** Reads the cache file; a missing one is an empty cache, a broken one is logged and ignored. */
   async load(): Promise<void> {
     const { file, deviceId, log } = this.options;
