@@ -217,7 +217,12 @@ describe('nested edge: a child learns its device scope from its parent and keeps
       edgeHubToken('child-1', key(1)),
     );
     assert.equal(bad.status, 401);
-    assert.match(String(bad.body.message), /^Unauthorized: child-1\/\$edgeHub: /);
+    assert.match(String(bad.body.message), /^Unauthorized: not a valid token of an edge device's \$edgeHub/);
+    assert.match(
+      parent.output,
+      /device scope: refused child-1\/\$edgeHub: child-1\/\$edgeHub: /,
+      'why, in the log',
+    );
     const leafActor = await askScope(
       parentHttps,
       ca,
