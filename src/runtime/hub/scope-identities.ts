@@ -122,6 +122,7 @@ export class ScopeIdentities implements ScopeIdentityLookup {
       this.failing = true;
       return;
     }
+    if (this.stopped) return;
     const next = new Map(fetched.devices.map((device) => [device.deviceId, device]));
     const changed = [...this.devices.values()]
       .filter((old) => {
