@@ -13,6 +13,10 @@ import { freePort } from '../helpers/free-port.js';
 const IOTHUB = 'hub.example.net';
 const LEAF = path.join(ROOT, 'test/fixtures/leaf-device.js');
 const key = (fill: number) => Buffer.alloc(32, fill).toString('base64');
+/** Devices registered below the child besides the named ones. */
+const BULK = 120;
+const bulkId = (index: number) => `bulk-${String(index).padStart(3, '0')}`;
+const bulkIds = Array.from({ length: BULK }, (_, index) => bulkId(index));
 
 /** A deployment with the given modules and routes, the hub's MQTT and HTTPS on the given ports. */
 function deployment(
@@ -154,6 +158,11 @@ describe('nested edge: a child learns its device scope from its parent and keeps
     onParent(['identity', 'add', 'leaf-gone', '--parent', 'child-1', '--key', key(8)]);
     onParent(['identity', 'add', 'leaf-8', '--parent', 'child-2', '--key', key(9)]);
     onParent(['identity', 'add', 'outsider', '--key', key(10)]);
+    // more than the child's page of 100: it reads its scope in two pages
+    for (let index = 0; index < BULK; index += 1) {
+      const bulk = await parent.request('POST', '/devices', { deviceId: bulkId(index), parentId: 'child-1' });
+      assert.equal(bulk.status, 201, bulk.body);
+    }
 
     child = new TestDaemon(
       {},
@@ -208,7 +217,12 @@ describe('nested edge: a child learns its device scope from its parent and keeps
       edgeHubToken('child-1', key(1)),
     );
     assert.equal(bad.status, 401);
-    assert.match(String(bad.body.message), /^Unauthorized: child-1\/\$edgeHub: /);
+    assert.match(String(bad.body.message), /^Unauthorized: not a valid token of an edge device's \$edgeHub/);
+    assert.match(
+      parent.output,
+      /device scope: refused child-1\/\$edgeHub: child-1\/\$edgeHub: /,
+      'why, in the log',
+    );
     const leafActor = await askScope(
       parentHttps,
       ca,
@@ -235,7 +249,7 @@ describe('nested edge: a child learns its device scope from its parent and keeps
         parentHttps,
         ca,
         'child-1',
-        { authChain: 'child-1', pageSize: 2, ...(link ? { continuationLink: link } : {}) },
+        { authChain: 'child-1', pageSize: 50, ...(link ? { continuationLink: link } : {}) },
         good,
       );
       assert.equal(page.status, 200, JSON.stringify(page.body));
@@ -252,8 +266,8 @@ describe('nested edge: a child learns its device scope from its parent and keeps
       link = page.body.continuationLink;
       pages += 1;
     } while (link !== undefined);
-    assert.deepEqual(ids, ['child-1', 'leaf-7', 'leaf-gone']);
-    assert.equal(pages, 2);
+    assert.deepEqual(ids, [...bulkIds, 'child-1', 'leaf-7', 'leaf-gone']);
+    assert.equal(pages, 3);
     assert.doesNotMatch(parent.output, /sig=/, 'no token in the log');
   });
 
@@ -275,7 +289,11 @@ describe('nested edge: a child learns its device scope from its parent and keeps
     const cache = path.join(child!.homedir, 'hub', 'scope-identities.json');
     assert.equal(statSync(cache).mode & 0o777, 0o600);
     const cached = JSON.parse(readFileSync(cache, 'utf8')) as { devices: { deviceId: string }[] };
-    assert.deepEqual(cached.devices.map((device) => device.deviceId).sort(), ['leaf-7', 'leaf-gone']);
+    assert.deepEqual(cached.devices.map((device) => device.deviceId).sort(), [
+      ...bulkIds,
+      'leaf-7',
+      'leaf-gone',
+    ]);
 
     const outsider = leaf('outsider', key(10));
     await outsider.said('open failed');
@@ -295,7 +313,7 @@ describe('nested edge: a child learns its device scope from its parent and keeps
     await late.said('connected');
     assert.match(
       child!.output,
-      /device scope \(for unknown client leaf-late\): 2 identities from the parent, new: leaf-late, removed or changed: leaf-gone/,
+      /device scope \(for unknown client leaf-late\): 122 identities from the parent, new: leaf-late, removed or changed: leaf-gone/,
     );
     await eventually(
       async () =>
@@ -323,7 +341,7 @@ describe('nested edge: a child learns its device scope from its parent and keeps
     assert.equal(since.match(/device scope: cannot refresh from the parent/g)?.length, 1, since);
     assert.match(
       since,
-      /cannot refresh from the parent \(127\.0\.0\.1:\d+: ECONNREFUSED\); the 2 cached identities answer/,
+      /cannot refresh from the parent \(127\.0\.0\.1:\d+: ECONNREFUSED\); the 122 cached identities answer/,
     );
     assert.doesNotMatch(running.output, /sig=|SharedAccessSignature/);
   });

@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import type { Deployment } from '../deployment/manifest.js';
 import type { Settings } from '../config/settings.js';
 import type { HubServerCertificate } from '../identity/certificates/server-cert.js';
+import type { DeviceScopeSource } from '../hub/http/device-scope-api.js';
 import { HttpsHead } from '../hub/http/https-head.js';
 import { metricsServer } from '../hub/http/metrics-server.js';
 import { SqliteMessageStores } from '../hub/endpoints/sqlite/sqlite-stores.js';
@@ -140,9 +141,20 @@ async function openCore(
   return {
     hub,
     messages,
-    heads: [mqtt, new HttpsHead(hub, { identities: stores.identities, devices: stores.leaves }, log)],
+    heads: [mqtt, new HttpsHead(hub, { identities: stores.identities, devices: knownDevices(stores) }, log)],
     stopHeapWatch,
     upstream,
+  };
+}
+
+/**
+ * The devices this hub knows: its own registrations, then (a child) those learnt from its parent,
+ * so that a child of a child asks it for its scope as it asks its own parent.
+ */
+function knownDevices({ leaves, scope }: HubStores): DeviceScopeSource['devices'] {
+  return {
+    get: (deviceId) => leaves.get(deviceId) ?? scope?.get(deviceId),
+    list: () => [...leaves.list(), ...(scope?.list() ?? []).filter((device) => !leaves.get(device.deviceId))],
   };
 }
 

@@ -86,7 +86,7 @@ export function openUpstream(
  * link logs that).
  */
 export function openDeviceScope(
-  options: Omit<UpstreamServiceOptions, 'log'> & { file: string; log(line: string): void },
+  options: UpstreamServiceOptions & { file: string },
 ): ScopeIdentities | undefined {
   const parentHostname = options.settings.parent_hostname;
   if (parentHostname === undefined || parentHostname.trim() === '') return undefined;

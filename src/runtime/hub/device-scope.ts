@@ -79,9 +79,9 @@ export function scopePage(
   const after = request.continuationLink;
   const rest = after === undefined ? inScope : inScope.filter((device) => device.deviceId > after);
   const page = rest.slice(0, request.pageSize);
+  const byDeviceId = new Map(inScope.map((device) => [device.deviceId, device]));
   const scopeOf = (deviceId: string | undefined): string => {
-    const parent =
-      deviceId === undefined ? undefined : devices.find((device) => device.deviceId === deviceId);
+    const parent = deviceId === undefined ? undefined : byDeviceId.get(deviceId);
     // this device keeps no generation id of its own: its scope name carries 0
     return parent
       ? deviceScopeName(parent.deviceId, generationIdOf(parent))

@@ -48,6 +48,10 @@ export class ScopeIdentities implements ScopeIdentityLookup {
     return this.devices.get(deviceId);
   }
 
+  list(): LeafDevice[] {
+    return [...this.devices.values()];
+  }
+
   /** Reads the cache file; a missing one is an empty cache, a broken one is logged and ignored. */
   async load(): Promise<void> {
     const { file, deviceId, log } = this.options;
@@ -118,6 +122,7 @@ export class ScopeIdentities implements ScopeIdentityLookup {
       this.failing = true;
       return;
     }
+    if (this.stopped) return;
     const next = new Map(fetched.devices.map((device) => [device.deviceId, device]));
     const changed = [...this.devices.values()]
       .filter((old) => {

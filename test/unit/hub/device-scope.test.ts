@@ -158,6 +158,22 @@ describe('the scope of an edge device', () => {
     });
   });
 
+  test('a child answers its own child from what its parent told it (three layers)', () => {
+    const page = scopePage({ targetDeviceId: 'child-1', pageSize: 100 }, PARENT, devices, lookup);
+    const learnt = parseScopeResult(JSON.parse(JSON.stringify(page)), 'child-1', NOW).devices;
+    const again = scopePage(
+      { targetDeviceId: 'grandchild', pageSize: 100 },
+      'child-1',
+      learnt,
+      lookupOf(learnt),
+    );
+    const parsed = parseScopeResult(JSON.parse(JSON.stringify(again)), 'grandchild', NOW);
+    assert.deepEqual(
+      parsed.devices.map((device) => [device.deviceId, device.parentId]),
+      [['leaf-9', undefined]],
+    );
+  });
+
   test('disabled identities, ones without usable credentials and bad ids are left out with why, never a key', () => {
     const parsed = parseScopeResult(
       {

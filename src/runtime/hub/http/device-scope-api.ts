@@ -34,8 +34,9 @@ export function deviceScopeRequestListener(source: DeviceScopeSource, log: (line
   ): Promise<void> => {
     const actor = decodeURIComponent(match[1]!);
     const module = decodeURIComponent(match[2]!);
-    const refuse = (status: number, message: string) => {
-      log(`hub: device scope: refused ${actor}/${module}: ${message}`);
+    /** `detail` goes to the log only: it would tell a caller without credentials which devices exist. */
+    const refuse = (status: number, message: string, detail = message) => {
+      log(`hub: device scope: refused ${actor}/${module}: ${detail}`);
       sendJson(response, status, { message });
     };
     if (request.method !== 'POST') {
@@ -53,7 +54,11 @@ export function deviceScopeRequestListener(source: DeviceScopeSource, log: (line
     }
     const auth = source.identities.authenticateEdgeHub(actor, token);
     if (!auth.ok) {
-      refuse(401, `Unauthorized: ${auth.reason}`);
+      refuse(
+        401,
+        `Unauthorized: not a valid token of an edge device's ${EDGE_HUB_MODULE_ID} registered here (wrong key, audience or expiry, or no such edge device)`,
+        auth.reason,
+      );
       return;
     }
     const text = await readBodyText(request, MAX_BODY);
