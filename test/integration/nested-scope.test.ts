@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -7,11 +6,11 @@ import { after, before, describe, test } from 'node:test';
 
 import { edgeHubModuleKey } from '../../src/runtime/identity/module-keys.js';
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
-import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
+import { LeafDevice } from '../helpers/leaf-device.js';
 
 const IOTHUB = 'hub.example.net';
-const LEAF = path.join(ROOT, 'test/fixtures/leaf-device.js');
 const key = (fill: number) => Buffer.alloc(32, fill).toString('base64');
 /** Devices registered below the child besides the named ones. */
 const BULK = 120;
@@ -32,40 +31,6 @@ function deployment(
   agent.systemModules.edgeHub.settings.createOptions = hubPorts(mqttPort, httpsPort);
   document.modulesContent.$edgeHub['properties.desired'].routes = routes;
   return document;
-}
-
-/** A leaf device of the real Azure IoT SDK (MQTT) through the child's hub; what it printed. */
-class Leaf {
-  output = '';
-  private readonly process: ChildProcess;
-  private readonly exited: Promise<unknown>;
-
-  constructor(deviceId: string, deviceKey: string, gateway: string, ca: string, count: number) {
-    this.process = spawn(process.execPath, [LEAF, String(count)], {
-      env: {
-        ...process.env,
-        LEAF_CS: `HostName=${IOTHUB};DeviceId=${deviceId};SharedAccessKey=${deviceKey};GatewayHostName=${gateway}`,
-        LEAF_CA: ca,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.process.stdout!.on('data', (chunk) => (this.output += chunk));
-    this.process.stderr!.on('data', (chunk) => (this.output += chunk));
-    this.exited = new Promise((resolve) => this.process.once('exit', resolve));
-  }
-
-  said(text: string, timeoutMs = 30_000): Promise<string> {
-    return eventually(
-      async () => (this.output.includes(text) ? this.output : undefined),
-      `the leaf device to say ${text} (it said: ${JSON.stringify(this.output)})`,
-      timeoutMs,
-    );
-  }
-
-  async stop(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
-    await this.exited;
-  }
 }
 
 /** POST to the parent's device-scope API; the status and the parsed answer. */
@@ -106,7 +71,7 @@ function askScope(
 describe('nested edge: a child learns its device scope from its parent and keeps it for offline', () => {
   const parent = new TestDaemon({}, [], 'localhost');
   let child: TestDaemon | undefined;
-  const leaves: Leaf[] = [];
+  const leaves: LeafDevice[] = [];
   const records = path.join(parent.dir, 'received.txt');
   let parentMqtt = 0;
   let parentHttps = 0;
@@ -121,7 +86,11 @@ describe('nested edge: a child learns its device scope from its parent and keeps
       expiry: Math.floor(Date.now() / 1000) + 600,
     });
   const leaf = (deviceId: string, deviceKey: string, count = 0) => {
-    const device = new Leaf(deviceId, deviceKey, `localhost:${childMqtt}`, childCa, count);
+    const device = new LeafDevice(
+      `HostName=${IOTHUB};DeviceId=${deviceId};SharedAccessKey=${deviceKey};GatewayHostName=localhost:${childMqtt}`,
+      childCa,
+      count,
+    );
     leaves.push(device);
     return device;
   };
