@@ -37,7 +37,12 @@ export default class Deploy extends DaemonCommand {
     if (flags.status) {
       if (args.manifest !== undefined) throw new CliError('--status takes no manifest file');
       const client = await this.managementClient(flags.host);
-      printJson(await client.deploymentStatus(flags.hub ? '$edgeHub' : '$edgeAgent'));
+      const { reported, source } = await client.deploymentStatusWithSource(
+        flags.hub ? '$edgeHub' : '$edgeAgent',
+      );
+      printJson(reported);
+      // stdout stays the reported JSON; where the deployment came from goes beside it
+      if (source !== undefined && !flags.hub) process.stderr.write(`Deployment source: ${source}\n`);
       return;
     }
     if (args.manifest === undefined) {

@@ -30,6 +30,7 @@ import { listenerGuards, listenerLimitsFromEnv, type ListenerLimits } from './li
 import { closeListener, listen, type Listener } from './tls-listener.js';
 import { parseUpstreamProtocol } from '../deployment/upstream-protocol.js';
 import { openUpstream, type UpstreamReport } from './upstream-service.js';
+import type { ManagedChannel } from '../hub/upstream/managed-channel.js';
 
 export interface HubServiceOptions {
   settings: Settings;
@@ -152,6 +153,8 @@ export class HubService {
   /** Deadlines and connection caps of the listeners. */
   private readonly guards: Record<'mqtt' | 'https' | 'metrics', ConnectionGuardOptions>;
   private readonly stopCertificates: () => void;
+  /** Identities kept connected upstream, handed to each new link (a restart makes a new one). */
+  private readonly managed = new Set<ManagedChannel>();
 
   private constructor(
     private readonly options: HubServiceOptions,
@@ -191,6 +194,20 @@ export class HubService {
       : { target: 'none', protocol: 'MQTT', connected: false, lastError: upstream.problem };
   }
 
+  /**
+   * Keeps `channel`'s identity connected to the upstream (a parent edge device) to hear from it and
+   * report to it, across restarts of the hub; no-op without an upstream link.
+   */
+  manageUpstream(channel: ManagedChannel): void {
+    this.managed.add(channel);
+    if ('link' in this.core.upstream) this.core.upstream.link.manage(channel);
+  }
+
+  releaseUpstream(channel: ManagedChannel): void {
+    this.managed.delete(channel);
+    if ('link' in this.core.upstream) this.core.upstream.link.release(channel);
+  }
+
   /** The leaf devices registered with this gateway (`<homedir>/hub/devices.json`). */
   get leafDevices(): LeafDeviceRegistry {
     return this.stores.leaves;
@@ -226,6 +243,8 @@ export class HubService {
   private async openHub(): Promise<void> {
     this.core = await openCore(this.stores, { ...this.options, connectTimeoutMs: this.limits.connectMs });
     this.opened = true;
+    const { upstream } = this.core;
+    if ('link' in upstream) for (const channel of this.managed) upstream.link.manage(channel);
   }
 
   /** Ends every client connection and listener, and saves what the stores hold. */

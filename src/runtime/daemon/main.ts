@@ -273,6 +273,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   log(`iotedged ${version}: management API on unix://${socketPath}, homedir ${settings.homedir}`);
   await agent.start(initial);
+  const upstreamManagement = settings.parent_hostname
+    ? (await import('./managed-from-upstream.js')).manageFromUpstream({
+        hub,
+        agent,
+        deviceId: device.deviceId,
+        localConfigSource: settings.agent.env.ConfigSource?.toLowerCase() === 'local',
+        log: agentLog,
+      })
+    : undefined;
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -282,6 +291,7 @@ export async function main(argv: string[]): Promise<number> {
       log(`iotedged: ${signal} received, stopping modules`);
       server.close();
       server.closeAllConnections();
+      upstreamManagement?.close();
       agent
         .shutdown()
         .then(() => Promise.all([runtime.close(), docker.close(), closeServices()]))

@@ -58,6 +58,8 @@ export interface ManagementBackend {
   /** Applies a deployment manifest; resolves to the agent's reported properties, and notes for the operator. */
   deploy(manifest: unknown): Promise<DeployAnswer>;
   deploymentStatus(): Promise<Record<string, unknown>>;
+  /** Where the running deployment came from (DEPLOYMENT_SOURCE_HEADER's value). */
+  deploymentSource(): string;
   /** The embedded Edge Hub's reported properties (`$edgeHub`): 404 while the hub is not running. */
   hubReported(): Promise<Record<string, unknown>>;
   /** What each endpoint of the Edge Hub holds: 404 while the hub is not running. */

@@ -3,6 +3,7 @@ import {
   ConnectionRegistry,
   type ClientIdentity,
   type ClientLink,
+  type ConnectionEvents,
   type Subscription,
 } from './connections.js';
 import { storeLimitsOf, type EdgeHubDesired } from '../deployment/edgehub-desired.js';
@@ -72,6 +73,13 @@ export class EdgeHub implements SessionCore {
   /** Deployments applied since start, counted as the agent counts its lastDesiredVersion. */
   private lastDesiredVersion = 0;
   private readonly now: () => Date;
+  /** Told of every reported patch saved, by identity id (the upstream link forwards them). */
+  private readonly reportedListeners: ((identityId: string) => void)[] = [];
+  /**
+   * Module twins' desired properties come from upstream (a child edge device managed from above),
+   * not from the deployment.
+   */
+  private moduleTwinsFromUpstream = false;
   private isoCache = { ms: Number.NaN, iso: '' };
 
   constructor(private readonly options: EdgeHubOptions) {
@@ -214,11 +222,40 @@ export class EdgeHub implements SessionCore {
     this.lastDesiredStatus = { code: 200, description: '' };
     this.lastDesiredVersion += 1;
     for (const [module, properties] of Object.entries(moduleTwins)) {
-      if (module.startsWith('$')) continue;
+      if (module.startsWith('$') || this.moduleTwinsFromUpstream) continue;
       const id = `${this.options.identities.deviceId}/${module}`;
       this.twins.setDesired(id, properties);
       this.notifyDesired(id);
     }
+  }
+
+  /** From now on module twins' desired properties come from upstream, not from deployments. */
+  takeModuleTwinsFromUpstream(): void {
+    this.moduleTwinsFromUpstream = true;
+  }
+
+  /** Clients connecting and leaving (every protocol). */
+  onClients(listener: Partial<ConnectionEvents>): void {
+    this.connections.on(listener);
+  }
+
+  /** Called with the identity's id after each reported patch is saved. */
+  onReportedSaved(listener: (identityId: string) => void): void {
+    this.reportedListeners.push(listener);
+  }
+
+  /** The reported properties the hub holds for an identity. */
+  reportedOf(identityId: string): JsonObject {
+    return this.twins.get(identityId).reported;
+  }
+
+  /**
+   * An identity's desired properties as upstream holds them: they replace the hub's copy, and a
+   * connected client subscribed to them hears what changed.
+   */
+  setUpstreamDesired(identityId: string, desired: JsonObject): void {
+    this.twins.setDesired(identityId, desired);
+    this.notifyDesired(identityId);
   }
 
   private notifyDesired(id: string): void {
@@ -257,6 +294,7 @@ export class EdgeHub implements SessionCore {
       );
     }
     this.router.metrics.reportedProperties(identity.id);
+    for (const listener of this.reportedListeners) listener(identity.id);
     await this.router.route(twinChangeNotification(identity, patch, version, this.now()));
     return version;
   }

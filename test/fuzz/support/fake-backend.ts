@@ -56,6 +56,7 @@ export function fakeBackend(): ManagementBackend {
       }
     },
     deploymentStatus: async () => ({}),
+    deploymentSource: () => 'local',
     hubReported: async () => ({}),
     hubQueues: async () => [],
     upstreamStatus: async () => ({ target: 'none', protocol: 'MQTT', connected: false, lastError: 'none' }),

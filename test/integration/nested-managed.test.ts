@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { freePort } from '../helpers/free-port.js';
+
+type Twin = { desired: Record<string, unknown>; reported: Record<string, unknown> };
+
+/** The parent's twins file (`<homedir>/hub/twins.json`), as its hub saved it. */
+function parentTwins(parent: TestDaemon): Record<string, Twin> {
+  const file = path.join(parent.homedir, 'hub/twins.json');
+  if (!existsSync(file)) return {};
+  return (JSON.parse(readFileSync(file, 'utf8')) as { twins: Record<string, Twin> }).twins;
+}
+
+/**
+ * Sets the desired properties of child-1's `$edgeAgent` and `$edgeHub` twins in the parent's twins
+ * file (the parent is stopped), as a deployment to child-1 from above leaves them.
+ */
+function setChildDeployment(
+  parent: TestDaemon,
+  document: ReturnType<typeof manifest>,
+  version: number,
+): void {
+  const file = path.join(parent.homedir, 'hub/twins.json');
+  const saved = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { twins: Record<string, Twin>; notified?: unknown })
+    : { twins: {} };
+  for (const [id, content] of [
+    ['child-1/$edgeAgent', document.modulesContent.$edgeAgent['properties.desired']],
+    ['child-1/$edgeHub', document.modulesContent.$edgeHub['properties.desired']],
+  ] as const) {
+    saved.twins[id] = {
+      desired: { ...content, $version: version },
+      reported: saved.twins[id]?.reported ?? { $version: 1 },
+    };
+  }
+  writeFileSync(file, JSON.stringify(saved));
+}
+
+/** A child deployment with process modules that sleep. */
+const childDeployment = (modules: string[], restartPolicy = 'always') =>
+  manifest(
+    Object.fromEntries(modules.map((name) => [name, nodeModule('sleeper.js', [], { restartPolicy })])),
+  );
+
+function runningModules(daemon: TestDaemon): string[] {
+  const listed = daemon.cli(['list', '--json']);
+  const { modules } = JSON.parse(listed.stdout) as {
+    modules: { name: string; status: { runtimeStatus: { status: string } } }[];
+  };
+  return modules
+    .filter(
+      (module) =>
+        module.status.runtimeStatus.status === 'running' && !['edgeAgent', 'edgeHub'].includes(module.name),
+    )
+    .map((module) => module.name)
+    .sort();
+}
+
+describe('nested edge: a child edge device managed from above', () => {
+  const parent = new TestDaemon({}, [], 'localhost');
+  let child: TestDaemon;
+  let parentPort = 0;
+
+  const startParent = async () => {
+    await parent.start();
+  };
+
+  before(async () => {
+    parentPort = await freePort();
+    await parent.start();
+    const parentDeployment = manifest({});
+    (
+      parentDeployment.modulesContent.$edgeAgent['properties.desired'] as {
+        systemModules: { edgeHub: { settings: { createOptions: string } } };
+      }
+    ).systemModules.edgeHub.settings.createOptions = hubPorts(parentPort, 0);
+    const posted = await parent.request('POST', '/deployment', parentDeployment);
+    assert.equal(posted.status, 200, posted.body);
+    const added = parent.cli(['identity', 'add', 'child-1', '--edge', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const { connectionString } = JSON.parse(added.stdout) as { connectionString: string };
+    await parent.signal('SIGTERM');
+    setChildDeployment(parent, childDeployment(['alpha']), 2);
+    await startParent();
+
+    child = new TestDaemon(
+      {},
+      [
+        `parent_hostname: 127.0.0.1:${parentPort}`,
+        'certificates:',
+        `  trusted_ca_certs: ${path.join(parent.homedir, 'hsm/certs/edge_owner_ca.cert.pem')}`,
+      ],
+      'localhost',
+    );
+    writeFileSync(
+      child.configFile,
+      readFileSync(child.configFile, 'utf8').replace(
+        /device_connection_string: ".*"/,
+        `device_connection_string: "${connectionString}"`,
+      ),
+    );
+    child.env.IOTEDGE_UPSTREAM_KEEPALIVE_SECS = '2';
+    await child.start();
+  });
+
+  after(async () => {
+    if (process.env.DEBUG_DAEMON) console.log(parent.output, child?.output);
+    for (const daemon of [child, parent]) {
+      if (!daemon) continue;
+      await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
+      await daemon.cleanup();
+    }
+  });
+
+  test('the child deploys its $edgeAgent and $edgeHub desired properties from upstream and reports them up', async () => {
+    await eventually(
+      async () => (runningModules(child).join() === 'alpha' ? true : undefined),
+      'alpha running on the child',
+      30_000,
+    );
+    const status = child.cli(['deploy', '--status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stderr, /^Deployment source: upstream; edgeAgent=2; edgeHub=2$/m);
+    assert.equal((JSON.parse(status.stdout) as { lastDesiredVersion: number }).lastDesiredVersion, 2);
+
+    const reported = await eventually(
+      async () => {
+        const twin = parentTwins(parent)['child-1/$edgeAgent'];
+        const modules = twin?.reported.modules as Record<string, { runtimeStatus: string }> | undefined;
+        return modules?.alpha?.runtimeStatus === 'running' ? twin.reported : undefined;
+      },
+      "child-1/$edgeAgent's reported properties in the parent's twins",
+      30_000,
+    );
+    assert.deepEqual(reported.lastDesiredStatus, { code: 200, description: '' });
+    assert.equal(reported.lastDesiredVersion, 2);
+    await eventually(
+      async () => (parentTwins(parent)['child-1/$edgeHub']?.reported.lastDesiredStatus ? true : undefined),
+      "child-1/$edgeHub's reported properties in the parent's twins",
+    );
+  });
+
+  test('an invalid upstream deployment is reported up with its code and the previous one keeps running', async () => {
+    await parent.signal('SIGTERM');
+    setChildDeployment(parent, childDeployment(['beta'], 'sometimes'), 3);
+    await startParent();
+    const reported = await eventually(
+      async () => {
+        const twin = parentTwins(parent)['child-1/$edgeAgent'];
+        return twin?.reported.lastDesiredVersion === 3 ? twin.reported : undefined;
+      },
+      'the rejection reported upstream',
+      40_000,
+    );
+    const status = reported.lastDesiredStatus as { code: number; description: string };
+    assert.equal(status.code, 400);
+    assert.match(status.description, /modules\.beta\.restartPolicy: unknown value "sometimes"/);
+    assert.deepEqual(runningModules(child), ['alpha']);
+  });
+
+  test('newest wins: a local deployment runs until upstream changes, not when the same desired comes again', async () => {
+    const local = child.cli(['deploy', writeManifest(child, childDeployment(['gamma']))]);
+    assert.equal(local.code, 0, local.stderr);
+    await eventually(
+      async () => (runningModules(child).join() === 'gamma' ? true : undefined),
+      'gamma running',
+    );
+    assert.match(child.cli(['deploy', '--status']).stderr, /^Deployment source: local$/m);
+
+    // the parent comes back with the same desired properties: the child reads them again, keeps gamma
+    await parent.signal('SIGTERM');
+    await startParent();
+    await eventually(
+      async () => {
+        const modules = parentTwins(parent)['child-1/$edgeAgent']?.reported.modules as Record<
+          string,
+          unknown
+        >;
+        return modules?.gamma !== undefined && modules.alpha === undefined ? true : undefined;
+      },
+      'the local deployment reported upstream after the reconnection',
+      40_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    assert.deepEqual(runningModules(child), ['gamma']);
+
+    // a change upstream replaces the local deployment
+    await parent.signal('SIGTERM');
+    setChildDeployment(parent, childDeployment(['delta']), 4);
+    await startParent();
+    await eventually(
+      async () => (runningModules(child).join() === 'delta' ? true : undefined),
+      'delta running',
+      40_000,
+    );
+    assert.match(
+      child.cli(['deploy', '--status']).stderr,
+      /^Deployment source: upstream; edgeAgent=4; edgeHub=4$/m,
+    );
+  });
+
+  test('a child that starts while its parent is away runs the cached upstream deployment at once', async () => {
+    await parent.signal('SIGTERM');
+    await child.signal('SIGTERM');
+    await child.start();
+    await eventually(
+      async () => (runningModules(child).join() === 'delta' ? true : undefined),
+      'delta running offline',
+    );
+    const status = child.cli(['deploy', '--status']);
+    assert.match(status.stderr, /^Deployment source: upstream; edgeAgent=4; edgeHub=4$/m);
+    const system = JSON.parse(child.cli(['system', 'status', '--json']).stdout) as {
+      upstream: { connected: boolean };
+    };
+    assert.equal(system.upstream.connected, false);
+    await startParent();
+  });
+});
+
+function writeManifest(daemon: TestDaemon, document: unknown): string {
+  const file = path.join(daemon.dir, `manifest-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify(document));
+  return file;
+}
