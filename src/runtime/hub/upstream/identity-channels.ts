@@ -97,7 +97,8 @@ export class IdentityChannels {
       const result = await this.hub.invokeMethod(target, { methodName, payload: parsePayload(payload) });
       return { status: result.status, payload: json(result.payload) };
     } catch (error) {
-      if (error instanceof HubRequestError) return { status: error.status, payload: json({ message: error.message }) };
+      if (error instanceof HubRequestError)
+        return { status: error.status, payload: json({ message: error.message }) };
       throw error;
     }
   }
