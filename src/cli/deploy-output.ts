@@ -59,3 +59,21 @@ export function refusalMessage(status: number, body: Record<string, unknown>, me
   if (desired && desired.description !== '') return deploymentFailure(desired.code, desired.description);
   return deploymentFailure(typeof body.code === 'number' ? body.code : status, message);
 }
+
+/**
+ * What `iotedge deploy --device` prints: IoT Hub takes a deployment for an edge device once its
+ * shape is right, and the device's agent judges the rest (schema version, modules, routes) and
+ * reports its verdict, which `--status --device` shows.
+ */
+export function deviceDeploymentSummary(deviceId: string, version: number): string {
+  return (
+    `Deployment set for ${deviceId} (desired $version ${version}); its agent reports the result: ` +
+    `iotedge deploy --status --device ${deviceId}\n`
+  );
+}
+
+/** The note under the `{}` of `deploy --status --device` when the child has reported nothing yet. */
+export function notReportedNote(deviceId: string, twin: '$edgeAgent' | '$edgeHub'): string {
+  const who = twin === '$edgeHub' ? 'hub' : 'agent';
+  return `Note: ${deviceId}'s ${who} has reported nothing yet (it reports once it connects to this device and reads its deployment)\n`;
+}

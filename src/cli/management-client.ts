@@ -210,6 +210,29 @@ export class ManagementClient {
     }
   }
 
+  /** Sets the desired properties of a child edge device from a manifest; resolves to `$edgeAgent`'s version. */
+  async deployToDevice(
+    deviceId: string,
+    manifestJson: string,
+  ): Promise<{ deviceId: string; version: number }> {
+    const path = `/devices/${encodeURIComponent(deviceId)}/deployment`;
+    const answer = await this.json<{ deviceId: string; version: number }>('POST', path, {}, manifestJson);
+    if (!answer || typeof answer.version !== 'number') throw this.invalidResponse('POST', path);
+    return answer;
+  }
+
+  /** What a child edge device's agent (or, with `$edgeHub`, its hub) reported to this device. */
+  async deviceDeploymentStatus(
+    deviceId: string,
+    twin: '$edgeAgent' | '$edgeHub' = '$edgeAgent',
+  ): Promise<ReportedProperties> {
+    const path =
+      `/devices/${encodeURIComponent(deviceId)}/deployment/status` + (twin === '$edgeHub' ? '/edgeHub' : '');
+    const reported = await this.json<ReportedProperties>('GET', path);
+    if (!reported || typeof reported !== 'object') throw this.invalidResponse('GET', path);
+    return reported;
+  }
+
   /** The agent's reported properties, or with `twin: '$edgeHub'` the embedded hub's. */
   async deploymentStatus(twin: '$edgeAgent' | '$edgeHub' = '$edgeAgent'): Promise<ReportedProperties> {
     return (await this.deploymentStatusWithSource(twin)).reported;

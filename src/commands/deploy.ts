@@ -4,13 +4,15 @@ import { DaemonCommand } from '../cli/daemon-command.js';
 
 export default class Deploy extends DaemonCommand {
   static override description =
-    "Replace the device's deployment with a manifest file and print what changes (the resulting status with --json), or print the current status";
+    "Replace the device's deployment (or with --device, a child edge device's) with a manifest file and print what changes (the resulting status with --json), or print the current status";
 
   static override examples = [
     '<%= config.bin %> deploy ./deployment.json',
     '<%= config.bin %> deploy ./deployment.json --json',
     '<%= config.bin %> deploy --status',
     '<%= config.bin %> deploy --status --hub',
+    '<%= config.bin %> deploy --device child-1 ./child-deployment.json',
+    '<%= config.bin %> deploy --status --device child-1',
   ];
 
   static override args = {
@@ -23,26 +25,43 @@ export default class Deploy extends DaemonCommand {
   static override flags = {
     status: Flags.boolean({ description: "Print the agent's reported properties as JSON (deploys nothing)" }),
     json: Flags.boolean({
-      description: "Print the agent's reported properties after the deployment as JSON instead of a summary",
+      description:
+        "Print the agent's reported properties after the deployment as JSON instead of a summary (with --device: {deviceId, version})",
     }),
     hub: Flags.boolean({
       description: "With --status: the Edge Hub's reported properties ($edgeHub: routes, clients)",
       dependsOn: ['status'],
     }),
+    device: Flags.string({
+      description:
+        'A child edge device registered here (`identity add ID --edge`): set its deployment, or with --status print what its agent reported',
+      helpValue: '<DEVICE_ID>',
+    }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Deploy);
-    const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    const printJson = (value: unknown): void => {
+      process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    };
+    const twin = flags.hub ? '$edgeHub' : '$edgeAgent';
     if (flags.status) {
       if (args.manifest !== undefined) throw new CliError('--status takes no manifest file');
       const client = await this.managementClient(flags.host);
-      const { reported, source } = await client.deploymentStatusWithSource(
-        flags.hub ? '$edgeHub' : '$edgeAgent',
-      );
+      if (flags.device === undefined) {
+        const { reported, source } = await client.deploymentStatusWithSource(twin);
+        printJson(reported);
+        // stdout stays the reported JSON; where the deployment came from goes beside it
+        if (source !== undefined && twin === '$edgeAgent')
+          process.stderr.write(`Deployment source: ${source}\n`);
+        return;
+      }
+      const reported = await client.deviceDeploymentStatus(flags.device, twin);
       printJson(reported);
-      // stdout stays the reported JSON; where the deployment came from goes beside it
-      if (source !== undefined && !flags.hub) process.stderr.write(`Deployment source: ${source}\n`);
+      if (!flags.json && Object.keys(reported).length === 0) {
+        const { notReportedNote } = await import('../cli/deploy-output.js');
+        process.stderr.write(notReportedNote(flags.device, twin));
+      }
       return;
     }
     if (args.manifest === undefined) {
@@ -51,6 +70,13 @@ export default class Deploy extends DaemonCommand {
     const { readManifestFile } = await import('../cli/manifest-file.js');
     const manifest = await readManifestFile(args.manifest);
     const client = await this.managementClient(flags.host);
+    if (flags.device !== undefined) {
+      const answer = await client.deployToDevice(flags.device, manifest);
+      if (flags.json) return printJson(answer);
+      const { deviceDeploymentSummary } = await import('../cli/deploy-output.js');
+      process.stdout.write(deviceDeploymentSummary(answer.deviceId, answer.version));
+      return;
+    }
     const [{ ManagementApiError }, output] = await Promise.all([
       import('../cli/management-errors.js'),
       import('../cli/deploy-output.js'),

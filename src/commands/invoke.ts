@@ -13,18 +13,20 @@ function parsePayload(text: string | undefined): unknown {
 
 export default class Invoke extends DaemonCommand {
   static override description =
-    'Invoke a direct method on a module or a leaf device through the Edge Hub; prints {status, payload} as JSON';
+    "Invoke a direct method on a module, a leaf device or a child edge device's module through the Edge Hub; prints {status, payload} as JSON";
 
   static override examples = [
     '<%= config.bin %> invoke tempSensor reset',
     `<%= config.bin %> invoke filter setThreshold --payload '{"threshold": 30}' --timeout 10`,
     '<%= config.bin %> invoke thermostat1 reboot --connect-timeout 5',
+    '<%= config.bin %> invoke child-1/filter reset',
   ];
 
   static override args = {
     target: Args.string({
       required: true,
-      description: 'A module of this device, or a leaf device registered with `iotedge identity add`',
+      description:
+        'A module of this device, a leaf device registered with `iotedge identity add`, or CHILD/MODULE: a module of a child edge device',
     }),
     method: Args.string({ required: true, description: 'The method name' }),
   };

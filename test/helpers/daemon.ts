@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -144,6 +144,25 @@ export class TestDaemon {
       timeout: 30_000,
     });
     return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  }
+
+  /** Runs the `iotedge` CLI without blocking this process (for commands that wait on a client the test runs). */
+  cliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [path.join(ROOT, 'bin/run.js'), ...args],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, IOTEDGE_HOST: this.host, NO_COLOR: '1' },
+          timeout: 30_000,
+        },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
   }
 
   async cleanup(): Promise<void> {

@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Agent, ModuleView } from '../agent/agent.js';
 import type { Settings } from '../config/settings.js';
+import { DeploymentError } from '../deployment/deployment-error.js';
+import { parseDeviceDeployment } from '../deployment/device-deployment.js';
 import type { EdgeHub } from '../hub/hub.js';
+import type { JsonObject } from '../hub/twin-store.js';
 import { LeafDeviceInputError } from '../hub/leaf-device-spec.js';
 import type { UpstreamReport } from './upstream-service.js';
 import { LeafDeviceExistsError, type LeafDeviceRegistry } from '../hub/leaf-devices.js';
@@ -84,13 +87,20 @@ export class DaemonBackend implements ManagementBackend {
     private readonly daemonLog?: DaemonLogReader,
   ) {}
 
-  /** `target` names a module of this device when one is deployed by that name, else a leaf device. */
+  /**
+   * `target` names a module of this device when one is deployed by that name, else a leaf device,
+   * or `device/module` a module of a child edge device registered here (reached through the
+   * connection the child keeps for that module's identity).
+   */
   async invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }> {
     const edgeHub = this.runningHub(503);
     const isModule =
       call.target === 'edgeAgent' || call.target === 'edgeHub' || this.agent.modules().has(call.target);
     const leaf = !isModule && this.hub?.leafDevices?.get(call.target) !== undefined;
-    const target = leaf ? call.target : `${edgeHub.deviceId}/${call.target}`;
+    const slash = call.target.indexOf('/');
+    const childModule =
+      !isModule && slash > 0 && this.hub?.leafDevices?.get(call.target.slice(0, slash))?.edge === true;
+    const target = leaf || childModule ? call.target : `${edgeHub.deviceId}/${call.target}`;
     return answered(edgeHub.invokeMethod(target, { ...call, payload: call.payload ?? null }));
   }
 
@@ -120,7 +130,7 @@ export class DaemonBackend implements ManagementBackend {
     const hub = this.hub?.edgeHub;
     return this.leafDevices()
       .list()
-      .map((device) => leafDeviceDetails(device, hub?.isConnected(device.deviceId) ?? false));
+      .map((device) => leafDeviceDetails(device, hub !== undefined && isConnectedDevice(hub, device)));
   }
 
   async addDevice(request: unknown): Promise<CreatedLeafDevice> {
@@ -136,9 +146,11 @@ export class DaemonBackend implements ManagementBackend {
   }
 
   async removeDevice(deviceId: string): Promise<void> {
-    if (!(await this.leafDevices().remove(deviceId))) throw new ApiError(404, `device ${deviceId} not found`);
+    const removed = await this.leafDevices().remove(deviceId);
+    if (!removed) throw new ApiError(404, `device ${deviceId} not found`);
     // its token stops working now, and so must the connection it opened with one
     this.hub?.edgeHub?.disconnect(deviceId);
+    if (removed.edge) this.hub?.edgeHub?.forgetEdgeDevice(deviceId);
   }
 
   private hubStatus(): ModuleDetails['status'] {
@@ -329,6 +341,46 @@ export class DaemonBackend implements ManagementBackend {
     return this.agent.reported();
   }
 
+  async deployToDevice(deviceId: string, manifest: unknown): Promise<{ deviceId: string; version: number }> {
+    const edgeHub = this.childEdgeDevice(deviceId);
+    let desired: Record<string, Record<string, unknown>>;
+    try {
+      desired = parseDeviceDeployment(manifest);
+    } catch (error) {
+      if (error instanceof DeploymentError) throw new ApiError(400, error.message);
+      throw error;
+    }
+    const version = await answered(edgeHub.deployToDevice(deviceId, desired as Record<string, JsonObject>));
+    return { deviceId, version };
+  }
+
+  async deviceDeploymentStatus(
+    deviceId: string,
+    twin: '$edgeAgent' | '$edgeHub',
+  ): Promise<Record<string, unknown>> {
+    return this.childEdgeDevice(deviceId).reportedOf(`${deviceId}/${twin}`);
+  }
+
+  /** The Edge Hub that keeps the twins of `deviceId`, a child edge device registered here; else 404 or 400. */
+  private childEdgeDevice(deviceId: string): EdgeHub {
+    const edgeHub = this.hub?.edgeHub;
+    if (!edgeHub) throw new ApiError(503, 'the Edge Hub has not started');
+    if (deviceId === edgeHub.deviceId) {
+      throw new ApiError(400, `${deviceId} is this device: its own deployment is iotedge deploy FILE`);
+    }
+    const device = this.leafDevices().get(deviceId);
+    if (!device) {
+      throw new ApiError(
+        404,
+        `no edge device ${deviceId} is registered here (register it with: iotedge identity add ${deviceId} --edge)`,
+      );
+    }
+    if (!device.edge) {
+      throw new ApiError(400, `${deviceId} is a leaf device, not an edge device: it takes no deployment`);
+    }
+    return edgeHub;
+  }
+
   async hubReported(): Promise<Record<string, unknown>> {
     return this.runningHub(404).reported();
   }
@@ -344,6 +396,17 @@ export class DaemonBackend implements ManagementBackend {
         return { endpoint: endpoint.id, messages, bytes, oldestMessageAgeSeconds: age, duplicates };
       });
   }
+}
+
+/**
+ * Whether a registered device is connected: a leaf device by its own connection, a child edge
+ * device also by the one its hub keeps for its link (`{child}/$edgeHub`).
+ */
+function isConnectedDevice(hub: EdgeHub, device: { deviceId: string; edge?: boolean }): boolean {
+  return (
+    hub.isConnected(device.deviceId) ||
+    (device.edge === true && hub.isConnected(`${device.deviceId}/$edgeHub`))
+  );
 }
 
 /** A hub request's result; its refusal (404, 504, 400) as the API error with that status. */

@@ -31,6 +31,7 @@ import { closeListener, listen, type Listener } from './tls-listener.js';
 import { parseUpstreamProtocol } from '../deployment/upstream-protocol.js';
 import { openUpstream, type UpstreamReport } from './upstream-service.js';
 import type { ManagedChannel } from '../hub/upstream/managed-channel.js';
+import { IdentityChannels } from '../hub/upstream/identity-channels.js';
 
 export interface HubServiceOptions {
   settings: Settings;
@@ -66,6 +67,8 @@ interface HubCore {
   heads: ProtocolHead[];
   stopHeapWatch(): void;
   upstream: ReturnType<typeof openUpstream>;
+  /** A child edge device's modules and leaf devices, managed from upstream. */
+  identityChannels?: IdentityChannels;
 }
 
 /** Loads the stores under `<homedir>/hub` (twins, persistent sessions, leaf devices). */
@@ -127,7 +130,21 @@ async function openCore(
     { ...options, trustBundlePem: () => options.certificates.serverCertificate.trustBundlePem },
     hub.upstream,
   );
-  return { hub, messages, heads: [mqtt, new HttpsHead(hub, log)], stopHeapWatch, upstream };
+  const { settings } = options;
+  const identityChannels =
+    'link' in upstream && settings.parent_hostname
+      ? new IdentityChannels(hub, upstream.link, log, {
+          desiredFromUpstream: settings.agent.env.ConfigSource?.toLowerCase() !== 'local',
+        })
+      : undefined;
+  return {
+    hub,
+    messages,
+    heads: [mqtt, new HttpsHead(hub, log)],
+    stopHeapWatch,
+    upstream,
+    ...(identityChannels ? { identityChannels } : {}),
+  };
 }
 
 /** Where the hub keeps the messages its endpoints hold. */
@@ -251,6 +268,7 @@ export class HubService {
   private async closeHub(): Promise<void> {
     this.opened = false;
     this.core.stopHeapWatch();
+    this.core.identityChannels?.close();
     if ('link' in this.core.upstream) this.core.upstream.link.stop();
     this.core.hub.close();
     this.core.messages.close();

@@ -254,6 +254,24 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       },
     },
     {
+      method: 'POST',
+      pattern: /^\/devices\/([^/]+)\/deployment$/,
+      since: '2020-07-07',
+      handler: async (request) =>
+        sendJson(request.response, 200, await backend.deployToDevice(name(request), await request.body())),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/devices\/([^/]+)\/deployment\/status(\/edgeHub)?$/,
+      since: '2020-07-07',
+      handler: async (request) =>
+        sendJson(
+          request.response,
+          200,
+          await backend.deviceDeploymentStatus(name(request), request.params[1] ? '$edgeHub' : '$edgeAgent'),
+        ),
+    },
+    {
       method: 'GET',
       pattern: /^\/deployment\/status$/,
       since: '2020-07-07',

@@ -60,13 +60,24 @@ export interface ManagementBackend {
   deploymentStatus(): Promise<Record<string, unknown>>;
   /** Where the running deployment came from (DEPLOYMENT_SOURCE_HEADER's value). */
   deploymentSource(): string;
+  /**
+   * Sets the desired properties of a child edge device's `$edgeAgent`, `$edgeHub` and modules from
+   * a manifest (checked only structurally: 400 naming the field); 404 unless `deviceId` is an edge
+   * device registered here. Resolves to `$edgeAgent`'s new desired version.
+   */
+  deployToDevice(deviceId: string, manifest: unknown): Promise<{ deviceId: string; version: number }>;
+  /** The reported properties of a child edge device's `$edgeAgent` (or `$edgeHub`) twin; `{}` before any. */
+  deviceDeploymentStatus(deviceId: string, twin: '$edgeAgent' | '$edgeHub'): Promise<Record<string, unknown>>;
   /** The embedded Edge Hub's reported properties (`$edgeHub`): 404 while the hub is not running. */
   hubReported(): Promise<Record<string, unknown>>;
   /** What each endpoint of the Edge Hub holds: 404 while the hub is not running. */
   hubQueues(): Promise<HubQueue[]>;
   /** The Edge Hub's upstream link: target, protocol, connected or offline since when, last error. */
   upstreamStatus(): Promise<UpstreamReport>;
-  /** A direct method on a module of this device (by name) or a leaf device, through the Edge Hub. */
+  /**
+   * A direct method through the Edge Hub on a module of this device (by name), a leaf device, or a
+   * module of a child edge device (`child/module`).
+   */
   invokeMethod(call: MethodInvocation): Promise<{ status: number; payload: unknown }>;
   /** The leaf devices registered with this gateway (never their keys). */
   listDevices(): Promise<LeafDeviceDetails[]>;

@@ -86,18 +86,7 @@ export function parseDeployment(document: unknown, limits: DeploymentLimits = DE
   if (nestedDeeperThan(document, MAX_MANIFEST_DEPTH)) {
     throw malformed('(manifest)', `objects and arrays nested more than ${MAX_MANIFEST_DEPTH} levels deep`);
   }
-  const content = twinsOf(document);
-  const desired: Record<string, JsonObject> = {};
-  for (const [name, entry] of Object.entries(content)) {
-    if (!isObject(entry)) throw malformed(name, `expected an object, found ${describeJson(entry)}`);
-    const properties = entry[DESIRED];
-    if (properties === undefined) throw malformed(name, `missing "${DESIRED}"`);
-    if (!isObject(properties)) {
-      throw malformed(`${name}.${DESIRED}`, `expected an object, found ${describeJson(properties)}`);
-    }
-    desired[name] = properties;
-  }
-
+  const desired = desiredOfTwins(document);
   const agent = desired[AGENT];
   if (agent === undefined || Object.keys(agent).every((key) => key.startsWith('$'))) {
     throw new DeploymentError(
@@ -120,6 +109,26 @@ export function parseDeployment(document: unknown, limits: DeploymentLimits = DE
     moduleTwins,
     ...(desired[HUB] ? { edgeHub: parseEdgeHubDesired(desired[HUB]) } : {}),
   };
+}
+
+/**
+ * The `properties.desired` of every twin a manifest sets (`$edgeAgent`, `$edgeHub`, modules), by
+ * twin name, checked only to be objects: 400 naming the twin otherwise. The manifest's three
+ * accepted wrappings are read as parseDeployment reads them.
+ */
+export function desiredOfTwins(document: unknown): Record<string, JsonObject> {
+  const content = twinsOf(document);
+  const desired: Record<string, JsonObject> = {};
+  for (const [name, entry] of Object.entries(content)) {
+    if (!isObject(entry)) throw malformed(name, `expected an object, found ${describeJson(entry)}`);
+    const properties = entry[DESIRED];
+    if (properties === undefined) throw malformed(name, `missing "${DESIRED}"`);
+    if (!isObject(properties)) {
+      throw malformed(`${name}.${DESIRED}`, `expected an object, found ${describeJson(properties)}`);
+    }
+    desired[name] = properties;
+  }
+  return desired;
 }
 
 function twinsOf(document: unknown): JsonObject {

@@ -23,6 +23,7 @@ import { DeviceSession, type SessionCore, type SessionOptions } from './session/
 import { SessionStore } from './sessions.js';
 import { twinChangeNotification } from './twin/twin-change.js';
 import { TwinStore, type JsonObject } from './twin-store.js';
+import { withoutMetadata } from './twin/twin-document.js';
 
 /** What a client presents to authenticate: a SAS token, or the certificate of its TLS handshake. */
 export type Credentials = { sas: string } | { certificate: Buffer };
@@ -159,6 +160,17 @@ export class EdgeHub implements SessionCore {
     this.connections.get(identityId)?.close(reason);
   }
 
+  /**
+   * A child edge device was unregistered: the connections it keeps for itself and its modules end
+   * (its key no longer opens them), and its modules' twins go, as IoT Hub deletes them with the device.
+   */
+  forgetEdgeDevice(deviceId: string): void {
+    for (const link of [...this.connections.all()]) {
+      if (link.identity.deviceId === deviceId) link.close('removed');
+    }
+    this.twins.removeModulesOf(deviceId);
+  }
+
   sessionSubscriptions(sessionId: string, clean: boolean): Set<Subscription> {
     return this.sessions.open(sessionId, clean);
   }
@@ -244,11 +256,6 @@ export class EdgeHub implements SessionCore {
     this.reportedListeners.push(listener);
   }
 
-  /** The reported properties the hub holds for an identity. */
-  reportedOf(identityId: string): JsonObject {
-    return this.twins.get(identityId).reported;
-  }
-
   /**
    * An identity's desired properties as upstream holds them: they replace the hub's copy, and a
    * connected client subscribed to them hears what changed.
@@ -256,6 +263,29 @@ export class EdgeHub implements SessionCore {
   setUpstreamDesired(identityId: string, desired: JsonObject): void {
     this.twins.setDesired(identityId, desired);
     this.notifyDesired(identityId);
+  }
+
+  /**
+   * A deployment for a child edge device, as IoT Hub applies one: the desired properties of
+   * `{deviceId}/$edgeAgent`, `{deviceId}/$edgeHub` and `{deviceId}/{module}` replaced (those of
+   * modules no longer deployed cleared), saved, then sent to the child's connections subscribed to
+   * them. Resolves to `$edgeAgent`'s desired version; a failed write is a HubRequestError 503.
+   */
+  async deployToDevice(deviceId: string, desired: Record<string, JsonObject>): Promise<number> {
+    const changed = this.twins.replaceDeviceDesired(deviceId, desired);
+    try {
+      await this.twins.save();
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'a write error';
+      throw new HubRequestError(503, `the deployment could not be saved (${reason}); try again later`);
+    }
+    for (const id of changed) this.notifyDesired(id);
+    return this.twins.get(`${deviceId}/$edgeAgent`).desired.$version;
+  }
+
+  /** The reported properties of a twin kept here (without `$version`); `{}` when none arrived. */
+  reportedOf(id: string): JsonObject {
+    return withoutMetadata(this.twins.get(id).reported);
   }
 
   private notifyDesired(id: string): void {
@@ -331,8 +361,12 @@ export class EdgeHub implements SessionCore {
     const time = this.now().toISOString();
     this.options.log(`hub: ${identity.id} ${status.toLowerCase()}`);
     const previous = this.clients.get(identity.id);
-    if (status === 'Disconnected' && identity.moduleId === undefined) {
-      // leaf devices leave the list when they go; modules stay as Disconnected
+    if (
+      status === 'Disconnected' &&
+      (identity.moduleId === undefined || identity.deviceId !== this.deviceId)
+    ) {
+      // leaf devices, and the identities of a child edge device, leave the list when they go; this
+      // device's own modules stay as Disconnected
       this.clients.delete(identity.id);
       return;
     }

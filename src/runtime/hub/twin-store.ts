@@ -110,6 +110,37 @@ export class TwinStore {
   }
 
   /**
+   * A deployment for another edge device (a child): `{deviceId}/{name}` gets `desired[name]`
+   * wholesale, and every other twin under `{deviceId}/` that has desired properties gets them
+   * cleared (its module left the deployment). Returns the ids whose desired properties changed.
+   */
+  replaceDeviceDesired(deviceId: string, desired: Record<string, JsonObject>): string[] {
+    const prefix = `${deviceId}/`;
+    const next = new Map(Object.entries(desired).map(([name, properties]) => [prefix + name, properties]));
+    for (const [id, twin] of this.twins) {
+      if (id.startsWith(prefix) && !next.has(id) && Object.keys(withoutMetadata(twin.desired)).length > 0)
+        next.set(id, {});
+    }
+    return [...next].flatMap(([id, properties]) => (this.setDesired(id, properties) ? [id] : []));
+  }
+
+  /** Drops the twins of a device's modules (`{deviceId}/…`): the device was unregistered. */
+  removeModulesOf(deviceId: string): void {
+    const prefix = `${deviceId}/`;
+    for (const id of [...this.twins.keys(), ...this.notified.keys()]) {
+      if (!id.startsWith(prefix)) continue;
+      this.twins.delete(id);
+      this.notified.delete(id);
+    }
+    this.scheduleSave();
+  }
+
+  /** Resolves once every change so far is on disk; rejects with the error of a failed write. */
+  save(): Promise<void> {
+    return this.commits.run();
+  }
+
+  /**
    * Merges a validated reported patch; resolves with the new reported version once it is saved,
    * rejects (the twin unchanged) when the write failed.
    */

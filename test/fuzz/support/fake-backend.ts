@@ -4,6 +4,7 @@
  * data. Anything a parser throws besides its documented error reaches the API as a 500.
  */
 import { DeploymentError } from '../../../src/runtime/deployment/deployment-error.js';
+import { parseDeviceDeployment } from '../../../src/runtime/deployment/device-deployment.js';
 import { parseDeployment } from '../../../src/runtime/deployment/manifest.js';
 import {
   ApiError,
@@ -57,6 +58,20 @@ export function fakeBackend(): ManagementBackend {
     },
     deploymentStatus: async () => ({}),
     deploymentSource: () => 'local',
+    deployToDevice: async (deviceId, manifest) => {
+      if (deviceId !== 'child-1') throw new ApiError(404, `no edge device ${deviceId} is registered here`);
+      try {
+        parseDeviceDeployment(manifest);
+        return { deviceId, version: 2 };
+      } catch (error) {
+        if (!(error instanceof DeploymentError)) throw error;
+        throw new ApiError(400, error.message);
+      }
+    },
+    deviceDeploymentStatus: async (deviceId) => {
+      if (deviceId !== 'child-1') throw new ApiError(404, `no edge device ${deviceId} is registered here`);
+      return {};
+    },
     hubReported: async () => ({}),
     hubQueues: async () => [],
     upstreamStatus: async () => ({ target: 'none', protocol: 'MQTT', connected: false, lastError: 'none' }),

@@ -52,7 +52,8 @@ const ROUTES: [string, string][] = [
   ['POST', '/modules/{}/restart'], ['GET', '/modules/{}/logs'], ['GET', '/identities'], ['GET', '/systeminfo'],
   ['GET', '/systeminfo/resources'], ['GET', '/systeminfo/logs'], ['POST', '/deployment'], ['POST', '/methods'],
   ['GET', '/devices'], ['POST', '/devices'], ['DELETE', '/devices/{}'], ['POST', '/devices/{}/messages'],
-  ['GET', '/deployment/status'], ['GET', '/deployment/status/edgeHub'],
+  ['GET', '/deployment/status'], ['GET', '/deployment/status/edgeHub'], ['POST', '/devices/{}/deployment'],
+  ['GET', '/devices/{}/deployment/status'], ['GET', '/devices/{}/deployment/status/edgeHub'],
 ]; // prettier-ignore
 const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD'];
 const OTHER_PATHS = ['/identities/', '/devices/', '/{}', '/{}/{}', '/modules/{}/{}', '/', '/deployment/'];
@@ -160,7 +161,16 @@ export function send(socketPath: string, request: ApiRequest, timeoutMs = 10_000
 
 /** Edited bodies (holding secrets) sent to the routes that read a body. */
 export const editedBodyRequest: fc.Arbitrary<ApiRequest> = fc
-  .tuple(fc.constantFrom('/deployment', '/methods', '/devices', '/devices/leaf-1/messages'), editedBody)
+  .tuple(
+    fc.constantFrom(
+      '/deployment',
+      '/methods',
+      '/devices',
+      '/devices/leaf-1/messages',
+      '/devices/child-1/deployment',
+    ),
+    editedBody,
+  )
   .map(([path, body]) => ({ method: 'POST', path: `${path}?api-version=2020-07-07`, body }));
 
 /** A finding: the API's 400 quoted the malformed body around the error, a key included. */

@@ -61,6 +61,46 @@ test('desired changes: a patch with nulls for what went, once, and nothing after
   assert.equal(reloaded.desiredToNotify('dev/m'), undefined, 'what each client was told survives too');
 });
 
+test("a child edge device's deployment: its twins replaced, a module that left cleared, saved before save() resolves", async () => {
+  const file = await tempFile('twins.json');
+  const twins = new TwinStore(file);
+  await twins.load();
+  twins.setDesired('edge-1/local', { keep: true });
+  const first = twins.replaceDeviceDesired('child-1', {
+    $edgeAgent: { schemaVersion: '1.1' },
+    $edgeHub: { routes: {} },
+    filter: { threshold: 30 },
+  });
+  assert.deepEqual(first.sort(), ['child-1/$edgeAgent', 'child-1/$edgeHub', 'child-1/filter']);
+  const second = twins.replaceDeviceDesired('child-1', {
+    $edgeAgent: { schemaVersion: '1.1' },
+    $edgeHub: { routes: { up: 'FROM /messages/* INTO $upstream' } },
+  });
+  assert.deepEqual(second.sort(), ['child-1/$edgeHub', 'child-1/filter'], 'unchanged $edgeAgent is not told');
+  await twins.save();
+
+  const reloaded = new TwinStore(file);
+  await reloaded.load();
+  assert.deepEqual(reloaded.get('child-1/filter').desired, { $version: 3 });
+  assert.deepEqual(reloaded.get('child-1/$edgeHub').desired, {
+    routes: { up: 'FROM /messages/* INTO $upstream' },
+    $version: 3,
+  });
+  assert.deepEqual(reloaded.get('child-1/$edgeAgent').desired, { schemaVersion: '1.1', $version: 2 });
+  assert.deepEqual(
+    reloaded.get('edge-1/local').desired,
+    { keep: true, $version: 2 },
+    "another device's twins stay",
+  );
+  assert.deepEqual(
+    reloaded.replaceDeviceDesired('child-1', {
+      $edgeAgent: { schemaVersion: '1.1' },
+      $edgeHub: { routes: { up: 'FROM /messages/* INTO $upstream' } },
+    }),
+    [],
+  );
+});
+
 describe('the stores on a disk that fills up', () => {
   const mounted = SmallTmpfs.mount(256);
   const disk = 'skip' in mounted ? undefined : mounted;

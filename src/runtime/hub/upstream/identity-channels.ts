@@ -3,6 +3,7 @@ import type { ClientIdentity } from '../connections.js';
 import type { EdgeHub } from '../hub.js';
 import { HubRequestError } from '../hub-request-error.js';
 import { ManagedChannel, type DownstreamMessage, type MethodAnswer } from './managed-channel.js';
+import type { TwinProperties } from '../twin/twin-document.js';
 import { ReportedMirror } from './reported-mirror.js';
 import type { UpstreamLink } from './upstream-link.js';
 
@@ -43,8 +44,9 @@ export class IdentityChannels {
     private readonly hub: EdgeHub,
     private readonly link: Pick<UpstreamLink, 'manage' | 'release'>,
     private readonly log: (line: string) => void,
+    private readonly options: { desiredFromUpstream: boolean },
   ) {
-    hub.takeModuleTwinsFromUpstream();
+    if (options.desiredFromUpstream) hub.takeModuleTwinsFromUpstream();
     hub.onClients({
       connected: (identity) => this.connected(identity),
       disconnected: (identity) => this.disconnected(identity),
@@ -68,7 +70,9 @@ export class IdentityChannels {
         : { deviceId: identity.deviceId, moduleId: identity.moduleId },
       {
         connected: (twin) => events.connected?.(twin.reported),
-        desired: (desired) => this.hub.setUpstreamDesired(identity.id, desired),
+        ...(this.options.desiredFromUpstream
+          ? { desired: (desired: TwinProperties) => this.hub.setUpstreamDesired(identity.id, desired) }
+          : {}),
         method: (name, payload) => this.method(identity.id, name, payload),
         ...(identity.moduleId === undefined
           ? { c2d: (message: DownstreamMessage) => this.c2d(identity.deviceId, message) }
