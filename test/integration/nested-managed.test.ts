@@ -219,6 +219,54 @@ describe('nested edge: a child edge device managed from above', () => {
     assert.equal(system.upstream.connected, false);
     await startParent();
   });
+
+  test("a child module's desired properties come from upstream, its reported go up, upstream's methods reach it", async () => {
+    const withReceiver = (threshold: number) => {
+      const document = manifest({ receiver: nodeModule('sdk-module.js', ['receiver']) }) as ReturnType<
+        typeof manifest
+      > & { modulesContent: Record<string, unknown> };
+      document.modulesContent.receiver = { 'properties.desired': { threshold } };
+      return writeManifest(parent, document);
+    };
+    const deployed = parent.cli(['deploy', '--device', 'child-1', withReceiver(1)]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const logs = () => child.cli(['logs', 'receiver']).stdout;
+    await eventually(
+      async () => (/^reported$/m.test(logs()) ? true : undefined),
+      'the receiver reported',
+      60_000,
+    );
+    await eventually(
+      async () => (/"threshold":1/.test(logs()) ? true : undefined),
+      "the receiver's desired properties from upstream",
+      30_000,
+    );
+    const reported = await eventually(
+      async () => {
+        const twin = parentTwins(parent)['child-1/receiver'];
+        return twin?.reported.ready === true ? twin.reported : undefined;
+      },
+      "the receiver's reported properties in the parent's twins",
+      30_000,
+    );
+    assert.equal(typeof reported.pid, 'number');
+
+    // a change upstream while the module is connected reaches it as a desired patch
+    const again = parent.cli(['deploy', '--device', 'child-1', withReceiver(2)]);
+    assert.equal(again.code, 0, again.stderr);
+    await eventually(
+      async () => (/^desired \{"threshold":2,/m.test(logs()) ? true : undefined),
+      'the desired patch on the SDK module',
+      30_000,
+    );
+
+    const invoked = await parent.cliAsync(['invoke', 'child-1/receiver', 'ping', '--payload', '{"x":1}']);
+    assert.equal(invoked.code, 0, invoked.stderr);
+    assert.deepEqual(JSON.parse(invoked.stdout), {
+      status: 200,
+      payload: { pong: { x: 1 }, from: 'receiver' },
+    });
+  });
 });
 
 function writeManifest(daemon: TestDaemon, document: unknown): string {
