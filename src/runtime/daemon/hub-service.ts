@@ -160,7 +160,7 @@ export class HubService {
   /** Whether `core` is up (a restart closes it, and one that fails to open again leaves it closed). */
   private opened = true;
   /** The last deployment applied, which a restart applies again. */
-  private deployment: Deployment | undefined;
+  private deployment: { deployment: Deployment; fromUpstream: boolean } | undefined;
   /** The listener of each head, by the binding it serves. */
   private readonly listeners = new Map<ProtocolHead['binding'], Listener>();
   private metrics: PlainListener | undefined;
@@ -298,7 +298,7 @@ export class HubService {
         this.options.log(`hub: ${this.state.description}`);
         throw error;
       }
-      if (this.deployment) await this.applyNow(this.deployment);
+      if (this.deployment) await this.applyNow(this.deployment.deployment, this.deployment.fromUpstream);
       if (this.state.status === 'failed') throw new Error(this.state.description);
     });
   }
@@ -312,19 +312,22 @@ export class HubService {
   /**
    * Applies a deployment the agent accepted: routes, module twins, listeners. One at a time: the
    * deployment at start and one posted meanwhile would otherwise both bind listeners (and leak one).
+   * A deployment from upstream carries no module twins: those come from upstream, module by module.
    */
-  apply(deployment: Deployment): Promise<void> {
+  apply(deployment: Deployment, fromUpstream = false): Promise<void> {
     return this.serial.run(async () => {
-      if (!this.closed) await this.applyNow(deployment);
+      if (!this.closed) await this.applyNow(deployment, fromUpstream);
     });
   }
 
-  private async applyNow(deployment: Deployment): Promise<void> {
-    this.deployment = deployment;
+  private async applyNow(deployment: Deployment, fromUpstream: boolean): Promise<void> {
+    this.deployment = { deployment, fromUpstream };
     if (!this.opened) await this.openHub();
-    const moduleTwins = Object.fromEntries(
-      deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
-    ) as Record<string, TwinObject>;
+    const moduleTwins = fromUpstream
+      ? {}
+      : (Object.fromEntries(
+          deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
+        ) as Record<string, TwinObject>);
     this.core.hub.applyDeployment(deployment.edgeHub, moduleTwins);
     const protocol = parseUpstreamProtocol(deployment.systemModules.edgeHub.env);
     if ('link' in this.core.upstream && typeof protocol !== 'object')

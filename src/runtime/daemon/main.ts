@@ -219,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
     store: agentStore,
     onDeployment: async (deployment) => {
       await workloads.deploy(deployment.modules.map((spec) => spec.name));
-      await hub.apply(deployment);
+      await hub.apply(deployment, agent.origin.source === 'upstream');
     },
     beforeCreate: (spec) => workloads.ensure(spec.name),
     hubStatus: () => hub.status,

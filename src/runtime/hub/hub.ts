@@ -76,11 +76,6 @@ export class EdgeHub implements SessionCore {
   private readonly now: () => Date;
   /** Told of every reported patch saved, by identity id (the upstream link forwards them). */
   private readonly reportedListeners: ((identityId: string) => void)[] = [];
-  /**
-   * Module twins' desired properties come from upstream (a child edge device managed from above),
-   * not from the deployment.
-   */
-  private moduleTwinsFromUpstream = false;
   private isoCache = { ms: Number.NaN, iso: '' };
 
   constructor(private readonly options: EdgeHubOptions) {
@@ -234,16 +229,11 @@ export class EdgeHub implements SessionCore {
     this.lastDesiredStatus = { code: 200, description: '' };
     this.lastDesiredVersion += 1;
     for (const [module, properties] of Object.entries(moduleTwins)) {
-      if (module.startsWith('$') || this.moduleTwinsFromUpstream) continue;
+      if (module.startsWith('$')) continue;
       const id = `${this.options.identities.deviceId}/${module}`;
       this.twins.setDesired(id, properties);
       this.notifyDesired(id);
     }
-  }
-
-  /** From now on module twins' desired properties come from upstream, not from deployments. */
-  takeModuleTwinsFromUpstream(): void {
-    this.moduleTwinsFromUpstream = true;
   }
 
   /** Clients connecting and leaving (every protocol). */

@@ -46,7 +46,6 @@ export class IdentityChannels {
     private readonly log: (line: string) => void,
     private readonly options: { desiredFromUpstream: boolean },
   ) {
-    if (options.desiredFromUpstream) hub.takeModuleTwinsFromUpstream();
     hub.onClients({
       connected: (identity) => this.connected(identity),
       disconnected: (identity) => this.disconnected(identity),

@@ -1,6 +1,6 @@
 import { withoutMetadata } from '../twin/twin-document.js';
 import { diffPatch, type TwinObject } from '../twin/twin-json.js';
-import type { ManagedChannel } from './managed-channel.js';
+import { TwinRequestError, type ManagedChannel } from './managed-channel.js';
 
 /**
  * The reported patch that brings what upstream holds (`acknowledged`) to the local state
@@ -21,6 +21,8 @@ export class ReportedMirror {
   private acknowledged: TwinObject | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** A patch upstream refused (4xx): not sent again until the state changes. */
+  private refused: string | undefined;
 
   constructor(
     private readonly channel: ManagedChannel,
@@ -60,10 +62,14 @@ export class ReportedMirror {
     const snapshot = withoutMetadata(state);
     const patch = reportedPatchToSend(acknowledged, snapshot);
     if (Object.keys(patch).length === 0) return;
+    const text = JSON.stringify(patch);
+    if (text === this.refused) return;
     try {
       await this.channel.patchReported(patch);
       if (this.acknowledged === acknowledged) this.acknowledged = snapshot;
+      this.refused = undefined;
     } catch (error) {
+      if (error instanceof TwinRequestError && error.status >= 400 && error.status < 500) this.refused = text;
       this.log(
         `hub: upstream: ${this.channel.id}: reported properties not sent: ${(error as Error).message}`,
       );

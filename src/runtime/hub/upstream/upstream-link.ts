@@ -90,6 +90,8 @@ const PARENT_WINDOW = 256;
 const DEMAND_POLL_MS = 1_000;
 /** How long after its connection ended on its own (the link still up) a managed identity connects again. */
 const MANAGED_RETRY_MS = 2_000;
+/** The same when the upstream refused the identity (not in this device's scope there). */
+const MANAGED_REFUSED_RETRY_MS = 60_000;
 
 /**
  * The Edge Hub's link to its upstream (a parent edge device or IoT Hub) over MQTT: the hub's own
@@ -238,9 +240,10 @@ export class UpstreamLink implements DeliveryTarget {
       return;
     }
     if (connection !== this.main)
-      connection.onClose(() => {
+      connection.onClose((error) => {
         if (this.managed.get(channel.id) !== channel || !this.connected || this.stopped) return;
-        setTimeout(() => this.attachManaged(channel), MANAGED_RETRY_MS).unref();
+        const delay = error.refused ? MANAGED_REFUSED_RETRY_MS : MANAGED_RETRY_MS;
+        setTimeout(() => this.attachManaged(channel), delay).unref();
       });
     channel.attach(connection).catch((error: Error) => {
       this.options.log(`hub: upstream: ${channel.id} cannot hear from upstream: ${error.message}`);

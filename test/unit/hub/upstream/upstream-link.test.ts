@@ -399,4 +399,38 @@ describe('managed channels on the upstream link', () => {
     await settle(1_100);
     assert.deepEqual(server.patches.at(-1), { kept: 'y', status: 'stopped', n: 3 }, 'one merged patch');
   });
+
+  test('a reported patch upstream refuses (4xx) is not sent again until the state changes', async () => {
+    const { link } = harness();
+    stop = () => link.stop();
+    const server = twinServer({ desired: { $version: 1 }, reported: { $version: 1 } });
+    let refusals = 0;
+    const refusing: FakeChannel['answer'] = (topic, body) => {
+      if (!topic.startsWith('$iothub/twin/PATCH/')) return server.answer(topic, body);
+      refusals += 1;
+      const rid = /\$rid=([^&]+)/.exec(topic)?.[1] ?? '';
+      return [[`$iothub/twin/res/400/?$rid=${rid}`, Buffer.from('{"message":"too deep"}')]];
+    };
+    let state: Record<string, unknown> = { deep: 1 };
+    const log: string[] = [];
+    const channel = new ManagedChannel({ deviceId: 'child-1', moduleId: '$edgeAgent' }, {}, () => undefined);
+    const mirror = new ReportedMirror(
+      channel,
+      () => state as never,
+      (line) => log.push(line),
+    );
+    answerTwins(link, refusing);
+    link.manage(channel);
+    link.start();
+    await settle(10);
+    mirror.connected({ $version: 1 } as never);
+    await mirror.sync();
+    await mirror.sync();
+    await mirror.sync();
+    assert.equal(refusals, 1);
+    assert.match(log[0], /reported properties not sent: .*answered 400/);
+    state = { deep: 2 };
+    await mirror.sync();
+    assert.equal(refusals, 2, 'a new state is tried');
+  });
 });
