@@ -261,6 +261,26 @@ describe('nested edge: a child edge device managed from above', () => {
       30_000,
     );
 
+    // reported while the parent is away: acknowledged by the child, sent up once it is back
+    await parent.signal('SIGTERM');
+    const restarted = child.cli(['restart', 'receiver']);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    await eventually(
+      async () => ((logs().match(/^reported$/gm) ?? []).length >= 2 ? true : undefined),
+      'the restarted receiver reported again while the parent was away',
+      30_000,
+    );
+    assert.equal(parentTwins(parent)['child-1/receiver']?.reported.pid, reported.pid);
+    await startParent();
+    await eventually(
+      async () => {
+        const pid = parentTwins(parent)['child-1/receiver']?.reported.pid;
+        return typeof pid === 'number' && pid !== reported.pid ? true : undefined;
+      },
+      "the receiver's offline report at the parent",
+      30_000,
+    );
+
     const invoked = await parent.cliAsync(['invoke', 'child-1/receiver', 'ping', '--payload', '{"x":1}']);
     assert.equal(invoked.code, 0, invoked.stderr);
     assert.deepEqual(JSON.parse(invoked.stdout), {
