@@ -44,7 +44,7 @@ export class IdentityChannels {
     private readonly hub: EdgeHub,
     private readonly link: Pick<UpstreamLink, 'manage' | 'release'>,
     private readonly log: (line: string) => void,
-    private readonly options: { desiredFromUpstream: boolean },
+    private readonly options: { desiredFromUpstream: boolean; lingerMs?: number },
   ) {
     hub.onClients({
       connected: (identity) => this.connected(identity),
@@ -91,7 +91,7 @@ export class IdentityChannels {
     managed.release = setTimeout(() => {
       this.managed.delete(identity.id);
       this.link.release(managed.channel);
-    }, LINGER_MS);
+    }, this.options.lingerMs ?? LINGER_MS);
     managed.release.unref();
   }
 
