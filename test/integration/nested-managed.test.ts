@@ -222,10 +222,17 @@ describe('nested edge: a child edge device managed from above', () => {
   });
 
   test("a child module's desired properties come from upstream, its reported go up, upstream's methods reach it", async () => {
+    // the child's hub on a fixed port: the receiver keeps its gateway address across a child restart
+    const childHubPort = await freePort();
     const withReceiver = (threshold: number) => {
       const document = manifest({ receiver: nodeModule('sdk-module.js', ['receiver']) }) as ReturnType<
         typeof manifest
       > & { modulesContent: Record<string, unknown> };
+      (
+        document.modulesContent.$edgeAgent['properties.desired'] as {
+          systemModules: { edgeHub: { settings: { createOptions: string } } };
+        }
+      ).systemModules.edgeHub.settings.createOptions = hubPorts(childHubPort, 0);
       document.modulesContent.receiver = { 'properties.desired': { threshold } };
       return writeManifest(parent, document);
     };
@@ -261,7 +268,7 @@ describe('nested edge: a child edge device managed from above', () => {
       30_000,
     );
 
-    // reported while the parent is away: acknowledged by the child, sent up once it is back
+    // reported while the parent is away: acknowledged by the child (durably), sent up once it is back
     await parent.signal('SIGTERM');
     const restarted = child.cli(['restart', 'receiver']);
     assert.equal(restarted.code, 0, restarted.stderr);
@@ -271,6 +278,14 @@ describe('nested edge: a child edge device managed from above', () => {
       30_000,
     );
     assert.equal(parentTwins(parent)['child-1/receiver']?.reported.pid, reported.pid);
+    // and the child restarts before the parent is back: what it acknowledged is on its disk
+    await child.signal('SIGTERM');
+    await child.start();
+    await eventually(
+      async () => ((logs().match(/^reported$/gm) ?? []).length >= 3 ? true : undefined),
+      'the receiver reported again after the child restarted',
+      30_000,
+    );
     await startParent();
     await eventually(
       async () => {
