@@ -147,6 +147,9 @@ export class ManagedChannel {
       }, this.timeoutMs);
       this.requests.set(requestId, { resolve, reject, timer });
     });
+    // a connection that ends while the publish is still under way fails the request before anyone
+    // awaits its answer: that rejection is seen below, never left unhandled
+    answer.catch(() => undefined);
     try {
       await connection.publish(topicFor(requestId), body);
     } catch (error) {

@@ -433,4 +433,29 @@ describe('managed channels on the upstream link', () => {
     await mirror.sync();
     assert.equal(refusals, 2, 'a new state is tried');
   });
+
+  test('a connection that ends while a twin request is still being published fails it without an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const connection = new FakeChannel({ clientId: 'child-1/$edgeAgent' } as UpstreamConnectionOptions);
+      // the PUBACK of the GET never comes
+      connection.publish = () => new Promise<void>(() => undefined);
+      const channel = new ManagedChannel(
+        { deviceId: 'child-1', moduleId: '$edgeAgent' },
+        {},
+        () => undefined,
+      );
+      const attached = channel.attach(connection);
+      await settle(10);
+      channel.detach('the parent went away');
+      await settle(10);
+      assert.deepEqual(unhandled, []);
+      assert.equal(channel.online, false);
+      void attached;
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
