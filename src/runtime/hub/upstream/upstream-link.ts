@@ -109,6 +109,8 @@ export class UpstreamLink implements DeliveryTarget {
   private readonly connections = new Map<string, UpstreamChannel>();
   /** Identities that keep a connection while the link is up, to hear from upstream; by identity id. */
   private readonly managed = new Map<string, ManagedChannel>();
+  /** The connection each managed channel was last attached to (attached once per connection). */
+  private readonly attachedTo = new WeakMap<ManagedChannel, UpstreamChannel>();
   private connected = false;
   private since: Date;
   private lastError: string | undefined;
@@ -239,6 +241,9 @@ export class UpstreamLink implements DeliveryTarget {
       this.options.log(`hub: upstream: ${channel.id}: ${(error as Error).message}`);
       return;
     }
+    // the link coming up and a retry after a lone connection closed may both ask: once is enough
+    if (this.attachedTo.get(channel) === connection && !connection.closed) return;
+    this.attachedTo.set(channel, connection);
     if (connection !== this.main)
       connection.onClose((error) => {
         if (this.managed.get(channel.id) !== channel || !this.connected || this.stopped) return;
@@ -247,7 +252,8 @@ export class UpstreamLink implements DeliveryTarget {
       });
     channel.attach(connection).catch((error: Error) => {
       this.options.log(`hub: upstream: ${channel.id} cannot hear from upstream: ${error.message}`);
-      if (connection !== this.main) connection.close(error.message);
+      if (connection !== this.main && this.attachedTo.get(channel) === connection)
+        connection.close(error.message);
     });
   }
 

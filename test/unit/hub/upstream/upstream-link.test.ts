@@ -458,4 +458,29 @@ describe('managed channels on the upstream link', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  test('a managed identity whose lone connection closed is attached once when the link also comes back', async () => {
+    const { link, channels } = harness();
+    stop = () => link.stop();
+    const server = twinServer({ desired: { $version: 1 }, reported: { $version: 1 } });
+    let attaches = 0;
+    const channel = new ManagedChannel(
+      { deviceId: 'child-1', moduleId: '$edgeAgent' },
+      { connected: () => void attaches++ },
+      () => undefined,
+    );
+    answerTwins(link, server.answer);
+    link.manage(channel);
+    link.start();
+    await settle(10);
+    assert.equal(attaches, 1);
+    // the parent closes the agent's connection first (its retry waits 2 s), then the link's
+    channels.find((c) => c.options.clientId === 'child-1/$edgeAgent')!.close('parent stopping');
+    channels[0].close('parent stopping');
+    await settle(2_500);
+    assert.equal(channel.online, true);
+    const agentConnections = channels.filter((c) => c.options.clientId === 'child-1/$edgeAgent');
+    assert.equal(agentConnections.filter((c) => !c.closed).length, 1, 'one live connection for the identity');
+    assert.equal(attaches, 2, 'read once per connection');
+  });
 });
