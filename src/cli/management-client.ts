@@ -3,6 +3,7 @@ import http from 'node:http';
 import { CLIENT_API_VERSION } from '../runtime/daemon/api-version.js';
 import {
   DEPLOYMENT_NOTES_HEADER,
+  DEPLOYMENT_SOURCE_HEADER,
   decodeDeploymentNotes,
   type DeploymentNotes,
 } from '../runtime/daemon/deployment-notes.js';
@@ -234,10 +235,18 @@ export class ManagementClient {
 
   /** The agent's reported properties, or with `twin: '$edgeHub'` the embedded hub's. */
   async deploymentStatus(twin: '$edgeAgent' | '$edgeHub' = '$edgeAgent'): Promise<ReportedProperties> {
+    return (await this.deploymentStatusWithSource(twin)).reported;
+  }
+
+  /** The reported properties, and where the running deployment came from (`local`, `upstream; …`). */
+  async deploymentStatusWithSource(
+    twin: '$edgeAgent' | '$edgeHub' = '$edgeAgent',
+  ): Promise<{ reported: ReportedProperties; source?: string }> {
     const path = twin === '$edgeHub' ? '/deployment/status/edgeHub' : '/deployment/status';
-    const reported = await this.json<ReportedProperties>('GET', path);
+    const { value: reported, headers } = await this.exchange<ReportedProperties>('GET', path, {});
     if (!reported || typeof reported !== 'object') throw this.invalidResponse('GET', path);
-    return reported;
+    const source = headers[DEPLOYMENT_SOURCE_HEADER];
+    return typeof source === 'string' ? { reported, source } : { reported };
   }
 
   private async json<T>(

@@ -48,7 +48,14 @@ export default class Deploy extends DaemonCommand {
     if (flags.status) {
       if (args.manifest !== undefined) throw new CliError('--status takes no manifest file');
       const client = await this.managementClient(flags.host);
-      if (flags.device === undefined) return printJson(await client.deploymentStatus(twin));
+      if (flags.device === undefined) {
+        const { reported, source } = await client.deploymentStatusWithSource(twin);
+        printJson(reported);
+        // stdout stays the reported JSON; where the deployment came from goes beside it
+        if (source !== undefined && twin === '$edgeAgent')
+          process.stderr.write(`Deployment source: ${source}\n`);
+        return;
+      }
       const reported = await client.deviceDeploymentStatus(flags.device, twin);
       printJson(reported);
       if (!flags.json && Object.keys(reported).length === 0) {

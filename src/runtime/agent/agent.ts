@@ -25,6 +25,7 @@ import { Preparation } from './preparation.js';
 import { buildReported } from './reported.js';
 import { DEFAULT_TUNING, effectiveStatus, type AgentTuning, type RestartStats } from './restart-policy.js';
 import { AgentStore } from './store.js';
+import { LOCAL, nextOrigin, type DeploymentOrigin, type UpstreamVersions } from './deployment-origin.js';
 
 export interface AgentOptions {
   runtimes: Partial<Record<ModuleSpec['type'], ModuleRuntime>>;
@@ -85,6 +86,8 @@ export class Agent {
   private deployment: Deployment | undefined;
   private lastDesiredStatus: DeploymentStatus = APPLIED;
   private lastDesiredVersion: number | undefined;
+  /** Where the running deployment came from. */
+  private deploymentOrigin: DeploymentOrigin = LOCAL;
   private readonly stats = new Map<string, RestartStats>();
   /** The modules the previous reconcile planned for, so a status change can be told from an exit. */
   private planned: ModuleSpec[] | undefined;
@@ -120,11 +123,13 @@ export class Agent {
     for (const runtime of Object.values(this.options.runtimes)) {
       runtime?.onEvent(() => this.schedule(0));
     }
-    const saved = initialDocument ?? (await this.options.store.loadDeployment());
+    const stored = initialDocument === undefined ? await this.options.store.loadStored() : undefined;
+    const saved = initialDocument ?? stored?.document;
     if (saved !== undefined) {
       try {
         this.deployment = parseDeployment(saved, this.options.limits);
-        this.lastDesiredVersion = 1;
+        this.deploymentOrigin = stored?.origin ?? LOCAL;
+        this.lastDesiredVersion = desiredVersionOf(this.deploymentOrigin, 0);
       } catch (error) {
         this.recordRejection(error);
       }
@@ -143,14 +148,28 @@ export class Agent {
    */
   async restart(): Promise<void> {
     this.options.log('agent: restarting: reading the deployment again');
-    const document = (await this.options.configSource?.()) ?? (await this.options.store.loadDeployment());
+    const local = await this.options.configSource?.();
+    const stored = local === undefined ? await this.options.store.loadStored() : undefined;
     this.startTime = this.now();
-    if (document === undefined) await this.reconcile();
-    else await this.deploy(document);
+    if (local !== undefined) await this.deploy(local);
+    else if (stored === undefined) await this.reconcile();
+    else
+      await this.deploy(
+        stored.document,
+        stored.origin.source === 'upstream' && stored.origin.upstream ? stored.origin.upstream : 'local',
+      );
   }
 
-  /** Validates and applies a manifest; a rejected one leaves the previous deployment running. */
-  async deploy(document: unknown): Promise<DeployResult> {
+  /** Where the running deployment came from (local, or upstream with its desired versions). */
+  get origin(): DeploymentOrigin {
+    return this.deploymentOrigin;
+  }
+
+  /**
+   * Validates and applies a manifest; a rejected one leaves the previous deployment running. An
+   * upstream one reports its `$edgeAgent` desired version as lastDesiredVersion, as IoT Edge does.
+   */
+  async deploy(document: unknown, source: UpstreamVersions | 'local' = 'local'): Promise<DeployResult> {
     if (this.stopped)
       return {
         code: 406,
@@ -162,12 +181,15 @@ export class Agent {
       await this.checkOnHost(deployment);
     } catch (error) {
       this.recordRejection(error);
+      if (source !== 'local') this.lastDesiredVersion = source.edgeAgent;
       return { code: this.lastDesiredStatus.code, reported: this.reported() };
     }
     const changes = deploymentChanges(this.deployment, deployment);
-    await this.options.store.saveDeployment(document);
+    const origin = nextOrigin(this.deploymentOrigin, source);
+    await this.options.store.saveDeployment(document, origin);
     this.deployment = deployment;
-    this.lastDesiredVersion = (this.lastDesiredVersion ?? 0) + 1;
+    this.deploymentOrigin = origin;
+    this.lastDesiredVersion = desiredVersionOf(origin, this.lastDesiredVersion ?? 0);
     this.lastDesiredStatus = accepted();
     this.preparation.retryFailures();
     await this.retainIdentities(deployment);
@@ -449,4 +471,9 @@ export class Agent {
       ),
     );
   }
+}
+
+/** lastDesiredVersion after applying a deployment: upstream's `$edgeAgent` version, else one more. */
+function desiredVersionOf(origin: DeploymentOrigin, previous: number): number {
+  return origin.source === 'upstream' && origin.upstream ? origin.upstream.edgeAgent : previous + 1;
 }

@@ -2,6 +2,13 @@ import path from 'node:path';
 
 import { GroupCommit } from '../group-commit.js';
 import { readJsonFile as readJson, writeJsonAtomically } from '../json-file.js';
+import {
+  LOCAL,
+  readStored,
+  storedForm,
+  type DeploymentOrigin,
+  type StoredDeployment,
+} from './deployment-origin.js';
 
 /**
  * What the agent keeps across daemon restarts, under <homedir>/agent: the last accepted
@@ -36,13 +43,18 @@ export class AgentStore {
     return path.join(this.directory, 'identities.json');
   }
 
-  loadDeployment(): Promise<unknown> {
-    return readJson(this.deploymentFile);
+  async loadDeployment(): Promise<unknown> {
+    return (await this.loadStored())?.document;
+  }
+
+  /** The last accepted deployment with where it came from (local or upstream, with its versions). */
+  async loadStored(): Promise<StoredDeployment | undefined> {
+    return readStored(await readJson(this.deploymentFile));
   }
 
   /** Resolves once the deployment is on disk; a failed write leaves the previous file. */
-  saveDeployment(document: unknown): Promise<void> {
-    return writeJsonAtomically(this.deploymentFile, document);
+  saveDeployment(document: unknown, origin: DeploymentOrigin = LOCAL): Promise<void> {
+    return writeJsonAtomically(this.deploymentFile, storedForm(document, origin));
   }
 
   /**

@@ -330,6 +330,13 @@ export class DaemonBackend implements ManagementBackend {
     return { code, reported, notes: sourceDiffers ? { changes, warnings: [warning] } : { changes } };
   }
 
+  deploymentSource(): string {
+    const { source, upstream } = this.agent.origin;
+    return source === 'upstream' && upstream
+      ? `upstream; edgeAgent=${upstream.edgeAgent}; edgeHub=${upstream.edgeHub}`
+      : 'local';
+  }
+
   async deploymentStatus(): Promise<Record<string, unknown>> {
     return this.agent.reported();
   }

@@ -12,6 +12,13 @@ export interface DeploymentNotes {
 
 export const DEPLOYMENT_NOTES_HEADER = 'iotedge-deployment-notes';
 
+/**
+ * Where the running deployment came from, beside GET /deployment/status's body (which stays the
+ * agent's reported properties): `local`, or `upstream` with the desired versions it was made of
+ * (`upstream; edgeAgent=4; edgeHub=2`).
+ */
+export const DEPLOYMENT_SOURCE_HEADER = 'iotedge-deployment-source';
+
 /** The header value: JSON with every character outside printable ASCII escaped, as headers need. */
 export function encodeDeploymentNotes(notes: DeploymentNotes): string {
   return JSON.stringify(notes).replace(

@@ -32,6 +32,8 @@ import { closeListener, listen, type Listener } from './tls-listener.js';
 import { parseUpstreamProtocol } from '../deployment/upstream-protocol.js';
 import { openDeviceScope, openUpstream, type UpstreamReport } from './upstream-service.js';
 import type { ScopeIdentities } from '../hub/scope-identities.js';
+import type { ManagedChannel } from '../hub/upstream/managed-channel.js';
+import { IdentityChannels } from '../hub/upstream/identity-channels.js';
 
 export interface HubServiceOptions {
   settings: Settings;
@@ -69,6 +71,8 @@ interface HubCore {
   heads: ProtocolHead[];
   stopHeapWatch(): void;
   upstream: ReturnType<typeof openUpstream>;
+  /** A child edge device's modules and leaf devices, managed from upstream. */
+  identityChannels?: IdentityChannels;
 }
 
 /** Loads the stores under `<homedir>/hub` (twins, persistent sessions, leaf devices). */
@@ -138,12 +142,20 @@ async function openCore(
     { ...options, trustBundlePem: () => options.certificates.serverCertificate.trustBundlePem },
     hub.upstream,
   );
+  const { settings } = options;
+  const identityChannels =
+    'link' in upstream && settings.parent_hostname
+      ? new IdentityChannels(hub, upstream.link, log, {
+          desiredFromUpstream: settings.agent.env.ConfigSource?.toLowerCase() !== 'local',
+        })
+      : undefined;
   return {
     hub,
     messages,
     heads: [mqtt, new HttpsHead(hub, { identities: stores.identities, devices: knownDevices(stores) }, log)],
     stopHeapWatch,
     upstream,
+    ...(identityChannels ? { identityChannels } : {}),
   };
 }
 
@@ -171,7 +183,7 @@ export class HubService {
   /** Whether `core` is up (a restart closes it, and one that fails to open again leaves it closed). */
   private opened = true;
   /** The last deployment applied, which a restart applies again. */
-  private deployment: Deployment | undefined;
+  private deployment: { deployment: Deployment; fromUpstream: boolean } | undefined;
   /** The listener of each head, by the binding it serves. */
   private readonly listeners = new Map<ProtocolHead['binding'], Listener>();
   private metrics: PlainListener | undefined;
@@ -181,6 +193,8 @@ export class HubService {
   /** Deadlines and connection caps of the listeners. */
   private readonly guards: Record<'mqtt' | 'https' | 'metrics', ConnectionGuardOptions>;
   private readonly stopCertificates: () => void;
+  /** Identities kept connected upstream, handed to each new link (a restart makes a new one). */
+  private readonly managed = new Set<ManagedChannel>();
 
   private constructor(
     private readonly options: HubServiceOptions,
@@ -227,6 +241,20 @@ export class HubService {
       : { target: 'none', protocol: 'MQTT', connected: false, lastError: upstream.problem };
   }
 
+  /**
+   * Keeps `channel`'s identity connected to the upstream (a parent edge device) to hear from it and
+   * report to it, across restarts of the hub; no-op without an upstream link.
+   */
+  manageUpstream(channel: ManagedChannel): void {
+    this.managed.add(channel);
+    if ('link' in this.core.upstream) this.core.upstream.link.manage(channel);
+  }
+
+  releaseUpstream(channel: ManagedChannel): void {
+    this.managed.delete(channel);
+    if ('link' in this.core.upstream) this.core.upstream.link.release(channel);
+  }
+
   /** The leaf devices registered with this gateway (`<homedir>/hub/devices.json`). */
   get leafDevices(): LeafDeviceRegistry {
     return this.stores.leaves;
@@ -262,12 +290,15 @@ export class HubService {
   private async openHub(): Promise<void> {
     this.core = await openCore(this.stores, { ...this.options, connectTimeoutMs: this.limits.connectMs });
     this.opened = true;
+    const { upstream } = this.core;
+    if ('link' in upstream) for (const channel of this.managed) upstream.link.manage(channel);
   }
 
   /** Ends every client connection and listener, and saves what the stores hold. */
   private async closeHub(): Promise<void> {
     this.opened = false;
     this.core.stopHeapWatch();
+    this.core.identityChannels?.close();
     if ('link' in this.core.upstream) this.core.upstream.link.stop();
     this.core.hub.close();
     this.core.messages.close();
@@ -297,7 +328,7 @@ export class HubService {
         this.options.log(`hub: ${this.state.description}`);
         throw error;
       }
-      if (this.deployment) await this.applyNow(this.deployment);
+      if (this.deployment) await this.applyNow(this.deployment.deployment, this.deployment.fromUpstream);
       if (this.state.status === 'failed') throw new Error(this.state.description);
     });
   }
@@ -311,19 +342,22 @@ export class HubService {
   /**
    * Applies a deployment the agent accepted: routes, module twins, listeners. One at a time: the
    * deployment at start and one posted meanwhile would otherwise both bind listeners (and leak one).
+   * A deployment from upstream carries no module twins: those come from upstream, module by module.
    */
-  apply(deployment: Deployment): Promise<void> {
+  apply(deployment: Deployment, fromUpstream = false): Promise<void> {
     return this.serial.run(async () => {
-      if (!this.closed) await this.applyNow(deployment);
+      if (!this.closed) await this.applyNow(deployment, fromUpstream);
     });
   }
 
-  private async applyNow(deployment: Deployment): Promise<void> {
-    this.deployment = deployment;
+  private async applyNow(deployment: Deployment, fromUpstream: boolean): Promise<void> {
+    this.deployment = { deployment, fromUpstream };
     if (!this.opened) await this.openHub();
-    const moduleTwins = Object.fromEntries(
-      deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
-    ) as Record<string, TwinObject>;
+    const moduleTwins = fromUpstream
+      ? {}
+      : (Object.fromEntries(
+          deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
+        ) as Record<string, TwinObject>);
     this.core.hub.applyDeployment(deployment.edgeHub, moduleTwins);
     const protocol = parseUpstreamProtocol(deployment.systemModules.edgeHub.env);
     if ('link' in this.core.upstream && typeof protocol !== 'object')

@@ -219,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
     store: agentStore,
     onDeployment: async (deployment) => {
       await workloads.deploy(deployment.modules.map((spec) => spec.name));
-      await hub.apply(deployment);
+      await hub.apply(deployment, agent.origin.source === 'upstream');
     },
     beforeCreate: (spec) => workloads.ensure(spec.name),
     hubStatus: () => hub.status,
@@ -273,6 +273,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   log(`iotedged ${version}: management API on unix://${socketPath}, homedir ${settings.homedir}`);
   await agent.start(initial);
+  const upstreamManagement = settings.parent_hostname
+    ? (await import('./managed-from-upstream.js')).manageFromUpstream({
+        hub,
+        agent,
+        deviceId: device.deviceId,
+        localConfigSource: settings.agent.env.ConfigSource?.toLowerCase() === 'local',
+        log: agentLog,
+      })
+    : undefined;
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -282,6 +291,7 @@ export async function main(argv: string[]): Promise<number> {
       log(`iotedged: ${signal} received, stopping modules`);
       server.close();
       server.closeAllConnections();
+      upstreamManagement?.close();
       agent
         .shutdown()
         .then(() => Promise.all([runtime.close(), docker.close(), closeServices()]))

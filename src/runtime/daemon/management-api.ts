@@ -2,7 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LogLine, LogOptions } from '../modules/types.js';
 import { parseTimeValue } from '../time-args.js';
 import { parseApiVersion, servesVersion, type ApiVersion } from './api-version.js';
-import { DEPLOYMENT_NOTES_HEADER, encodeDeploymentNotes } from './deployment-notes.js';
+import {
+  DEPLOYMENT_NOTES_HEADER,
+  DEPLOYMENT_SOURCE_HEADER,
+  encodeDeploymentNotes,
+} from './deployment-notes.js';
 import { encodeLogFrame } from './log-frames.js';
 import { readBodyText, sendJson } from '../http-json.js';
 import { parseJsonQuietly } from '../json-syntax.js';
@@ -271,7 +275,11 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       method: 'GET',
       pattern: /^\/deployment\/status$/,
       since: '2020-07-07',
-      handler: async ({ response }) => sendJson(response, 200, await backend.deploymentStatus()),
+      handler: async ({ response }) => {
+        const reported = await backend.deploymentStatus();
+        response.setHeader(DEPLOYMENT_SOURCE_HEADER, backend.deploymentSource());
+        sendJson(response, 200, reported);
+      },
     },
     {
       method: 'GET',

@@ -58,6 +58,8 @@ export interface ManagementBackend {
   /** Applies a deployment manifest; resolves to the agent's reported properties, and notes for the operator. */
   deploy(manifest: unknown): Promise<DeployAnswer>;
   deploymentStatus(): Promise<Record<string, unknown>>;
+  /** Where the running deployment came from (DEPLOYMENT_SOURCE_HEADER's value). */
+  deploymentSource(): string;
   /**
    * Sets the desired properties of a child edge device's `$edgeAgent`, `$edgeHub` and modules from
    * a manifest (checked only structurally: 400 naming the field); 404 unless `deviceId` is an edge

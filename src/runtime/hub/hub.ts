@@ -3,6 +3,7 @@ import {
   ConnectionRegistry,
   type ClientIdentity,
   type ClientLink,
+  type ConnectionEvents,
   type Subscription,
 } from './connections.js';
 import { storeLimitsOf, type EdgeHubDesired } from '../deployment/edgehub-desired.js';
@@ -73,6 +74,8 @@ export class EdgeHub implements SessionCore {
   /** Deployments applied since start, counted as the agent counts its lastDesiredVersion. */
   private lastDesiredVersion = 0;
   private readonly now: () => Date;
+  /** Told of every reported patch saved, by identity id (the upstream link forwards them). */
+  private readonly reportedListeners: ((identityId: string) => void)[] = [];
   private isoCache = { ms: Number.NaN, iso: '' };
 
   constructor(private readonly options: EdgeHubOptions) {
@@ -233,6 +236,25 @@ export class EdgeHub implements SessionCore {
     }
   }
 
+  /** Clients connecting and leaving (every protocol). */
+  onClients(listener: Partial<ConnectionEvents>): void {
+    this.connections.on(listener);
+  }
+
+  /** Called with the identity's id after each reported patch is saved. */
+  onReportedSaved(listener: (identityId: string) => void): void {
+    this.reportedListeners.push(listener);
+  }
+
+  /**
+   * An identity's desired properties as upstream holds them: they replace the hub's copy, and a
+   * connected client subscribed to them hears what changed.
+   */
+  setUpstreamDesired(identityId: string, desired: JsonObject): void {
+    this.twins.setDesired(identityId, desired);
+    this.notifyDesired(identityId);
+  }
+
   /**
    * A deployment for a child edge device, as IoT Hub applies one: the desired properties of
    * `{deviceId}/$edgeAgent`, `{deviceId}/$edgeHub` and `{deviceId}/{module}` replaced (those of
@@ -292,6 +314,7 @@ export class EdgeHub implements SessionCore {
       );
     }
     this.router.metrics.reportedProperties(identity.id);
+    for (const listener of this.reportedListeners) listener(identity.id);
     await this.router.route(twinChangeNotification(identity, patch, version, this.now()));
     return version;
   }

@@ -57,6 +57,7 @@ export function fakeBackend(): ManagementBackend {
       }
     },
     deploymentStatus: async () => ({}),
+    deploymentSource: () => 'local',
     deployToDevice: async (deviceId, manifest) => {
       if (deviceId !== 'child-1') throw new ApiError(404, `no edge device ${deviceId} is registered here`);
       try {

@@ -279,3 +279,93 @@ export function telemetryTopic(identity: WireIdentity, bag: string): string {
   const module = identity.moduleId === undefined ? '' : `modules/${identity.moduleId}/`;
   return `${DEVICES}${identity.deviceId}/${module}${EVENTS}/${bag}`;
 }
+
+/**
+ * What IoT Hub (or a parent edge device's hub) sends to a device or module it serves: the other
+ * direction of the same map, as a device's SDK reads it. Used by the upstream link, which is such
+ * a client of its upstream.
+ */
+export type DownstreamPublish =
+  | { kind: 'twin-response'; status: number; requestId: string; version?: number }
+  | { kind: 'desired-patch'; version?: number }
+  | { kind: 'method-request'; methodName: string; requestId: string }
+  | { kind: 'c2d'; properties: Record<string, string>; systemProperties: HubMessage['systemProperties'] }
+  | { kind: 'unknown'; reason: string };
+
+const TWIN_RESPONSE = '$iothub/twin/res/';
+const DESIRED_PATCH = '$iothub/twin/PATCH/properties/desired/';
+const METHOD_REQUEST = '$iothub/methods/POST/';
+const DEVICEBOUND = 'messages/devicebound/';
+
+/** The segment `topic[start..]` up to the next `/` or `?` (the end of the topic when neither). */
+function segmentEnd(topic: string, start: number): number {
+  let end = start;
+  while (end < topic.length && topic.charCodeAt(end) !== SLASH && topic.charCodeAt(end) !== QUESTION) end++;
+  return end;
+}
+
+function optionalVersion(topic: string, query: number): number | undefined {
+  if (query === -1) return undefined;
+  const version = Number(queryParam(topic, query, '$version') ?? Number.NaN);
+  return Number.isSafeInteger(version) ? version : undefined;
+}
+
+/** What a PUBLISH the upstream sent to this connection is. */
+export function classifyDownstream(topic: string): DownstreamPublish {
+  const unknown = (): DownstreamPublish => ({
+    kind: 'unknown',
+    reason: `unknown topic ${JSON.stringify(topic)}`,
+  });
+  if (topic.startsWith(TWIN_RESPONSE)) {
+    const statusEnd = segmentEnd(topic, TWIN_RESPONSE.length);
+    const statusText = topic.slice(TWIN_RESPONSE.length, statusEnd);
+    const status = Number(statusText);
+    const query = queryAt(topic, statusEnd);
+    const requestId = requestIdOf(topic, query);
+    if (statusText === '' || !Number.isSafeInteger(status) || requestId === undefined) return unknown();
+    const version = optionalVersion(topic, query);
+    return version === undefined
+      ? { kind: 'twin-response', status, requestId }
+      : { kind: 'twin-response', status, requestId, version };
+  }
+  if (topic.startsWith(DESIRED_PATCH) || topic === DESIRED_PATCH.slice(0, -1)) {
+    const version = optionalVersion(topic, queryAt(topic, DESIRED_PATCH.length - 1));
+    return version === undefined ? { kind: 'desired-patch' } : { kind: 'desired-patch', version };
+  }
+  if (topic.startsWith(METHOD_REQUEST)) {
+    const nameEnd = segmentEnd(topic, METHOD_REQUEST.length);
+    const methodName = topic.slice(METHOD_REQUEST.length, nameEnd);
+    const requestId = requestIdOf(topic, queryAt(topic, nameEnd));
+    if (methodName === '' || requestId === undefined) return unknown();
+    return { kind: 'method-request', methodName, requestId };
+  }
+  if (topic.startsWith(DEVICES)) {
+    const path = devicePath(topic);
+    if (path === undefined || path.moduleStart !== -1 || !topic.startsWith(DEVICEBOUND, path.rest))
+      return unknown();
+    let bagEnd = topic.length;
+    const bagStart = path.rest + DEVICEBOUND.length;
+    if (bagEnd > bagStart && topic.charCodeAt(bagEnd - 1) === SLASH) bagEnd--;
+    const { properties, systemProperties } = decodePropertyBag(topic, bagStart, bagEnd);
+    return { kind: 'c2d', properties, systemProperties };
+  }
+  return unknown();
+}
+
+/** A twin GET as a device sends it. */
+export const twinGetTopic = (requestId: string): string => `${TWIN_GET}/?$rid=${percentEncode(requestId)}`;
+
+/** A reported-properties PATCH as a device sends it. */
+export const reportedPatchTopic = (requestId: string): string =>
+  `${TWIN_PATCH_REPORTED}/?$rid=${percentEncode(requestId)}`;
+
+/** A device's answer to a direct method. */
+export const methodResponseTopic = (status: number, requestId: string): string =>
+  `${METHOD_RESPONSE}${status}/?$rid=${percentEncode(requestId)}`;
+
+/** The filters a device or module subscribes to so as to hear from its hub (C2D for devices only). */
+export function downstreamFilters(identity: WireIdentity): string[] {
+  const filters = [...IOTHUB_FILTERS.keys()];
+  if (identity.moduleId === undefined) filters.push(`${DEVICES}${identity.deviceId}/${DEVICEBOUND_FILTER}`);
+  return filters;
+}

@@ -36,6 +36,10 @@ export interface UpstreamChannel {
   onClose(listener: (error: UpstreamConnectionError) => void): void;
   /** Resolves when the upstream acknowledged the message. */
   publish(topic: string, body: Buffer): Promise<void>;
+  /** Resolves once the upstream granted every filter (QoS 1); rejects when it refused one. */
+  subscribe(filters: string[]): Promise<void>;
+  /** Every PUBLISH the upstream sends this connection. */
+  onMessage(listener: (topic: string, payload: Buffer) => void): void;
   close(reason?: string): void;
 }
 
@@ -54,6 +58,7 @@ export class UpstreamConnection implements UpstreamChannel {
   private ended: UpstreamConnectionError | undefined;
   private readonly closeListeners: ((error: UpstreamConnectionError) => void)[] = [];
   private readonly pending = new Set<(error: Error) => void>();
+  private readonly messageListeners: ((topic: string, payload: Buffer) => void)[] = [];
   /** ms since the epoch of the last publish, for idle closing. */
   lastUsed = Date.now();
 
@@ -83,6 +88,9 @@ export class UpstreamConnection implements UpstreamChannel {
     };
     const client = mqtt.connect(clientOptions);
     this.client = client;
+    client.on('message', (topic: string, payload: Buffer) => {
+      for (const listener of this.messageListeners) listener(topic, payload);
+    });
     let firstError: Error | undefined;
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
@@ -131,6 +139,28 @@ export class UpstreamConnection implements UpstreamChannel {
         else resolve();
       });
     });
+  }
+
+  async subscribe(filters: string[]): Promise<void> {
+    await this.ready;
+    if (this.ended) throw this.ended;
+    const client = this.client;
+    if (!client) throw new UpstreamConnectionError('not connected', false);
+    await new Promise<void>((resolve, reject) => {
+      this.pending.add(reject);
+      client.subscribe(filters, { qos: 1 }, (error, granted) => {
+        this.pending.delete(reject);
+        const refused = (granted ?? []).find((grant) => grant.qos === 128);
+        if (error) reject(this.ended ?? new UpstreamConnectionError(describe(error), false));
+        else if (refused)
+          reject(new UpstreamConnectionError(`subscription to ${refused.topic} refused`, false));
+        else resolve();
+      });
+    });
+  }
+
+  onMessage(listener: (topic: string, payload: Buffer) => void): void {
+    this.messageListeners.push(listener);
   }
 
   close(reason = 'closed by the hub'): void {

@@ -5,6 +5,7 @@ import { buildSasToken } from '../../identity/sas.js';
 import type { UpstreamProtocol } from '../../deployment/upstream-protocol.js';
 import { reconnectDelayMs } from './backoff.js';
 import { formatAddress, type UpstreamAddress } from './upstream-address.js';
+import type { ManagedChannel } from './managed-channel.js';
 import {
   UpstreamConnection,
   UpstreamConnectionError,
@@ -87,6 +88,10 @@ const REFUSAL_MEMORY_MS = 10_000;
 const PARENT_WINDOW = 256;
 /** How often a link on demand looks for a waiting message. */
 const DEMAND_POLL_MS = 1_000;
+/** How long after its connection ended on its own (the link still up) a managed identity connects again. */
+const MANAGED_RETRY_MS = 2_000;
+/** The same when the upstream refused the identity (not in this device's scope there). */
+const MANAGED_REFUSED_RETRY_MS = 60_000;
 
 /**
  * The Edge Hub's link to its upstream (a parent edge device or IoT Hub) over MQTT: the hub's own
@@ -102,6 +107,10 @@ const DEMAND_POLL_MS = 1_000;
 export class UpstreamLink implements DeliveryTarget {
   private main: UpstreamChannel | undefined;
   private readonly connections = new Map<string, UpstreamChannel>();
+  /** Identities that keep a connection while the link is up, to hear from upstream; by identity id. */
+  private readonly managed = new Map<string, ManagedChannel>();
+  /** The connection each managed channel was last attached to (attached once per connection). */
+  private readonly attachedTo = new WeakMap<ManagedChannel, UpstreamChannel>();
   private connected = false;
   private since: Date;
   private lastError: string | undefined;
@@ -200,6 +209,54 @@ export class UpstreamLink implements DeliveryTarget {
     }
   }
 
+  /**
+   * Keeps `channel`'s identity connected while the link is up (its connection is attached to it on
+   * every connection of the link); the hub's own identity uses the link's main connection.
+   */
+  manage(channel: ManagedChannel): void {
+    if (this.managed.get(channel.id) === channel) return;
+    this.managed.set(channel.id, channel);
+    if (this.connected) this.attachManaged(channel);
+  }
+
+  /** `channel` no longer needs to hear from upstream: its connection closes (unless it is the hub's own). */
+  release(channel: ManagedChannel): void {
+    if (this.managed.get(channel.id) !== channel) return;
+    this.managed.delete(channel.id);
+    channel.detach('released');
+    if (channel.id === identityId(this.self)) return;
+    const connection = this.connections.get(channel.id);
+    if (connection?.idle) {
+      this.connections.delete(channel.id);
+      connection.close('no longer needed');
+    }
+  }
+
+  private attachManaged(channel: ManagedChannel): void {
+    if (this.stopped || !this.connected || this.managed.get(channel.id) !== channel) return;
+    let connection: UpstreamChannel;
+    try {
+      connection = this.connectionFor(channel.identity);
+    } catch (error) {
+      this.options.log(`hub: upstream: ${channel.id}: ${(error as Error).message}`);
+      return;
+    }
+    // the link coming up and a retry after a lone connection closed may both ask: once is enough
+    if (this.attachedTo.get(channel) === connection && !connection.closed) return;
+    this.attachedTo.set(channel, connection);
+    if (connection !== this.main)
+      connection.onClose((error) => {
+        if (this.managed.get(channel.id) !== channel || !this.connected || this.stopped) return;
+        const delay = error.refused ? MANAGED_REFUSED_RETRY_MS : MANAGED_RETRY_MS;
+        setTimeout(() => this.attachManaged(channel), delay).unref();
+      });
+    channel.attach(connection).catch((error: Error) => {
+      this.options.log(`hub: upstream: ${channel.id} cannot hear from upstream: ${error.message}`);
+      if (connection !== this.main && this.attachedTo.get(channel) === connection)
+        connection.close(error.message);
+    });
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
@@ -275,6 +332,7 @@ export class UpstreamLink implements DeliveryTarget {
         this.since = this.now();
         this.options.log(`hub: upstream: connected to ${formatAddress(this.options.address)}`);
         this.options.endpoint.attach(this);
+        for (const channel of this.managed.values()) this.attachManaged(channel);
       },
       () => undefined,
     );
@@ -316,7 +374,7 @@ export class UpstreamLink implements DeliveryTarget {
   private closeIdle(idleMs: number): void {
     const limit = Date.now() - idleMs;
     for (const [id, connection] of this.connections) {
-      if (connection.lastUsed < limit && connection.idle) {
+      if (connection.lastUsed < limit && connection.idle && !this.managed.has(id)) {
         this.connections.delete(id);
         connection.close('idle');
       }

@@ -8,6 +8,9 @@ import {
   type UpstreamConnectionOptions,
 } from '../../../../src/runtime/hub/upstream/upstream-connection.js';
 import { UpstreamLink } from '../../../../src/runtime/hub/upstream/upstream-link.js';
+import { ManagedChannel } from '../../../../src/runtime/hub/upstream/managed-channel.js';
+import { mergePatch, type TwinObject } from '../../../../src/runtime/hub/twin/twin-json.js';
+import { ReportedMirror } from '../../../../src/runtime/hub/upstream/reported-mirror.js';
 import type { HubMessage } from '../../../../src/runtime/routing/message.js';
 
 /** A connection that accepts or refuses its CONNECT and acknowledges or fails publishes, as told. */
@@ -17,6 +20,10 @@ class FakeChannel implements UpstreamChannel {
   idle = true;
   lastUsed = Date.now();
   readonly published: string[] = [];
+  readonly subscriptions: string[] = [];
+  /** What the upstream answers a publish with (topic and body of each reply). */
+  answer: ((topic: string, body: Buffer) => [string, Buffer][]) | undefined;
+  private readonly messageListeners: ((topic: string, payload: Buffer) => void)[] = [];
   /** What the next publish does: undefined acknowledges. */
   publishFailure: UpstreamConnectionError | undefined;
   private listeners: ((error: UpstreamConnectionError) => void)[] = [];
@@ -34,10 +41,26 @@ class FakeChannel implements UpstreamChannel {
     this.listeners.push(listener);
   }
 
-  async publish(topic: string): Promise<void> {
+  async publish(topic: string, body: Buffer = Buffer.alloc(0)): Promise<void> {
     await this.ready.catch(() => undefined);
     if (this.publishFailure) throw this.publishFailure;
     this.published.push(topic);
+    for (const [replyTopic, replyBody] of this.answer?.(topic, body) ?? [])
+      setImmediate(() => this.deliver(replyTopic, replyBody));
+  }
+
+  async subscribe(filters: string[]): Promise<void> {
+    await this.ready;
+    this.subscriptions.push(...filters);
+  }
+
+  onMessage(listener: (topic: string, payload: Buffer) => void): void {
+    this.messageListeners.push(listener);
+  }
+
+  /** The upstream sends this connection a message. */
+  deliver(topic: string, payload: Buffer): void {
+    for (const listener of this.messageListeners) listener(topic, payload);
   }
 
   close(reason = 'closed'): void {
@@ -220,5 +243,244 @@ describe('the upstream link', () => {
     };
     assert.equal(parent.window, 256);
     assert.equal(iothub.window, undefined);
+  });
+});
+
+/** A parent's answers to a device's twin requests: GET gives `twin`, PATCH merges and gives the version. */
+function twinServer(twin: { desired: Record<string, unknown>; reported: Record<string, unknown> }) {
+  const patches: Record<string, unknown>[] = [];
+  const answer = (topic: string, body: Buffer): [string, Buffer][] => {
+    const rid = /\$rid=([^&]+)/.exec(topic)?.[1] ?? '';
+    if (topic.startsWith('$iothub/twin/GET/'))
+      return [[`$iothub/twin/res/200/?$rid=${rid}`, Buffer.from(JSON.stringify(twin))]];
+    if (topic.startsWith('$iothub/twin/PATCH/properties/reported/')) {
+      const patch = JSON.parse(body.toString()) as Record<string, unknown>;
+      patches.push(patch);
+      twin.reported = {
+        ...mergePatch(twin.reported as TwinObject, patch as TwinObject),
+        $version: (twin.reported.$version as number) + 1,
+      };
+      return [
+        [`$iothub/twin/res/204/?$rid=${rid}&$version=${twin.reported.$version as number}`, Buffer.alloc(0)],
+      ];
+    }
+    return [];
+  };
+  return { answer, patches, twin };
+}
+
+/** Every connection the link makes answers twin requests with `answer`. */
+function answerTwins(link: UpstreamLink, answer: FakeChannel['answer']): void {
+  const original = link['connectionFor'].bind(link);
+  link['connectionFor'] = (identity) => {
+    const connection = original(identity);
+    (connection as FakeChannel).answer = answer;
+    return connection;
+  };
+}
+
+describe('managed channels on the upstream link', () => {
+  let stop: (() => void) | undefined;
+  afterEach(() => stop?.());
+
+  test('a managed identity subscribes, reads its twin on every connection and hears desired patches in order', async () => {
+    const { link, channels } = harness();
+    stop = () => link.stop();
+    const server = twinServer({ desired: { a: 1, $version: 3 }, reported: { $version: 1 } });
+    const desired: unknown[] = [];
+    const channel = new ManagedChannel(
+      { deviceId: 'child-1', moduleId: '$edgeAgent' },
+      { desired: (properties) => desired.push(properties) },
+      () => undefined,
+    );
+    answerTwins(link, server.answer);
+    link.manage(channel);
+    link.start();
+    await settle(10);
+    const agent = channels.find((c) => c.options.clientId === 'child-1/$edgeAgent');
+    assert.ok(agent, 'the managed identity has a connection of its own');
+    assert.match(agent.options.username, /auth-chain=child-1%2F%24edgeAgent%3Bchild-1/);
+    assert.deepEqual(desired, [{ a: 1, $version: 3 }]);
+    server.twin.desired = { a: 5, $version: 4 };
+    channels[0].close('parent restarted');
+    await settle(1_100);
+    const again = channels.filter((c) => c.options.clientId === 'child-1/$edgeAgent').at(-1)!;
+    assert.notEqual(again, agent, 'a new connection after the link came back');
+    assert.deepEqual(desired.at(-1), { a: 5, $version: 4 }, 'the whole twin read again');
+    server.twin.desired = { a: 1, $version: 3 };
+    channel.detach('test');
+    await channel.attach(again);
+    assert.deepEqual(agent.subscriptions, [
+      '$iothub/twin/res/#',
+      '$iothub/twin/PATCH/properties/desired/#',
+      '$iothub/methods/POST/#',
+    ]);
+    assert.deepEqual(desired.at(-1), { a: 1, $version: 3 });
+    const heard = desired.length;
+    again.deliver('$iothub/twin/PATCH/properties/desired/?$version=3', Buffer.from('{"a":2,"$version":3}'));
+    assert.equal(desired.length, heard, 'a patch the twin already holds is ignored');
+    again.deliver(
+      '$iothub/twin/PATCH/properties/desired/?$version=4',
+      Buffer.from('{"b":{"c":true},"$version":4}'),
+    );
+    assert.deepEqual(desired.at(-1), { a: 1, b: { c: true }, $version: 4 });
+    assert.deepEqual(channel.desired, { a: 1, b: { c: true }, $version: 4 });
+  });
+
+  test('a method from upstream is answered with its status and payload; a device also subscribes to C2D', async () => {
+    const { link, channels } = harness();
+    stop = () => link.stop();
+    link.start();
+    await settle();
+    const server = twinServer({ desired: { $version: 1 }, reported: { $version: 1 } });
+    const c2d: string[] = [];
+    const channel = new ManagedChannel(
+      { deviceId: 'leaf-a' },
+      {
+        method: async (name, payload) => ({
+          status: 201,
+          payload: Buffer.from(`${name}:${payload.toString()}`),
+        }),
+        c2d: async (message) => void c2d.push(`${message.body.toString()} ${message.properties.k}`),
+      },
+      () => undefined,
+    );
+    answerTwins(link, server.answer);
+    link.manage(channel);
+    await settle(10);
+    const leaf = channels.find((c) => c.options.clientId === 'leaf-a')!;
+    assert.ok(channel.online);
+    assert.ok(leaf.subscriptions.includes('devices/leaf-a/messages/devicebound/#'));
+    leaf.deliver('$iothub/methods/POST/reboot/?$rid=7', Buffer.from('"now"'));
+    leaf.deliver('devices/leaf-a/messages/devicebound/k=v', Buffer.from('hello'));
+    await settle(10);
+    assert.ok(leaf.published.includes('$iothub/methods/res/201/?$rid=7'));
+    assert.deepEqual(c2d, ['hello v']);
+
+    link.release(channel);
+    assert.equal(leaf.closed, true, 'a released identity closes its connection');
+    assert.equal(channel.online, false);
+  });
+
+  test('the reported mirror sends only what upstream lacks, nothing while offline, and the merged rest on reconnecting', async () => {
+    const { link, channels } = harness();
+    stop = () => link.stop();
+    const server = twinServer({ desired: { $version: 1 }, reported: { old: 1, kept: 'x', $version: 5 } });
+    let state: Record<string, unknown> = { kept: 'x', status: 'running' };
+    const events: { connected?: (twin: { reported: TwinObject }) => void } = {};
+    const channel = new ManagedChannel(
+      { deviceId: 'child-1', moduleId: '$edgeHub' },
+      { connected: (twin) => events.connected?.(twin) },
+      () => undefined,
+    );
+    const mirror = new ReportedMirror(
+      channel,
+      () => state as never,
+      () => undefined,
+    );
+    events.connected = (twin) => mirror.connected(twin.reported);
+    answerTwins(link, server.answer);
+    link.manage(channel);
+    link.start();
+    await settle(10);
+    assert.deepEqual(server.patches, [{ old: null, status: 'running' }], 'the difference against upstream');
+    state = { kept: 'x', status: 'running', n: 1 };
+    await mirror.sync();
+    assert.deepEqual(server.patches.at(-1), { n: 1 });
+    await mirror.sync();
+    assert.equal(server.patches.length, 2, 'nothing changed: nothing sent');
+
+    channels[0].close('parent gone');
+    state = { kept: 'y', status: 'running', n: 3 };
+    await mirror.sync();
+    state = { kept: 'y', status: 'stopped', n: 3 };
+    await mirror.sync();
+    assert.equal(server.patches.length, 2, 'offline: nothing sent');
+    await settle(1_100);
+    assert.deepEqual(server.patches.at(-1), { kept: 'y', status: 'stopped', n: 3 }, 'one merged patch');
+  });
+
+  test('a reported patch upstream refuses (4xx) is not sent again until the state changes', async () => {
+    const { link } = harness();
+    stop = () => link.stop();
+    const server = twinServer({ desired: { $version: 1 }, reported: { $version: 1 } });
+    let refusals = 0;
+    const refusing: FakeChannel['answer'] = (topic, body) => {
+      if (!topic.startsWith('$iothub/twin/PATCH/')) return server.answer(topic, body);
+      refusals += 1;
+      const rid = /\$rid=([^&]+)/.exec(topic)?.[1] ?? '';
+      return [[`$iothub/twin/res/400/?$rid=${rid}`, Buffer.from('{"message":"too deep"}')]];
+    };
+    let state: Record<string, unknown> = { deep: 1 };
+    const log: string[] = [];
+    const channel = new ManagedChannel({ deviceId: 'child-1', moduleId: '$edgeAgent' }, {}, () => undefined);
+    const mirror = new ReportedMirror(
+      channel,
+      () => state as never,
+      (line) => log.push(line),
+    );
+    answerTwins(link, refusing);
+    link.manage(channel);
+    link.start();
+    await settle(10);
+    mirror.connected({ $version: 1 } as never);
+    await mirror.sync();
+    await mirror.sync();
+    await mirror.sync();
+    assert.equal(refusals, 1);
+    assert.match(log[0], /reported properties not sent: .*answered 400/);
+    state = { deep: 2 };
+    await mirror.sync();
+    assert.equal(refusals, 2, 'a new state is tried');
+  });
+
+  test('a connection that ends while a twin request is still being published fails it without an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const connection = new FakeChannel({ clientId: 'child-1/$edgeAgent' } as UpstreamConnectionOptions);
+      // the PUBACK of the GET never comes
+      connection.publish = () => new Promise<void>(() => undefined);
+      const channel = new ManagedChannel(
+        { deviceId: 'child-1', moduleId: '$edgeAgent' },
+        {},
+        () => undefined,
+      );
+      const attached = channel.attach(connection);
+      await settle(10);
+      channel.detach('the parent went away');
+      await settle(10);
+      assert.deepEqual(unhandled, []);
+      assert.equal(channel.online, false);
+      void attached;
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  test('a managed identity whose lone connection closed is attached once when the link also comes back', async () => {
+    const { link, channels } = harness();
+    stop = () => link.stop();
+    const server = twinServer({ desired: { $version: 1 }, reported: { $version: 1 } });
+    let attaches = 0;
+    const channel = new ManagedChannel(
+      { deviceId: 'child-1', moduleId: '$edgeAgent' },
+      { connected: () => void attaches++ },
+      () => undefined,
+    );
+    answerTwins(link, server.answer);
+    link.manage(channel);
+    link.start();
+    await settle(10);
+    assert.equal(attaches, 1);
+    // the parent closes the agent's connection first (its retry waits 2 s), then the link's
+    channels.find((c) => c.options.clientId === 'child-1/$edgeAgent')!.close('parent stopping');
+    channels[0].close('parent stopping');
+    await settle(2_500);
+    assert.equal(channel.online, true);
+    const agentConnections = channels.filter((c) => c.options.clientId === 'child-1/$edgeAgent');
+    assert.equal(agentConnections.filter((c) => !c.closed).length, 1, 'one live connection for the identity');
+    assert.equal(attaches, 2, 'read once per connection');
   });
 });

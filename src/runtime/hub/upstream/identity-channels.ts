@@ -1,0 +1,126 @@
+import { EDGE_HUB_MODULE_ID } from '../auth-chain.js';
+import type { ClientIdentity } from '../connections.js';
+import type { EdgeHub } from '../hub.js';
+import { HubRequestError } from '../hub-request-error.js';
+import { ManagedChannel, type DownstreamMessage, type MethodAnswer } from './managed-channel.js';
+import type { TwinProperties } from '../twin/twin-document.js';
+import { ReportedMirror } from './reported-mirror.js';
+import type { UpstreamLink } from './upstream-link.js';
+
+/** How long an identity's upstream connection stays after its local client left. */
+const LINGER_MS = 60_000;
+
+interface Managed {
+  channel: ManagedChannel;
+  mirror: ReportedMirror;
+  release?: NodeJS.Timeout;
+}
+
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+function parsePayload(payload: Buffer): unknown {
+  if (payload.length === 0) return null;
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return payload.toString('utf8');
+  }
+}
+
+/**
+ * The identities below a child edge device that upstream manages: the device's modules and the
+ * leaf devices connected to its hub. While one is connected here, it also has a managed channel
+ * upstream: its desired properties come down into the hub's twins (the connected client hears the
+ * change as a desired patch), its reported properties go up (the difference upstream lacks, also
+ * what was reported while the parent was away or before a restart: the hub's twins are durable),
+ * and direct methods and cloud-to-device messages from upstream reach it through the hub, answered
+ * upstream as the hub answers them locally (404 not connected, 504 no answer in time). The channel
+ * closes a minute after the client left.
+ */
+export class IdentityChannels {
+  private readonly managed = new Map<string, Managed>();
+
+  constructor(
+    private readonly hub: EdgeHub,
+    private readonly link: Pick<UpstreamLink, 'manage' | 'release'>,
+    private readonly log: (line: string) => void,
+    private readonly options: { desiredFromUpstream: boolean; lingerMs?: number },
+  ) {
+    hub.onClients({
+      connected: (identity) => this.connected(identity),
+      disconnected: (identity) => this.disconnected(identity),
+    });
+    hub.onReportedSaved((id) => void this.managed.get(id)?.mirror.sync());
+  }
+
+  private connected(identity: ClientIdentity): void {
+    if (identity.deviceId === this.hub.deviceId && identity.moduleId === EDGE_HUB_MODULE_ID) return;
+    if (identity.deviceId === this.hub.deviceId && identity.moduleId === '$edgeAgent') return;
+    const existing = this.managed.get(identity.id);
+    if (existing) {
+      clearTimeout(existing.release);
+      existing.release = undefined;
+      return;
+    }
+    const events: { connected?: (reported: Record<string, unknown>) => void } = {};
+    const channel = new ManagedChannel(
+      identity.moduleId === undefined
+        ? { deviceId: identity.deviceId }
+        : { deviceId: identity.deviceId, moduleId: identity.moduleId },
+      {
+        connected: (twin) => events.connected?.(twin.reported),
+        ...(this.options.desiredFromUpstream
+          ? { desired: (desired: TwinProperties) => this.hub.setUpstreamDesired(identity.id, desired) }
+          : {}),
+        method: (name, payload) => this.method(identity.id, name, payload),
+        ...(identity.moduleId === undefined
+          ? { c2d: (message: DownstreamMessage) => this.c2d(identity.deviceId, message) }
+          : {}),
+      },
+      this.log,
+    );
+    const mirror = new ReportedMirror(channel, () => this.hub.reportedOf(identity.id), this.log);
+    events.connected = (reported) => mirror.connected(reported as never);
+    this.managed.set(identity.id, { channel, mirror });
+    this.link.manage(channel);
+  }
+
+  private disconnected(identity: ClientIdentity): void {
+    const managed = this.managed.get(identity.id);
+    if (!managed || managed.release) return;
+    managed.release = setTimeout(() => {
+      this.managed.delete(identity.id);
+      this.link.release(managed.channel);
+    }, this.options.lingerMs ?? LINGER_MS);
+    managed.release.unref();
+  }
+
+  private async method(target: string, methodName: string, payload: Buffer): Promise<MethodAnswer> {
+    try {
+      const result = await this.hub.invokeMethod(target, { methodName, payload: parsePayload(payload) });
+      return { status: result.status, payload: json(result.payload) };
+    } catch (error) {
+      if (error instanceof HubRequestError)
+        return { status: error.status, payload: json({ message: error.message }) };
+      throw error;
+    }
+  }
+
+  private async c2d(deviceId: string, message: DownstreamMessage): Promise<void> {
+    const { messageId, correlationId } = message.systemProperties;
+    await this.hub.sendToDevice(deviceId, {
+      body: message.body,
+      properties: message.properties,
+      ...(messageId === undefined ? {} : { messageId }),
+      ...(correlationId === undefined ? {} : { correlationId }),
+    });
+  }
+
+  close(): void {
+    for (const managed of this.managed.values()) {
+      clearTimeout(managed.release);
+      this.link.release(managed.channel);
+    }
+    this.managed.clear();
+  }
+}
