@@ -1,0 +1,385 @@
+import type { Duplex } from 'node:stream';
+
+import rhea, { type Connection, type Delivery, type EventContext, type Receiver, type Sender } from 'rhea';
+
+import type { EdgeHub } from '../hub.js';
+import { HubRequestError } from '../hub-request-error.js';
+import type { CloseReason } from '../session/client-proxy.js';
+import { ownsTarget, parseLinkAddress, targetIdentityId, type LinkTarget } from './addresses.js';
+import { bodyBytes, parsePutToken, plainUsernameIdentity } from './cbs.js';
+import { AmqpIdentity, type OutboundKind } from './identity-proxy.js';
+import { idText, inboundTelemetry, type AmqpMessage } from './message-map.js';
+
+export interface AmqpConnectionOptions {
+  hub: EdgeHub;
+  /** How long a connection has to authenticate a first identity (edgeHub's 60 s). */
+  connectTimeoutMs: number;
+  log(line: string): void;
+}
+
+/** Messages a client may send on one link before the hub has settled the earlier ones. */
+const LINK_CREDIT = 64;
+/** The largest AMQP frame the hub takes (a message may span several). */
+const MAX_FRAME_BYTES = 64 * 1024;
+
+type Refusal = { condition: string; description: string };
+
+/** What each link a client sends on carries, and for whom. */
+type Inbound = { kind: 'cbs' } | { kind: 'events' | 'methods' | 'twin'; identity: AmqpIdentity };
+
+let connectionCount = 0;
+
+/**
+ * One AMQP connection as IoT Hub and edgeHub serve it. A client authenticates one identity or
+ * several: with SASL PLAIN (username `{id}@sas.{hub}`, password a SAS token) or, after SASL
+ * ANONYMOUS, by sending a put-token to the `$cbs` node for each identity (again before the token
+ * expires, to refresh it). Each identity then opens links to its own addresses only; every link
+ * becomes a call on that identity's session in the hub core.
+ */
+export class AmqpConnection {
+  readonly id = `amqp-${++connectionCount}`;
+  private readonly identities = new Map<string, AmqpIdentity>();
+  private readonly inbound = new WeakMap<Receiver, Inbound>();
+  private readonly outboundOwner = new WeakMap<Sender, AmqpIdentity>();
+  private readonly connection: Connection;
+  private cbsReplies: Sender | undefined;
+  private plainIdentity: Awaited<ReturnType<EdgeHub['authenticate']>> | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor(
+    socket: Duplex,
+    private readonly options: AmqpConnectionOptions,
+    private readonly onEnd: (connection: AmqpConnection) => void,
+  ) {
+    const container = rhea.create_container({ id: options.hub.deviceId });
+    const mechanisms = container.sasl_server_mechanisms;
+    mechanisms.enable_anonymous();
+    mechanisms.enable_plain((username: string, password: string) => this.plain(username, password));
+    this.listen(container);
+    this.connection = container.create_connection({
+      max_frame_size: MAX_FRAME_BYTES,
+      receiver_options: { credit_window: 0, autoaccept: false },
+    } as never);
+    (this.connection as unknown as { accept(socket: Duplex): void }).accept(socket);
+    this.connectTimer = setTimeout(() => {
+      if (this.identities.size > 0 || this.ended) return;
+      this.log('no identity authenticated in time: closed');
+      this.close({ condition: 'amqp:unauthorized-access', description: 'no identity authenticated in time' });
+    }, options.connectTimeoutMs);
+    this.connectTimer.unref();
+  }
+
+  private get hub(): EdgeHub {
+    return this.options.hub;
+  }
+
+  /** Ends the connection (the hub is closing, or the client took too long). */
+  close(error: Refusal = { condition: 'amqp:connection:forced', description: 'the hub is closing' }): void {
+    if (this.connection.is_open()) this.connection.close(error);
+    else this.connection.socket?.end();
+    setTimeout(() => this.connection.socket?.destroy(), 1000).unref();
+    this.end();
+  }
+
+  private log(line: string): void {
+    this.options.log(`hub: amqp: ${this.id}: ${line}`);
+  }
+
+  private listen(container: rhea.Container): void {
+    container.on('connection_open', () => {
+      const plain = this.plainIdentity;
+      this.plainIdentity = undefined;
+      if (plain?.ok) this.admit(plain.identity, plain.expiresAt);
+    });
+    container.on('sender_open', (context: EventContext) => this.senderOpened(context.sender!));
+    container.on('receiver_open', (context: EventContext) => this.receiverOpened(context.receiver!));
+    container.on('message', (context: EventContext) =>
+      this.received(context.receiver!, context.message as AmqpMessage, context.delivery!),
+    );
+    for (const outcome of ['accepted', 'rejected', 'released', 'modified'] as const) {
+      container.on(outcome, (context: EventContext) =>
+        this.outboundOwner.get(context.sender!)?.settled(context.delivery!, outcome),
+      );
+    }
+    container.on('sendable', (context: EventContext) =>
+      this.outboundOwner.get(context.sender!)?.sendable(context.sender!),
+    );
+    container.on('sender_close', (context: EventContext) => this.linkClosed(context.sender!));
+    container.on('receiver_close', (context: EventContext) => this.linkClosed(context.receiver!));
+    container.on('sender_error', () => undefined);
+    container.on('receiver_error', () => undefined);
+    container.on('connection_error', (context: EventContext) => {
+      const error = context.connection.error as { description?: string } | undefined;
+      this.log(`closed by the client with an error: ${error?.description ?? 'unknown'}`);
+    });
+    container.on('protocol_error', (context: EventContext) => {
+      this.log(`protocol error: ${String((context as { error?: unknown }).error)}`);
+      this.end();
+    });
+    container.on('error', (error: Error) => this.log(`error: ${error.message}`));
+    container.on('disconnected', () => this.end());
+  }
+
+  /** SASL PLAIN: the username names the identity, the password is its SAS token. */
+  private async plain(username: string, password: string): Promise<boolean> {
+    const named = plainUsernameIdentity(username ?? '');
+    if (!named) {
+      this.log(`SASL PLAIN refused: username ${JSON.stringify(username).slice(0, 80)} is not {id}@sas.{hub}`);
+      return false;
+    }
+    const result = await this.hub.authenticate(named.deviceId, named.moduleId, { sas: password ?? '' });
+    if (!result.ok) {
+      this.log(`SASL PLAIN refused for ${targetIdentityId(named)}: ${result.reason}`);
+      return false;
+    }
+    this.plainIdentity = result;
+    return true;
+  }
+
+  /** An identity authenticated on this connection: its session is opened and attached. */
+  private admit(identity: AmqpIdentity['identity'], expiresAt: Date | undefined): void {
+    const existing = this.identities.get(identity.id);
+    if (existing) {
+      if (expiresAt) existing.session.renew(expiresAt);
+      return;
+    }
+    const session = this.hub.openSession(identity, {
+      sessionId: `${this.id}/${identity.id}`,
+      clean: true,
+      ...(expiresAt ? { expiresAt } : {}),
+    });
+    const proxy = new AmqpIdentity(identity, session, (closed, reason) =>
+      this.identityClosed(closed, reason),
+    );
+    this.identities.set(identity.id, proxy);
+    session.attach(proxy);
+    clearTimeout(this.connectTimer);
+    this.log(`${identity.id} authenticated`);
+  }
+
+  private identityClosed(identity: AmqpIdentity, reason: CloseReason): void {
+    if (this.identities.get(identity.identity.id) === identity) this.identities.delete(identity.identity.id);
+    if (reason === 'hub-closing' || (reason === 'expired' && this.identities.size === 0))
+      this.close(
+        reason === 'expired'
+          ? { condition: 'amqp:unauthorized-access', description: 'the SAS token expired' }
+          : undefined,
+      );
+  }
+
+  /** The identity of this connection a device or module address belongs to, or why the link is refused. */
+  private identityFor(target: LinkTarget): AmqpIdentity | Refusal {
+    if (target.kind === 'cbs') return { condition: 'amqp:internal-error', description: 'not an identity' };
+    const identity = this.identities.get(targetIdentityId(target));
+    if (!identity || !ownsTarget(identity.identity, target))
+      return {
+        condition: 'amqp:unauthorized-access',
+        description: `no token for ${targetIdentityId(target)} on this connection (put one to $cbs first)`,
+      };
+    return identity;
+  }
+
+  private refuse(link: Sender | Receiver, address: unknown, refusal: Refusal): void {
+    this.log(`link to ${JSON.stringify(address).slice(0, 120)} refused: ${refusal.description}`);
+    link.close(refusal);
+  }
+
+  /** The client opened a link to receive on (the hub sends on it). */
+  private senderOpened(sender: Sender): void {
+    const address = remoteAddress(sender, 'source');
+    sender.set_source({ address: address as string });
+    const target = parseLinkAddress(address);
+    if (!target)
+      return this.refuse(sender, address, {
+        condition: 'amqp:not-found',
+        description: 'unknown link address',
+      });
+    if (target.kind === 'cbs') {
+      this.cbsReplies = sender;
+      return;
+    }
+    const identity = this.identityFor(target);
+    if (!(identity instanceof AmqpIdentity)) return this.refuse(sender, address, identity);
+    const kind = outboundKind(target);
+    if (!kind)
+      return this.refuse(sender, address, {
+        condition: 'amqp:not-found',
+        description: `${identity.identity.id} cannot receive on this address`,
+      });
+    identity.addOutbound(kind, sender);
+    this.outboundOwner.set(sender, identity);
+    if (kind !== 'twin') void identity.session.subscribe(kind);
+  }
+
+  /** The client opened a link to send on (the hub receives on it). */
+  private receiverOpened(receiver: Receiver): void {
+    const address = remoteAddress(receiver, 'target');
+    receiver.set_target({ address: address as string });
+    const target = parseLinkAddress(address);
+    if (!target || target.kind === 'devicebound')
+      return this.refuse(receiver, address, {
+        condition: 'amqp:not-found',
+        description: 'unknown link address',
+      });
+    if (target.kind === 'cbs') {
+      this.inbound.set(receiver, { kind: 'cbs' });
+    } else {
+      const identity = this.identityFor(target);
+      if (!(identity instanceof AmqpIdentity)) return this.refuse(receiver, address, identity);
+      identity.addReceiver(receiver);
+      this.inbound.set(receiver, { kind: target.kind, identity });
+    }
+    receiver.add_credit(LINK_CREDIT);
+  }
+
+  private linkClosed(link: Sender | Receiver): void {
+    if (link === this.cbsReplies) this.cbsReplies = undefined;
+    const owner =
+      this.outboundOwner.get(link as Sender) ??
+      (this.inbound.get(link as Receiver) as { identity?: AmqpIdentity } | undefined)?.identity;
+    const kind = owner?.removeLink(link);
+    if (owner && kind && kind !== 'twin') owner.session.unsubscribe([kind]);
+  }
+
+  /** A message on a link the client sends on; settled (and a credit given back) once handled. */
+  private received(receiver: Receiver, message: AmqpMessage, delivery: Delivery): void {
+    const inbound = this.inbound.get(receiver);
+    const settle = (refusal?: Refusal) => {
+      if (refusal) delivery.reject(refusal);
+      else delivery.accept();
+      if (receiver.is_open()) receiver.add_credit(1);
+    };
+    if (!inbound) return settle({ condition: 'amqp:not-allowed', description: 'not a link the hub reads' });
+    switch (inbound.kind) {
+      case 'cbs':
+        settle();
+        return void this.putToken(message);
+      case 'events':
+        return this.telemetry(inbound.identity, message, settle);
+      case 'methods': {
+        const requestId = idText(message.correlation_id);
+        const status = Number(message.application_properties?.['IoThub-status']);
+        if (requestId === undefined || !Number.isInteger(status))
+          return settle({
+            condition: 'amqp:invalid-field',
+            description: 'a method response needs a correlation id and IoThub-status',
+          });
+        inbound.identity.session.answerMethod(requestId, status, bodyBytes(message.body) ?? Buffer.alloc(0));
+        return settle();
+      }
+      case 'twin':
+        settle();
+        return void this.twinRequest(inbound.identity, message);
+    }
+  }
+
+  private telemetry(identity: AmqpIdentity, amqp: AmqpMessage, settle: (refusal?: Refusal) => void): void {
+    const message = inboundTelemetry(identity.identity, amqp);
+    if (!message)
+      return settle({ condition: 'amqp:decode-error', description: 'the body is neither data nor a string' });
+    identity.session.send(message).then(
+      () => settle(),
+      (error: Error) => {
+        const tooLarge = error instanceof HubRequestError && error.status === 413;
+        this.log(`${identity.identity.id}: message refused: ${error.message}`);
+        settle({
+          condition: tooLarge ? 'amqp:link:message-size-exceeded' : 'amqp:internal-error',
+          description: error.message,
+        });
+      },
+    );
+  }
+
+  /** A put-token to `$cbs`, answered with `status-code` 200 or an error status on the reply link. */
+  private async putToken(message: AmqpMessage): Promise<void> {
+    const request = parsePutToken(message.application_properties, message.body);
+    let status = 200;
+    let description = 'OK';
+    if (!request.ok) {
+      status = request.status;
+      description = request.reason;
+    } else {
+      const result = await this.hub.authenticate(request.deviceId, request.moduleId, { sas: request.token });
+      if (result.ok) this.admit(result.identity, result.expiresAt);
+      else {
+        status = 401;
+        description = result.reason;
+      }
+    }
+    if (status !== 200) this.log(`put-token refused: ${description}`);
+    const reply: AmqpMessage & { to?: unknown } = {
+      correlation_id: message.message_id,
+      application_properties: { 'status-code': status, 'status-description': description },
+    };
+    const replyTo = (message as { reply_to?: unknown }).reply_to;
+    if (replyTo !== undefined) reply.to = replyTo;
+    if (this.cbsReplies?.is_open()) this.cbsReplies.send(reply as never);
+  }
+
+  /** A twin request (annotations `operation` and `resource`), answered with the correlation id it carried. */
+  private async twinRequest(identity: AmqpIdentity, message: AmqpMessage): Promise<void> {
+    const annotations = message.message_annotations ?? {};
+    const operation = annotations.operation;
+    const resource = annotations.resource;
+    const correlationId = message.correlation_id;
+    const session = identity.session;
+    if (operation === 'GET') {
+      const reply = session.getTwin();
+      return identity.sendTwinResponse(correlationId, reply.status, reply.body);
+    }
+    if (operation === 'PATCH' && resource === '/properties/reported') {
+      const reply = await session.patchReported(bodyBytes(message.body) ?? Buffer.alloc(0));
+      return identity.sendTwinResponse(correlationId, reply.status, reply.body, reply.version);
+    }
+    if (
+      resource === '/notifications/twin/properties/desired' &&
+      (operation === 'PUT' || operation === 'DELETE')
+    ) {
+      if (operation === 'DELETE') {
+        session.unsubscribe(['desired']);
+        return identity.sendTwinResponse(correlationId, 200, undefined);
+      }
+      const ok = await session.subscribe('desired');
+      return identity.sendTwinResponse(correlationId, ok ? 200 : 500, undefined);
+    }
+    identity.sendTwinResponse(correlationId, 400, {
+      errorCode: 400027,
+      message: `unsupported twin operation ${JSON.stringify(operation)} on ${JSON.stringify(resource)}`,
+    });
+  }
+
+  /** The connection is gone: every identity's session ends. */
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.connectTimer);
+    for (const identity of this.identities.values()) identity.gone();
+    this.identities.clear();
+    this.onEnd(this);
+  }
+}
+
+/** What the hub sends on a link a client opens to receive from `target`. */
+function outboundKind(target: LinkTarget): OutboundKind | undefined {
+  switch (target.kind) {
+    case 'events':
+      return target.moduleId === undefined ? undefined : 'inputs';
+    case 'devicebound':
+      return target.moduleId === undefined ? 'c2d' : undefined;
+    case 'methods':
+      return 'methods';
+    case 'twin':
+      return 'twin';
+    default:
+      return undefined;
+  }
+}
+
+/** The address the client's attach names for the link's source or target. */
+function remoteAddress(link: Sender | Receiver, end: 'source' | 'target'): unknown {
+  const attach = (
+    link as unknown as { remote: { attach?: Record<string, { address?: unknown } | undefined> } }
+  ).remote.attach;
+  return attach?.[end]?.address;
+}
