@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, eventually, hubPorts, manifest } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
-
-const LEAF = path.join(ROOT, 'test/fixtures/leaf-device.js');
+import { LeafDevice, expectRebootAnswered, leafDeployment } from '../helpers/leaf-device.js';
 
 /** A self-signed device certificate made with openssl, and its SHA-256 thumbprint as IoT Hub shows it. */
 function selfSignedCertificate(
@@ -41,45 +40,6 @@ function selfSignedCertificate(
   return { cert, key, thumbprint };
 }
 
-/** A leaf device process (test/fixtures/leaf-device.js) and what it printed. */
-class LeafDevice {
-  output = '';
-  readonly process: ChildProcess;
-  readonly exited: Promise<number | null>;
-
-  constructor(connectionString: string, ca: string, count: number, x509?: { cert: string; key: string }) {
-    this.process = spawn(process.execPath, [LEAF, String(count)], {
-      env: {
-        ...process.env,
-        LEAF_CS: connectionString,
-        LEAF_CA: ca,
-        LEAF_CERT: x509?.cert,
-        LEAF_KEY: x509?.key,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.process.stdout!.on('data', (chunk) => (this.output += chunk));
-    this.process.stderr!.on('data', (chunk) => (this.output += chunk));
-    this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
-  }
-
-  said(text: string | RegExp, timeoutMs = 20_000): Promise<string> {
-    return eventually(
-      async () =>
-        (typeof text === 'string' ? this.output.includes(text) : text.test(this.output))
-          ? this.output
-          : undefined,
-      `the leaf device to say ${text} (it said: ${JSON.stringify(this.output)})`,
-      timeoutMs,
-    );
-  }
-
-  stop(): Promise<number | null> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
-    return this.exited;
-  }
-}
-
 describe('leaf devices registered with iotedge identity talk through the hub with the Azure IoT SDK', () => {
   const daemon = new TestDaemon({}, [], 'localhost');
   const leaves: LeafDevice[] = [];
@@ -98,15 +58,7 @@ describe('leaf devices registered with iotedge identity talk through the hub wit
     port = await freePort();
     await daemon.start();
     ca = path.join(daemon.homedir, 'hsm', 'certs', 'edge_owner_ca.cert.pem');
-    const document = manifest({ receiver: nodeModule('sdk-module.js', ['receiver']) });
-    const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
-      systemModules: { edgeHub: { settings: { createOptions: string } } };
-    };
-    agent.systemModules.edgeHub.settings.createOptions = hubPorts(port, 0);
-    (document.modulesContent.$edgeHub['properties.desired'] as { routes: Record<string, string> }).routes = {
-      leaves:
-        'FROM /messages WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/receiver/inputs/in1")',
-    };
+    const document = leafDeployment(hubPorts(port, 0));
     const result = await daemon.request('POST', '/deployment', document);
     assert.equal(result.status, 200, result.body);
     await eventually(async () => (logs('receiver').includes('reported') ? true : undefined), 'the receiver');
@@ -259,20 +211,7 @@ describe('leaf devices registered with iotedge identity talk through the hub wit
       payload: { pong: { a: 1 }, from: 'receiver' },
     });
 
-    const device = daemon.cli([
-      'invoke',
-      'leaf1',
-      'reboot',
-      '--payload',
-      '{"in":5}',
-      '--connect-timeout',
-      '10',
-    ]);
-    assert.equal(device.code, 0, device.stderr);
-    assert.deepEqual(JSON.parse(device.stdout), {
-      status: 200,
-      payload: { rebooting: true, asked: { in: 5 } },
-    });
+    expectRebootAnswered(daemon, 'leaf1');
     await leaves[0]!.said('method reboot {"in":5}');
 
     const silent = daemon.cli(['invoke', 'leaf2', 'reboot']);

@@ -19,10 +19,22 @@ export interface AmqpConnectionOptions {
 
 /** Messages a client may send on one link before the hub has settled the earlier ones. */
 const LINK_CREDIT = 64;
+/**
+ * Links one connection may hold open at once (an SDK client uses at most seven per identity): a
+ * client that opens more is refused, so that it cannot grow the daemon's memory without end.
+ */
+const MAX_LINKS = 1024;
+/** What a message may take beyond the hub's limit on body and properties: its AMQP encoding. */
+const MESSAGE_ENCODING_ROOM = 64 * 1024;
 /** The largest AMQP frame the hub takes (a message may span several). */
 const MAX_FRAME_BYTES = 64 * 1024;
 
 type Refusal = { condition: string; description: string };
+
+const TOO_MANY_LINKS: Refusal = {
+  condition: 'amqp:resource-limit-exceeded',
+  description: `a connection holds at most ${MAX_LINKS} links`,
+};
 
 /** What each link a client sends on carries, and for whom. */
 type Inbound = { kind: 'cbs' } | { kind: 'events' | 'methods' | 'twin'; identity: AmqpIdentity };
@@ -45,6 +57,10 @@ export class AmqpConnection {
   private cbsReplies: Sender | undefined;
   private plainIdentity: Awaited<ReturnType<EdgeHub['authenticate']>> | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
+  private readonly guardedSessions = new WeakSet<object>();
+  private openLinks = 0;
+  /** Links refused: not counted, and their close is not an open link closing. */
+  private readonly refused = new WeakSet<object>();
   private ended = false;
 
   constructor(
@@ -61,6 +77,14 @@ export class AmqpConnection {
       max_frame_size: MAX_FRAME_BYTES,
       receiver_options: { credit_window: 0, autoaccept: false },
     } as never);
+    guardFrameSizes(this.connection, (size) => {
+      this.log(`frame of ${size} bytes over the ${MAX_FRAME_BYTES}-byte limit: closed`);
+      this.close({
+        condition: 'amqp:connection:framing-error',
+        description: `frame of ${size} bytes over the ${MAX_FRAME_BYTES}-byte limit`,
+      });
+      socket.destroy();
+    });
     (this.connection as unknown as { accept(socket: Duplex): void }).accept(socket);
     this.connectTimer = setTimeout(() => {
       if (this.identities.size > 0 || this.ended) return;
@@ -113,8 +137,9 @@ export class AmqpConnection {
       const error = context.connection.error as { description?: string } | undefined;
       this.log(`closed by the client with an error: ${error?.description ?? 'unknown'}`);
     });
-    container.on('protocol_error', (context: EventContext) => {
-      this.log(`protocol error: ${String((context as { error?: unknown }).error)}`);
+    // rhea ends the socket after a protocol error (a bad header or frame)
+    container.on('protocol_error', (error: Error) => {
+      this.log(`protocol error: ${error.message}`);
       this.end();
     });
     container.on('error', (error: Error) => this.log(`error: ${error.message}`));
@@ -180,21 +205,33 @@ export class AmqpConnection {
     return identity;
   }
 
+  /**
+   * Refuses a link as AMQP has it: the answering attach names no terminus for the client's end
+   * (no source for a link the client receives on, no target for one it sends on), then a detach
+   * carries the error.
+   */
   private refuse(link: Sender | Receiver, address: unknown, refusal: Refusal): void {
     this.log(`link to ${JSON.stringify(address).slice(0, 120)} refused: ${refusal.description}`);
+    this.refused.add(link);
+    if (refusal !== TOO_MANY_LINKS) this.openLinks--;
+    const attach = (link as unknown as { local: { attach: { source?: unknown; target?: unknown } } }).local
+      .attach;
+    if (link.is_sender()) attach.source = null;
+    else attach.target = null;
     link.close(refusal);
   }
 
   /** The client opened a link to receive on (the hub sends on it). */
   private senderOpened(sender: Sender): void {
     const address = remoteAddress(sender, 'source');
-    sender.set_source({ address: address as string });
+    if (!this.countLink()) return this.refuse(sender, address, TOO_MANY_LINKS);
     const target = parseLinkAddress(address);
     if (!target)
       return this.refuse(sender, address, {
         condition: 'amqp:not-found',
         description: 'unknown link address',
       });
+    sender.set_source({ address: address as string });
     if (target.kind === 'cbs') {
       this.cbsReplies = sender;
       return;
@@ -215,13 +252,15 @@ export class AmqpConnection {
   /** The client opened a link to send on (the hub receives on it). */
   private receiverOpened(receiver: Receiver): void {
     const address = remoteAddress(receiver, 'target');
-    receiver.set_target({ address: address as string });
+    if (!this.countLink()) return this.refuse(receiver, address, TOO_MANY_LINKS);
     const target = parseLinkAddress(address);
     if (!target || target.kind === 'devicebound')
       return this.refuse(receiver, address, {
         condition: 'amqp:not-found',
         description: 'unknown link address',
       });
+    receiver.set_target({ address: address as string });
+    this.guardMessages(receiver);
     if (target.kind === 'cbs') {
       this.inbound.set(receiver, { kind: 'cbs' });
     } else {
@@ -233,7 +272,49 @@ export class AmqpConnection {
     receiver.add_credit(LINK_CREDIT);
   }
 
+  /**
+   * rhea assembles a message of many transfer frames before anyone may judge it: a message that
+   * grows past the hub's limit (with room for its AMQP encoding) ends the connection instead of
+   * holding its bytes. The limit is also announced in the attach, as AMQP has receivers do.
+   */
+  private guardMessages(receiver: Receiver): void {
+    const limit = this.hub.maxMessageBytes + MESSAGE_ENCODING_ROOM;
+    (
+      receiver as unknown as { local: { attach: { max_message_size?: number } } }
+    ).local.attach.max_message_size = limit;
+    const session = receiver.session as unknown as {
+      incoming: { on_transfer(frame: unknown, link: unknown): void };
+    };
+    if (this.guardedSessions.has(session)) return;
+    this.guardedSessions.add(session);
+    const onTransfer = session.incoming.on_transfer;
+    session.incoming.on_transfer = function (this: unknown, frame: unknown, link: unknown) {
+      onTransfer.call(this, frame, link);
+      const frames = (link as { _incomplete?: { frames?: Buffer[] } })._incomplete?.frames;
+      if (!frames) return;
+      let size = 0;
+      for (const part of frames) size += part.length;
+      if (size > limit) tooLarge(size);
+    };
+    const tooLarge = (size: number) => {
+      this.log(`a message already ${size} bytes long is over the ${limit}-byte limit: closed`);
+      this.close({
+        condition: 'amqp:link:message-size-exceeded',
+        description: `a message over the ${this.hub.maxMessageBytes}-byte limit`,
+      });
+      this.connection.socket?.destroy();
+    };
+  }
+
+  /** Counts a link the client opened; false when the connection already holds as many as it may. */
+  private countLink(): boolean {
+    if (this.openLinks >= MAX_LINKS) return false;
+    this.openLinks++;
+    return true;
+  }
+
   private linkClosed(link: Sender | Receiver): void {
+    if (!this.refused.has(link)) this.openLinks--;
     if (link === this.cbsReplies) this.cbsReplies = undefined;
     const owner =
       this.outboundOwner.get(link as Sender) ??
@@ -374,6 +455,19 @@ function outboundKind(target: LinkTarget): OutboundKind | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * Calls `tooLarge` when a frame header announces more than the hub takes: rhea would otherwise
+ * buffer a frame of any announced size (up to 4 GiB) until it is complete.
+ */
+function guardFrameSizes(connection: Connection, tooLarge: (size: number) => void): void {
+  const state = connection as unknown as { input(buffer: Buffer): void; frame_size?: number };
+  const input = state.input;
+  state.input = function (this: typeof state, buffer: Buffer) {
+    input.call(this, buffer);
+    if ((this.frame_size ?? 0) > MAX_FRAME_BYTES) tooLarge(this.frame_size!);
+  };
 }
 
 /** The address the client's attach names for the link's source or target. */

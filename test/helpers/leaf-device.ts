@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+import { ROOT, eventually, manifest, nodeModule, type TestDaemon } from './daemon.js';
+
+const LEAF = path.join(ROOT, 'test/fixtures/leaf-device.js');
+
+/** A leaf device process (test/fixtures/leaf-device.js) and what it printed. */
+export class LeafDevice {
+  output = '';
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  constructor(
+    connectionString: string,
+    ca: string,
+    count: number,
+    x509?: { cert: string; key: string },
+    transport: 'mqtt' | 'amqp' = 'mqtt',
+  ) {
+    this.process = spawn(process.execPath, [LEAF, String(count)], {
+      env: {
+        ...process.env,
+        LEAF_CS: connectionString,
+        LEAF_CA: ca,
+        LEAF_CERT: x509?.cert,
+        LEAF_KEY: x509?.key,
+        LEAF_TRANSPORT: transport,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.process.stdout!.on('data', (chunk) => (this.output += chunk));
+    this.process.stderr!.on('data', (chunk) => (this.output += chunk));
+    this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
+  }
+
+  said(text: string | RegExp, timeoutMs = 20_000): Promise<string> {
+    return eventually(
+      async () =>
+        (typeof text === 'string' ? this.output.includes(text) : text.test(this.output))
+          ? this.output
+          : undefined,
+      `the leaf device to say ${text} (it said: ${JSON.stringify(this.output)})`,
+      timeoutMs,
+    );
+  }
+
+  stop(): Promise<number | null> {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+/**
+ * The deployment of the leaf-device tests: an SDK receiver module over MQTT, and a route that
+ * brings the leaf devices' telemetry to its input in1; the hub's ports as `createOptions` bind them.
+ */
+export function leafDeployment(createOptions: string) {
+  const document = manifest({ receiver: nodeModule('sdk-module.js', ['receiver']) });
+  const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
+    systemModules: { edgeHub: { settings: { createOptions: string } } };
+  };
+  agent.systemModules.edgeHub.settings.createOptions = createOptions;
+  (document.modulesContent.$edgeHub['properties.desired'] as { routes: Record<string, string> }).routes = {
+    leaves:
+      'FROM /messages WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/receiver/inputs/in1")',
+  };
+  return document;
+}
+
+/** `iotedge invoke DEVICE reboot`, which leaf-device.js answers with what it was asked. */
+export function expectRebootAnswered(daemon: TestDaemon, deviceId: string): void {
+  const invoked = daemon.cli([
+    'invoke',
+    deviceId,
+    'reboot',
+    '--payload',
+    '{"in":5}',
+    '--connect-timeout',
+    '10',
+  ]);
+  assert.equal(invoked.code, 0, invoked.stderr);
+  assert.deepEqual(JSON.parse(invoked.stdout), {
+    status: 200,
+    payload: { rebooting: true, asked: { in: 5 } },
+  });
+}
