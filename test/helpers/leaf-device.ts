@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 import { ROOT, eventually, manifest, nodeModule, type TestDaemon } from './daemon.js';
@@ -85,4 +85,36 @@ export function expectRebootAnswered(daemon: TestDaemon, deviceId: string): void
     status: 200,
     payload: { rebooting: true, asked: { in: 5 } },
   });
+}
+
+/** A self-signed device certificate made with openssl, and its SHA-256 thumbprint as IoT Hub shows it. */
+export function selfSignedCertificate(
+  dir: string,
+  commonName: string,
+): { cert: string; key: string; thumbprint: string } {
+  const cert = path.join(dir, `${commonName}.cert.pem`);
+  const key = path.join(dir, `${commonName}.key.pem`);
+  const made = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${commonName}`,
+  ]);
+  assert.equal(made.status, 0, String(made.stderr));
+  const fingerprint = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'], {
+    encoding: 'utf8',
+  });
+  const thumbprint = /=([0-9A-F:]+)/.exec(fingerprint.stdout)![1]!.replaceAll(':', '');
+  return { cert, key, thumbprint };
 }

@@ -8,7 +8,12 @@ import { buildSasToken } from '../../src/runtime/identity/sas.js';
 import { AmqpTestClient, dataBody } from '../helpers/amqp-client.js';
 import { TestDaemon, eventually, hubPorts, manifest } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
-import { LeafDevice, expectRebootAnswered, leafDeployment } from '../helpers/leaf-device.js';
+import {
+  LeafDevice,
+  expectRebootAnswered,
+  leafDeployment,
+  selfSignedCertificate,
+} from '../helpers/leaf-device.js';
 
 const HUB = 'hub.example.net';
 
@@ -80,6 +85,28 @@ describe('the AMQP head: leaf devices with the SDK over AMQP, and what it refuse
     const { messageId } = JSON.parse(sent.stdout) as { messageId: string };
     await device.said(`c2d hello leaf id=${messageId} cid=c-7 props={"kind":"command"}`);
     await device.stop();
+  });
+
+  test('an X.509 device over AMQP is known by its client certificate; another certificate is refused', async () => {
+    const own = selfSignedCertificate(daemon.dir, 'cam3');
+    const other = selfSignedCertificate(daemon.dir, 'cam3-other');
+    const added = daemon.cli(['identity', 'add', 'cam3', '--thumbprint', own.thumbprint, '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const x509String = `HostName=${HUB};DeviceId=cam3;x509=true;GatewayHostName=localhost:${amqpPort}`;
+    const device = new LeafDevice(x509String, ca, 2, own, 'amqp');
+    leaves.push(device);
+    await device.said('sent 2');
+    await receivedByModule(/input in1 seq=1 body=\{"seq":1,"from":"leaf"\}/);
+    await device.stop();
+
+    const impostor = new LeafDevice(x509String, ca, 1, other, 'amqp');
+    leaves.push(impostor);
+    assert.notEqual(await impostor.exited, 0);
+    assert.ok(!impostor.output.includes('sent 1'), impostor.output);
+    assert.match(
+      daemon.output,
+      /refused cam3: cam3: the client certificate's thumbprint is not the device's/,
+    );
   });
 
   test('several identities share one connection, each with its own put-token', async () => {

@@ -1,44 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { TestDaemon, eventually, hubPorts, manifest } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
-import { LeafDevice, expectRebootAnswered, leafDeployment } from '../helpers/leaf-device.js';
-
-/** A self-signed device certificate made with openssl, and its SHA-256 thumbprint as IoT Hub shows it. */
-function selfSignedCertificate(
-  dir: string,
-  commonName: string,
-): { cert: string; key: string; thumbprint: string } {
-  const cert = path.join(dir, `${commonName}.cert.pem`);
-  const key = path.join(dir, `${commonName}.key.pem`);
-  const made = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${commonName}`,
-  ]);
-  assert.equal(made.status, 0, String(made.stderr));
-  const fingerprint = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'], {
-    encoding: 'utf8',
-  });
-  const thumbprint = /=([0-9A-F:]+)/.exec(fingerprint.stdout)![1]!.replaceAll(':', '');
-  return { cert, key, thumbprint };
-}
+import {
+  LeafDevice,
+  expectRebootAnswered,
+  leafDeployment,
+  selfSignedCertificate,
+} from '../helpers/leaf-device.js';
 
 describe('leaf devices registered with iotedge identity talk through the hub with the Azure IoT SDK', () => {
   const daemon = new TestDaemon({}, [], 'localhost');

@@ -4,6 +4,7 @@ import rhea, { type Connection, type Delivery, type EventContext, type Receiver,
 
 import type { EdgeHub } from '../hub.js';
 import { HubRequestError } from '../hub-request-error.js';
+import { peerCertificate } from '../peer-certificate.js';
 import type { CloseReason } from '../session/client-proxy.js';
 import { ownsTarget, parseLinkAddress, targetIdentityId, type LinkTarget } from './addresses.js';
 import { bodyBytes, parsePutToken, plainUsernameIdentity } from './cbs.js';
@@ -58,13 +59,15 @@ export class AmqpConnection {
   private plainIdentity: Awaited<ReturnType<EdgeHub['authenticate']>> | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private readonly guardedSessions = new WeakSet<object>();
+  /** Client-certificate checks under way, by identity id (a client opens several links at once). */
+  private readonly certificateChecks = new Map<string, Promise<AmqpIdentity | Refusal>>();
   private openLinks = 0;
   /** Links refused: not counted, and their close is not an open link closing. */
   private readonly refused = new WeakSet<object>();
   private ended = false;
 
   constructor(
-    socket: Duplex,
+    private readonly socket: Duplex,
     private readonly options: AmqpConnectionOptions,
     private readonly onEnd: (connection: AmqpConnection) => void,
   ) {
@@ -236,8 +239,14 @@ export class AmqpConnection {
       this.cbsReplies = sender;
       return;
     }
-    const identity = this.identityFor(target);
-    if (!(identity instanceof AmqpIdentity)) return this.refuse(sender, address, identity);
+    this.withIdentity(target, (identity) =>
+      identity instanceof AmqpIdentity
+        ? this.attachOutbound(sender, address, target, identity)
+        : this.refuse(sender, address, identity),
+    );
+  }
+
+  private attachOutbound(sender: Sender, address: unknown, target: LinkTarget, identity: AmqpIdentity): void {
     const kind = outboundKind(target);
     if (!kind)
       return this.refuse(sender, address, {
@@ -263,13 +272,48 @@ export class AmqpConnection {
     this.guardMessages(receiver);
     if (target.kind === 'cbs') {
       this.inbound.set(receiver, { kind: 'cbs' });
-    } else {
-      const identity = this.identityFor(target);
+      receiver.add_credit(LINK_CREDIT);
+      return;
+    }
+    const kind = target.kind;
+    this.withIdentity(target, (identity) => {
       if (!(identity instanceof AmqpIdentity)) return this.refuse(receiver, address, identity);
       identity.addReceiver(receiver);
-      this.inbound.set(receiver, { kind: target.kind, identity });
+      this.inbound.set(receiver, { kind, identity });
+      receiver.add_credit(LINK_CREDIT);
+    });
+  }
+
+  /**
+   * Calls `use` with the identity of this connection that `target` belongs to, or with why the
+   * link is refused. An identity without a token is authenticated by the client certificate of
+   * the TLS handshake, when there is one (the SDK's X.509 devices use no CBS and no SASL).
+   */
+  private withIdentity(target: LinkTarget, use: (identity: AmqpIdentity | Refusal) => void): void {
+    const identity = this.identityFor(target);
+    const certificate = peerCertificate(this.socket);
+    if (identity instanceof AmqpIdentity || target.kind === 'cbs' || !certificate) return use(identity);
+    const id = targetIdentityId(target);
+    let pending = this.certificateChecks.get(id);
+    if (!pending) {
+      pending = this.hub.authenticate(target.deviceId, target.moduleId, { certificate }).then(
+        (result) => {
+          this.certificateChecks.delete(id);
+          if (!result.ok) {
+            this.log(`refused ${id}: ${result.reason}`);
+            return { condition: 'amqp:unauthorized-access', description: result.reason };
+          }
+          this.admit(result.identity, result.expiresAt);
+          return this.identities.get(id) ?? identity;
+        },
+        (error: Error) => {
+          this.certificateChecks.delete(id);
+          return { condition: 'amqp:internal-error', description: error.message };
+        },
+      );
+      this.certificateChecks.set(id, pending);
     }
-    receiver.add_credit(LINK_CREDIT);
+    void pending.then((checked) => (this.ended ? undefined : use(checked)));
   }
 
   /**
