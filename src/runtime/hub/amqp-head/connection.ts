@@ -62,6 +62,8 @@ export class AmqpConnection {
   /** Client-certificate checks under way, by identity id (a client opens several links at once). */
   private readonly certificateChecks = new Map<string, Promise<AmqpIdentity | Refusal>>();
   private openLinks = 0;
+  /** Messages received on each link and not yet settled. */
+  private readonly unsettled = new WeakMap<Receiver, number>();
   /** Links refused: not counted, and their close is not an open link closing. */
   private readonly refused = new WeakSet<object>();
   private ended = false;
@@ -78,6 +80,8 @@ export class AmqpConnection {
     this.listen(container);
     this.connection = container.create_connection({
       max_frame_size: MAX_FRAME_BYTES,
+      // dispositions and credit are small frames: sent at once, not held back for a delayed ACK
+      tcp_no_delay: true,
       receiver_options: { credit_window: 0, autoaccept: false },
     } as never);
     guardFrameSizes(this.connection, (size) => {
@@ -367,13 +371,27 @@ export class AmqpConnection {
     if (owner && kind && kind !== 'twin') owner.session.unsubscribe([kind]);
   }
 
+  /**
+   * A message was settled: the client may send another. Credit goes back in batches, once half the
+   * window is used (a flow frame per message would cost as much as the message), so that messages
+   * waiting for the hub plus the credit never exceed the window.
+   */
+  private creditBack(receiver: Receiver): void {
+    const unsettled = (this.unsettled.get(receiver) ?? 1) - 1;
+    this.unsettled.set(receiver, unsettled);
+    if (!receiver.is_open()) return;
+    const room = LINK_CREDIT - (receiver as unknown as { credit: number }).credit - unsettled;
+    if (room >= LINK_CREDIT / 2) receiver.add_credit(room);
+  }
+
   /** A message on a link the client sends on; settled (and a credit given back) once handled. */
   private received(receiver: Receiver, message: AmqpMessage, delivery: Delivery): void {
+    this.unsettled.set(receiver, (this.unsettled.get(receiver) ?? 0) + 1);
     const inbound = this.inbound.get(receiver);
     const settle = (refusal?: Refusal) => {
       if (refusal) delivery.reject(refusal);
       else delivery.accept();
-      if (receiver.is_open()) receiver.add_credit(1);
+      this.creditBack(receiver);
     };
     if (!inbound) return settle({ condition: 'amqp:not-allowed', description: 'not a link the hub reads' });
     switch (inbound.kind) {
