@@ -208,7 +208,7 @@ describe('the AMQP head: leaf devices with the SDK over AMQP, and what it refuse
     assert.equal((await client.sender('/devices/leaf1/messages/events')).outcome.ok, false);
   });
 
-  test('a connection holds at most 1024 links; past that a link is refused, the others stay', async () => {
+  test('a connection holds at most 1024 links and 64 sessions; past that one is refused, the others stay', async () => {
     const client = await connect();
     const links = await Promise.all(Array.from({ length: 1030 }, () => client.sender('$cbs')));
     const refused = links.filter(({ outcome }) => !outcome.ok);
@@ -220,6 +220,23 @@ describe('the AMQP head: leaf devices with the SDK over AMQP, and what it refuse
       description: 'a connection holds at most 1024 links',
     });
     assert.equal(await client.putToken(`${HUB}/devices/leaf1`, token('leaf1')), 200);
+    // sessions too: past 64 a new one is ended with the error, the connection goes on
+    const sessions = Array.from({ length: 70 }, () => {
+      const session = client.connection.create_session();
+      session.begin();
+      return new Promise<string | undefined>((resolve) => {
+        session.once('session_error', () =>
+          resolve(String((session.error as { condition?: unknown } | undefined)?.condition)),
+        );
+        session.once('session_open', () => setTimeout(() => resolve(undefined), 500));
+      });
+    });
+    const ended = (await Promise.all(sessions)).filter((condition) => condition !== undefined);
+    assert.deepEqual(
+      ended,
+      Array.from({ length: 7 }, () => 'amqp:resource-limit-exceeded'),
+    );
+    assert.equal(await client.putToken(`${HUB}/devices/leaf2`, token('leaf2')), 200);
   });
 
   test('SASL PLAIN: the username names the device, the password is its token', async () => {

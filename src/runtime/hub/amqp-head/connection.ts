@@ -25,6 +25,8 @@ const LINK_CREDIT = 64;
  * client that opens more is refused, so that it cannot grow the daemon's memory without end.
  */
 const MAX_LINKS = 1024;
+/** Sessions one connection may hold at once (the SDK uses one); past it a new one is ended. */
+const MAX_SESSIONS = 64;
 /** What a message may take beyond the hub's limit on body and properties: its AMQP encoding. */
 const MESSAGE_ENCODING_ROOM = 64 * 1024;
 /** The largest AMQP frame the hub takes (a message may span several). */
@@ -62,6 +64,7 @@ export class AmqpConnection {
   /** Client-certificate checks under way, by identity id (a client opens several links at once). */
   private readonly certificateChecks = new Map<string, Promise<AmqpIdentity | Refusal>>();
   private openLinks = 0;
+  private openSessions = 0;
   /** Messages received on each link and not yet settled. */
   private readonly unsettled = new WeakMap<Receiver, number>();
   /** Links refused: not counted, and their close is not an open link closing. */
@@ -123,6 +126,16 @@ export class AmqpConnection {
       this.plainIdentity = undefined;
       if (plain?.ok) this.admit(plain.identity, plain.expiresAt);
     });
+    container.on('session_open', (context: EventContext) => {
+      if (++this.openSessions <= MAX_SESSIONS) return;
+      this.log(`session refused: a connection holds at most ${MAX_SESSIONS} sessions`);
+      context.session!.close({
+        condition: 'amqp:resource-limit-exceeded',
+        description: `a connection holds at most ${MAX_SESSIONS} sessions`,
+      });
+    });
+    container.on('session_close', () => this.openSessions--);
+    container.on('session_error', () => undefined);
     container.on('sender_open', (context: EventContext) => this.senderOpened(context.sender!));
     container.on('receiver_open', (context: EventContext) => this.receiverOpened(context.receiver!));
     container.on('message', (context: EventContext) =>
