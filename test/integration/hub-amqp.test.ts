@@ -237,6 +237,11 @@ describe('the AMQP head: leaf devices with the SDK over AMQP, and what it refuse
       Array.from({ length: 7 }, () => 'amqp:resource-limit-exceeded'),
     );
     assert.equal(await client.putToken(`${HUB}/devices/leaf2`, token('leaf2')), 200);
+    assert.equal(
+      daemon.output.match(/refused: a connection holds at most 1024 links/g)?.length,
+      1,
+      'logged once',
+    );
   });
 
   test('SASL PLAIN: the username names the device, the password is its token', async () => {

@@ -9,6 +9,8 @@ import type { CloseReason } from '../session/client-proxy.js';
 import { ownsTarget, parseLinkAddress, targetIdentityId, type LinkTarget } from './addresses.js';
 import { bodyBytes, parsePutToken, plainUsernameIdentity } from './cbs.js';
 import { AmqpIdentity, type OutboundKind } from './identity-proxy.js';
+import { guardFrameSizes, guardMessageSizes } from './input-guards.js';
+import { answerTwinRequest } from './twin-requests.js';
 import { idText, inboundTelemetry, type AmqpMessage } from './message-map.js';
 
 export interface AmqpConnectionOptions {
@@ -65,6 +67,7 @@ export class AmqpConnection {
   private readonly certificateChecks = new Map<string, Promise<AmqpIdentity | Refusal>>();
   private openLinks = 0;
   private openSessions = 0;
+  private toldTooManyLinks = false;
   /** Messages received on each link and not yet settled. */
   private readonly unsettled = new WeakMap<Receiver, number>();
   /** Links refused: not counted, and their close is not an open link closing. */
@@ -87,7 +90,7 @@ export class AmqpConnection {
       tcp_no_delay: true,
       receiver_options: { credit_window: 0, autoaccept: false },
     } as never);
-    guardFrameSizes(this.connection, (size) => {
+    guardFrameSizes(this.connection, MAX_FRAME_BYTES, (size) => {
       this.log(`frame of ${size} bytes over the ${MAX_FRAME_BYTES}-byte limit: closed`);
       this.close({
         condition: 'amqp:connection:framing-error',
@@ -128,7 +131,8 @@ export class AmqpConnection {
     });
     container.on('session_open', (context: EventContext) => {
       if (++this.openSessions <= MAX_SESSIONS) return;
-      this.log(`session refused: a connection holds at most ${MAX_SESSIONS} sessions`);
+      if (this.openSessions === MAX_SESSIONS + 1)
+        this.log(`session refused: a connection holds at most ${MAX_SESSIONS} sessions`);
       context.session!.close({
         condition: 'amqp:resource-limit-exceeded',
         description: `a connection holds at most ${MAX_SESSIONS} sessions`,
@@ -231,7 +235,10 @@ export class AmqpConnection {
    * carries the error.
    */
   private refuse(link: Sender | Receiver, address: unknown, refusal: Refusal): void {
-    this.log(`link to ${JSON.stringify(address).slice(0, 120)} refused: ${refusal.description}`);
+    // a client past the link limit is told each time, the log only once
+    if (refusal !== TOO_MANY_LINKS || !this.toldTooManyLinks)
+      this.log(`link to ${JSON.stringify(address).slice(0, 120)} refused: ${refusal.description}`);
+    if (refusal === TOO_MANY_LINKS) this.toldTooManyLinks = true;
     this.refused.add(link);
     if (refusal !== TOO_MANY_LINKS) this.openLinks--;
     const attach = (link as unknown as { local: { attach: { source?: unknown; target?: unknown } } }).local
@@ -286,7 +293,19 @@ export class AmqpConnection {
         description: 'unknown link address',
       });
     receiver.set_target({ address: address as string });
-    this.guardMessages(receiver);
+    guardMessageSizes(
+      receiver,
+      this.hub.maxMessageBytes + MESSAGE_ENCODING_ROOM,
+      this.guardedSessions,
+      (size, limit) => {
+        this.log(`a message already ${size} bytes long is over the ${limit}-byte limit: closed`);
+        this.close({
+          condition: 'amqp:link:message-size-exceeded',
+          description: `a message over the ${this.hub.maxMessageBytes}-byte limit`,
+        });
+        this.connection.socket?.destroy();
+      },
+    );
     if (target.kind === 'cbs') {
       this.inbound.set(receiver, { kind: 'cbs' });
       receiver.add_credit(LINK_CREDIT);
@@ -331,40 +350,6 @@ export class AmqpConnection {
       this.certificateChecks.set(id, pending);
     }
     void pending.then((checked) => (this.ended ? undefined : use(checked)));
-  }
-
-  /**
-   * rhea assembles a message of many transfer frames before anyone may judge it: a message that
-   * grows past the hub's limit (with room for its AMQP encoding) ends the connection instead of
-   * holding its bytes. The limit is also announced in the attach, as AMQP has receivers do.
-   */
-  private guardMessages(receiver: Receiver): void {
-    const limit = this.hub.maxMessageBytes + MESSAGE_ENCODING_ROOM;
-    (
-      receiver as unknown as { local: { attach: { max_message_size?: number } } }
-    ).local.attach.max_message_size = limit;
-    const session = receiver.session as unknown as {
-      incoming: { on_transfer(frame: unknown, link: unknown): void };
-    };
-    if (this.guardedSessions.has(session)) return;
-    this.guardedSessions.add(session);
-    const onTransfer = session.incoming.on_transfer;
-    session.incoming.on_transfer = function (this: unknown, frame: unknown, link: unknown) {
-      onTransfer.call(this, frame, link);
-      const frames = (link as { _incomplete?: { frames?: Buffer[] } })._incomplete?.frames;
-      if (!frames) return;
-      let size = 0;
-      for (const part of frames) size += part.length;
-      if (size > limit) tooLarge(size);
-    };
-    const tooLarge = (size: number) => {
-      this.log(`a message already ${size} bytes long is over the ${limit}-byte limit: closed`);
-      this.close({
-        condition: 'amqp:link:message-size-exceeded',
-        description: `a message over the ${this.hub.maxMessageBytes}-byte limit`,
-      });
-      this.connection.socket?.destroy();
-    };
   }
 
   /** Counts a link the client opened; false when the connection already holds as many as it may. */
@@ -426,7 +411,7 @@ export class AmqpConnection {
       }
       case 'twin':
         settle();
-        return void this.twinRequest(inbound.identity, message);
+        return void answerTwinRequest(inbound.identity, message);
     }
   }
 
@@ -473,38 +458,6 @@ export class AmqpConnection {
     if (this.cbsReplies?.is_open()) this.cbsReplies.send(reply as never);
   }
 
-  /** A twin request (annotations `operation` and `resource`), answered with the correlation id it carried. */
-  private async twinRequest(identity: AmqpIdentity, message: AmqpMessage): Promise<void> {
-    const annotations = message.message_annotations ?? {};
-    const operation = annotations.operation;
-    const resource = annotations.resource;
-    const correlationId = message.correlation_id;
-    const session = identity.session;
-    if (operation === 'GET') {
-      const reply = session.getTwin();
-      return identity.sendTwinResponse(correlationId, reply.status, reply.body);
-    }
-    if (operation === 'PATCH' && resource === '/properties/reported') {
-      const reply = await session.patchReported(bodyBytes(message.body) ?? Buffer.alloc(0));
-      return identity.sendTwinResponse(correlationId, reply.status, reply.body, reply.version);
-    }
-    if (
-      resource === '/notifications/twin/properties/desired' &&
-      (operation === 'PUT' || operation === 'DELETE')
-    ) {
-      if (operation === 'DELETE') {
-        session.unsubscribe(['desired']);
-        return identity.sendTwinResponse(correlationId, 200, undefined);
-      }
-      const ok = await session.subscribe('desired');
-      return identity.sendTwinResponse(correlationId, ok ? 200 : 500, undefined);
-    }
-    identity.sendTwinResponse(correlationId, 400, {
-      errorCode: 400027,
-      message: `unsupported twin operation ${JSON.stringify(operation)} on ${JSON.stringify(resource)}`,
-    });
-  }
-
   /** The connection is gone: every identity's session ends. */
   private end(): void {
     if (this.ended) return;
@@ -530,19 +483,6 @@ function outboundKind(target: LinkTarget): OutboundKind | undefined {
     default:
       return undefined;
   }
-}
-
-/**
- * Calls `tooLarge` when a frame header announces more than the hub takes: rhea would otherwise
- * buffer a frame of any announced size (up to 4 GiB) until it is complete.
- */
-function guardFrameSizes(connection: Connection, tooLarge: (size: number) => void): void {
-  const state = connection as unknown as { input(buffer: Buffer): void; frame_size?: number };
-  const input = state.input;
-  state.input = function (this: typeof state, buffer: Buffer) {
-    input.call(this, buffer);
-    if ((this.frame_size ?? 0) > MAX_FRAME_BYTES) tooLarge(this.frame_size!);
-  };
 }
 
 /** The address the client's attach names for the link's source or target. */
