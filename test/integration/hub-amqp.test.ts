@@ -208,6 +208,18 @@ describe('the AMQP head: leaf devices with the SDK over AMQP, and what it refuse
     assert.equal((await client.sender('/devices/leaf1/messages/events')).outcome.ok, false);
   });
 
+  test('a new put-token before expiry refreshes the identity: its links outlive the first token', async () => {
+    const client = await connect();
+    assert.equal(await client.putToken(`${HUB}/devices/leaf1`, token('leaf1', Date.now() / 1000 + 2)), 200);
+    const { link } = await client.sender('/devices/leaf1/messages/events');
+    assert.equal(await client.putToken(`${HUB}/devices/leaf1`, token('leaf1')), 200);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.ok(link.is_open(), 'the link outlived the first token');
+    assert.deepEqual(await AmqpTestClient.send(link, { body: dataBody('{"seq":15,"from":"leaf1"}') }), {
+      ok: true,
+    });
+  });
+
   test('a connection holds at most 1024 links and 64 sessions; past that one is refused, the others stay', async () => {
     const client = await connect();
     const links = await Promise.all(Array.from({ length: 1030 }, () => client.sender('$cbs')));
