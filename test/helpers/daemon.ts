@@ -177,13 +177,17 @@ const REQUEST_TIMEOUT_MS = 180_000;
 /** The embedded hub on loopback, on ports the system picks, so that test daemons never collide. */
 export const LOOPBACK_HUB_PORTS = hubPorts(0, 0);
 
-/** edgeHub createOptions binding the hub's MQTT and HTTPS listeners to 127.0.0.1 ports. */
-export function hubPorts(mqtt: number, https: number, metrics?: number): string {
+/** edgeHub createOptions binding the hub's MQTT and HTTPS (and AMQP, metrics) listeners to 127.0.0.1 ports. */
+export function hubPorts(mqtt: number, https: number, metrics?: number, amqp?: number): string {
   const binding = (port: number) => [{ HostIp: '127.0.0.1', HostPort: String(port) }];
-  const bindings = { '8883/tcp': binding(mqtt), '443/tcp': binding(https) };
   return JSON.stringify({
     HostConfig: {
-      PortBindings: metrics === undefined ? bindings : { ...bindings, '9600/tcp': binding(metrics) },
+      PortBindings: {
+        '8883/tcp': binding(mqtt),
+        '443/tcp': binding(https),
+        ...(amqp === undefined ? {} : { '5671/tcp': binding(amqp) }),
+        ...(metrics === undefined ? {} : { '9600/tcp': binding(metrics) }),
+      },
     },
   });
 }

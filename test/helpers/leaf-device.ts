@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-import { ROOT, eventually } from './daemon.js';
+import { ROOT, eventually, manifest, nodeModule, type TestDaemon } from './daemon.js';
 
 const LEAF = path.join(ROOT, 'test/fixtures/leaf-device.js');
 
@@ -11,7 +12,13 @@ export class LeafDevice {
   readonly process: ChildProcess;
   readonly exited: Promise<number | null>;
 
-  constructor(connectionString: string, ca: string, count: number, x509?: { cert: string; key: string }) {
+  constructor(
+    connectionString: string,
+    ca: string,
+    count: number,
+    x509?: { cert: string; key: string },
+    transport: 'mqtt' | 'amqp' = 'mqtt',
+  ) {
     this.process = spawn(process.execPath, [LEAF, String(count)], {
       env: {
         ...process.env,
@@ -19,6 +26,7 @@ export class LeafDevice {
         LEAF_CA: ca,
         LEAF_CERT: x509?.cert,
         LEAF_KEY: x509?.key,
+        LEAF_TRANSPORT: transport,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -42,4 +50,71 @@ export class LeafDevice {
     if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
     return this.exited;
   }
+}
+
+/**
+ * The deployment of the leaf-device tests: an SDK receiver module over MQTT, and a route that
+ * brings the leaf devices' telemetry to its input in1; the hub's ports as `createOptions` bind them.
+ */
+export function leafDeployment(createOptions: string) {
+  const document = manifest({ receiver: nodeModule('sdk-module.js', ['receiver']) });
+  const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
+    systemModules: { edgeHub: { settings: { createOptions: string } } };
+  };
+  agent.systemModules.edgeHub.settings.createOptions = createOptions;
+  (document.modulesContent.$edgeHub['properties.desired'] as { routes: Record<string, string> }).routes = {
+    leaves:
+      'FROM /messages WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/receiver/inputs/in1")',
+  };
+  return document;
+}
+
+/** `iotedge invoke DEVICE reboot`, which leaf-device.js answers with what it was asked. */
+export function expectRebootAnswered(daemon: TestDaemon, deviceId: string): void {
+  const invoked = daemon.cli([
+    'invoke',
+    deviceId,
+    'reboot',
+    '--payload',
+    '{"in":5}',
+    '--connect-timeout',
+    '10',
+  ]);
+  assert.equal(invoked.code, 0, invoked.stderr);
+  assert.deepEqual(JSON.parse(invoked.stdout), {
+    status: 200,
+    payload: { rebooting: true, asked: { in: 5 } },
+  });
+}
+
+/** A self-signed device certificate made with openssl, and its SHA-256 thumbprint as IoT Hub shows it. */
+export function selfSignedCertificate(
+  dir: string,
+  commonName: string,
+): { cert: string; key: string; thumbprint: string } {
+  const cert = path.join(dir, `${commonName}.cert.pem`);
+  const key = path.join(dir, `${commonName}.key.pem`);
+  const made = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${commonName}`,
+  ]);
+  assert.equal(made.status, 0, String(made.stderr));
+  const fingerprint = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'], {
+    encoding: 'utf8',
+  });
+  const thumbprint = /=([0-9A-F:]+)/.exec(fingerprint.stdout)![1]!.replaceAll(':', '');
+  return { cert, key, thumbprint };
 }

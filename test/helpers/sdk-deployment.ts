@@ -2,14 +2,19 @@ import assert from 'node:assert/strict';
 
 import { eventually, hubPorts, manifest, type TestDaemon } from './daemon.js';
 
+/** The SDK transports the conformance tests run with, by the name sdk-module.js takes. */
+export type SdkTransport = 'mqtt' | 'amqp';
+
 /**
  * The deployment of the SDK tests: a receiver and a sender module (process or container entries,
  * as the caller makes them), a route with a $body condition from the sender's output to the
- * receiver's input, and the receiver's desired properties.
+ * receiver's input, and the receiver's desired properties. AMQP is on IoT Hub's 5671, as the SDK
+ * reaches a gateway named without a port.
  */
 export function sdkDeployment(
   modules: { receiver: Record<string, unknown>; sender: Record<string, unknown> },
   desired: Record<string, unknown>,
+  transport: SdkTransport = 'mqtt',
 ) {
   const document = manifest(modules);
   const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
@@ -17,7 +22,12 @@ export function sdkDeployment(
   };
   // IoT Hub's own ports, on loopback: the SDK's invokeMethod always calls https://{gateway}:443 and
   // breaks on a gateway name with a port, so MQTT must be on 8883 for it to work
-  agent.systemModules.edgeHub.settings.createOptions = hubPorts(8883, 443, 0);
+  agent.systemModules.edgeHub.settings.createOptions = hubPorts(
+    8883,
+    443,
+    0,
+    transport === 'amqp' ? 5671 : undefined,
+  );
   return {
     modulesContent: {
       ...document.modulesContent,

@@ -1,44 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, eventually, hubPorts, manifest } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
-import { LeafDevice } from '../helpers/leaf-device.js';
-
-/** A self-signed device certificate made with openssl, and its SHA-256 thumbprint as IoT Hub shows it. */
-function selfSignedCertificate(
-  dir: string,
-  commonName: string,
-): { cert: string; key: string; thumbprint: string } {
-  const cert = path.join(dir, `${commonName}.cert.pem`);
-  const key = path.join(dir, `${commonName}.key.pem`);
-  const made = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${commonName}`,
-  ]);
-  assert.equal(made.status, 0, String(made.stderr));
-  const fingerprint = spawnSync('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'], {
-    encoding: 'utf8',
-  });
-  const thumbprint = /=([0-9A-F:]+)/.exec(fingerprint.stdout)![1]!.replaceAll(':', '');
-  return { cert, key, thumbprint };
-}
+import {
+  LeafDevice,
+  expectRebootAnswered,
+  leafDeployment,
+  selfSignedCertificate,
+} from '../helpers/leaf-device.js';
 
 describe('leaf devices registered with iotedge identity talk through the hub with the Azure IoT SDK', () => {
   const daemon = new TestDaemon({}, [], 'localhost');
@@ -58,15 +30,7 @@ describe('leaf devices registered with iotedge identity talk through the hub wit
     port = await freePort();
     await daemon.start();
     ca = path.join(daemon.homedir, 'hsm', 'certs', 'edge_owner_ca.cert.pem');
-    const document = manifest({ receiver: nodeModule('sdk-module.js', ['receiver']) });
-    const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
-      systemModules: { edgeHub: { settings: { createOptions: string } } };
-    };
-    agent.systemModules.edgeHub.settings.createOptions = hubPorts(port, 0);
-    (document.modulesContent.$edgeHub['properties.desired'] as { routes: Record<string, string> }).routes = {
-      leaves:
-        'FROM /messages WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/receiver/inputs/in1")',
-    };
+    const document = leafDeployment(hubPorts(port, 0));
     const result = await daemon.request('POST', '/deployment', document);
     assert.equal(result.status, 200, result.body);
     await eventually(async () => (logs('receiver').includes('reported') ? true : undefined), 'the receiver');
@@ -219,20 +183,7 @@ describe('leaf devices registered with iotedge identity talk through the hub wit
       payload: { pong: { a: 1 }, from: 'receiver' },
     });
 
-    const device = daemon.cli([
-      'invoke',
-      'leaf1',
-      'reboot',
-      '--payload',
-      '{"in":5}',
-      '--connect-timeout',
-      '10',
-    ]);
-    assert.equal(device.code, 0, device.stderr);
-    assert.deepEqual(JSON.parse(device.stdout), {
-      status: 200,
-      payload: { rebooting: true, asked: { in: 5 } },
-    });
+    expectRebootAnswered(daemon, 'leaf1');
     await leaves[0]!.said('method reboot {"in":5}');
 
     const silent = daemon.cli(['invoke', 'leaf2', 'reboot']);

@@ -11,7 +11,7 @@ test('without the variables, the documented defaults', () => {
   assert.deepEqual(listenerLimitsFromEnv({}), {
     handshakeMs: 10_000,
     connectMs: 60_000,
-    maxConnections: { mqtt: 2048, https: 256, metrics: 16 },
+    maxConnections: { mqtt: 2048, https: 256, amqp: 2048, metrics: 16 },
   });
   assert.deepEqual(listenerLimitsFromEnv({ IOTEDGE_HUB_MAX_CONNECTIONS: '' }), DEFAULT_LISTENER_LIMITS);
 });
@@ -20,12 +20,12 @@ test('deadlines in seconds (fractions too) and any subset of the caps', () => {
   const limits = listenerLimitsFromEnv({
     IOTEDGE_HUB_HANDSHAKE_TIMEOUT_SECS: '0.5',
     IOTEDGE_HUB_CONNECT_TIMEOUT_SECS: '2',
-    IOTEDGE_HUB_MAX_CONNECTIONS: 'mqtt=20,metrics=3',
+    IOTEDGE_HUB_MAX_CONNECTIONS: 'mqtt=20,amqp=7,metrics=3',
   });
   assert.deepEqual(limits, {
     handshakeMs: 500,
     connectMs: 2000,
-    maxConnections: { mqtt: 20, https: 256, metrics: 3 },
+    maxConnections: { mqtt: 20, https: 256, amqp: 7, metrics: 3 },
   });
 });
 
@@ -40,7 +40,7 @@ test('a value that cannot be read is an error naming the variable and the value'
     ['IOTEDGE_HUB_CONNECT_TIMEOUT_SECS', '-1', /IOTEDGE_HUB_CONNECT_TIMEOUT_SECS: "-1"/],
     ['IOTEDGE_HUB_CONNECT_TIMEOUT_SECS', '1e9', /at most 86400/],
     ['IOTEDGE_HUB_CONNECT_TIMEOUT_SECS', ' ', /" " is not a number/],
-    ['IOTEDGE_HUB_MAX_CONNECTIONS', 'amqp=5', /"amqp=5" is not mqtt=N, https=N or metrics=N/],
+    ['IOTEDGE_HUB_MAX_CONNECTIONS', 'ws=5', /"ws=5" is not mqtt=N, https=N, amqp=N or metrics=N/],
     ['IOTEDGE_HUB_MAX_CONNECTIONS', 'mqtt=0', /"mqtt=0"/],
     ['IOTEDGE_HUB_MAX_CONNECTIONS', 'mqtt=1.5', /"mqtt=1.5"/],
     ['IOTEDGE_HUB_MAX_CONNECTIONS', 'mqtt', /"mqtt"/],
@@ -50,7 +50,7 @@ test('a value that cannot be read is an error naming the variable and the value'
   }
 });
 
-test('each listener is guarded: TLS handshake for MQTT, the first request for the HTTP ports', () => {
+test('each listener is guarded: TLS handshake for MQTT and AMQP, the first request for the HTTP ports', () => {
   const log = () => undefined;
   const guards = listenerGuards(listenerLimitsFromEnv({ IOTEDGE_HUB_MAX_CONNECTIONS: 'https=9' }), log);
   assert.deepEqual(
@@ -63,6 +63,7 @@ test('each listener is guarded: TLS handshake for MQTT, the first request for th
     {
       mqtt: ['MQTT', 2048, 10_000, 'handshake'],
       https: ['HTTPS', 9, 10_000, 'request'],
+      amqp: ['AMQP', 2048, 10_000, 'handshake'],
       metrics: ['metrics', 16, 10_000, 'request'],
     },
   );

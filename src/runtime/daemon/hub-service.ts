@@ -16,6 +16,7 @@ import { EdgeHub } from '../hub/hub.js';
 import { IdentityRegistry } from '../hub/identities.js';
 import { LeafDeviceRegistry } from '../hub/leaf-devices.js';
 import { hubBindings, sameBinding, type Binding } from '../deployment/listen-ports.js';
+import { AmqpHead } from '../hub/amqp-head/head.js';
 import { MqttHead } from '../hub/mqtt-head/head.js';
 import type { Wire } from '../hub/mqtt-head/wire.js';
 import type { ProtocolHead } from '../hub/protocol-head.js';
@@ -149,10 +150,15 @@ async function openCore(
           desiredFromUpstream: settings.agent.env.ConfigSource?.toLowerCase() !== 'local',
         })
       : undefined;
+  const amqp = new AmqpHead({ hub, connectTimeoutMs: options.connectTimeoutMs, log });
   return {
     hub,
     messages,
-    heads: [mqtt, new HttpsHead(hub, { identities: stores.identities, devices: knownDevices(stores) }, log)],
+    heads: [
+      mqtt,
+      amqp,
+      new HttpsHead(hub, { identities: stores.identities, devices: knownDevices(stores) }, log),
+    ],
     stopHeapWatch,
     upstream,
     ...(identityChannels ? { identityChannels } : {}),
@@ -191,7 +197,7 @@ export class HubService {
   private readonly serial = new Serial();
   private closed = false;
   /** Deadlines and connection caps of the listeners. */
-  private readonly guards: Record<'mqtt' | 'https' | 'metrics', ConnectionGuardOptions>;
+  private readonly guards: Record<'mqtt' | 'https' | 'amqp' | 'metrics', ConnectionGuardOptions>;
   private readonly stopCertificates: () => void;
   /** Identities kept connected upstream, handed to each new link (a restart makes a new one). */
   private readonly managed = new Set<ManagedChannel>();
@@ -260,13 +266,14 @@ export class HubService {
     return this.stores.leaves;
   }
 
-  /** The bound MQTT and HTTPS ports (useful when the deployment asked for port 0). */
-  ports(): { mqtt?: number; https?: number; metrics?: number } {
+  /** The bound MQTT, AMQP and HTTPS ports (useful when the deployment asked for port 0). */
+  ports(): { mqtt?: number; https?: number; amqp?: number; metrics?: number } {
     const port = (listener?: { server: net.Server }) =>
       (listener?.server.address() as AddressInfo | null)?.port;
     return {
       mqtt: port(this.listeners.get('mqtt')),
       https: port(this.listeners.get('https')),
+      amqp: port(this.listeners.get('amqp')),
       metrics: port(this.metrics),
     };
   }
@@ -371,12 +378,15 @@ export class HubService {
     const createOptions = 'image' in hubSpec.settings ? hubSpec.settings.createOptions : undefined;
     const bindings = hubBindings(createOptions);
     try {
+      const served = this.core.heads.filter((head) => bindings[head.binding] !== undefined);
       for (const head of this.core.heads) {
         const binding = bindings[head.binding];
         const current = this.listeners.get(head.binding);
-        if (sameBinding(current?.binding, binding)) continue;
-        this.listeners.delete(head.binding);
-        await closeListener(current);
+        if (binding === undefined || !sameBinding(current?.binding, binding)) {
+          this.listeners.delete(head.binding);
+          await closeListener(current);
+        }
+        if (binding === undefined || sameBinding(current?.binding, binding)) continue;
         const listener = await listen(binding, head.server(this.tlsOptions()), this.guards[head.binding]);
         this.listeners.set(head.binding, listener);
       }
@@ -385,9 +395,7 @@ export class HubService {
       if (this.state.status !== 'running')
         this.state = { status: 'running', description: '', startTime: new Date() };
       this.state.description = [
-        ...this.core.heads.map(
-          (head) => `${head.name} on ${bindings[head.binding].host}:${ports[head.binding]}`,
-        ),
+        ...served.map((head) => `${head.name} on ${bindings[head.binding]!.host}:${ports[head.binding]}`),
         ...(bindings.metrics ? [`metrics on ${bindings.metrics.host}:${ports.metrics}`] : []),
       ].join(', ');
       this.options.log(`hub: ${this.state.description}`);

@@ -11,13 +11,13 @@ export interface ListenerLimits {
   /** From the end of the TLS handshake to the MQTT CONNECT. */
   connectMs: number;
   /** Connections open at once per listener; beyond it a new connection is closed at once. */
-  maxConnections: { mqtt: number; https: number; metrics: number };
+  maxConnections: { mqtt: number; https: number; amqp: number; metrics: number };
 }
 
 export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
   handshakeMs: 10_000,
   connectMs: 60_000,
-  maxConnections: { mqtt: 2048, https: 256, metrics: 16 },
+  maxConnections: { mqtt: 2048, https: 256, amqp: 2048, metrics: 16 },
 };
 
 export const HANDSHAKE_TIMEOUT_VARIABLE = 'IOTEDGE_HUB_HANDSHAKE_TIMEOUT_SECS';
@@ -40,7 +40,7 @@ function seconds(env: Record<string, string | undefined>, name: string, fallback
   return Math.round(value * 1000);
 }
 
-/** `mqtt=20,https=8,metrics=4`, any subset; the listeners not named keep their default. */
+/** `mqtt=20,https=8,amqp=20,metrics=4`, any subset; the listeners not named keep their default. */
 function connectionCaps(
   env: Record<string, string | undefined>,
   defaults: ListenerLimits['maxConnections'],
@@ -53,13 +53,13 @@ function connectionCaps(
     const count = Number(value);
     if (
       rest.length > 0 ||
-      !(name === 'mqtt' || name === 'https' || name === 'metrics') ||
+      !(name === 'mqtt' || name === 'https' || name === 'amqp' || name === 'metrics') ||
       !Number.isSafeInteger(count) ||
       count < 1 ||
       count > MAX_CONNECTIONS
     ) {
       throw new Error(
-        `${MAX_CONNECTIONS_VARIABLE}: ${JSON.stringify(entry)} is not mqtt=N, https=N or metrics=N with N from 1 to ${MAX_CONNECTIONS}`,
+        `${MAX_CONNECTIONS_VARIABLE}: ${JSON.stringify(entry)} is not mqtt=N, https=N, amqp=N or metrics=N with N from 1 to ${MAX_CONNECTIONS}`,
       );
     }
     caps[name] = count;
@@ -81,7 +81,7 @@ export function listenerLimitsFromEnv(env: Record<string, string | undefined>): 
 export function listenerGuards(
   limits: ListenerLimits,
   log: (line: string) => void,
-): Record<'mqtt' | 'https' | 'metrics', ConnectionGuardOptions> {
+): Record<'mqtt' | 'https' | 'amqp' | 'metrics', ConnectionGuardOptions> {
   const guard = (name: string, maxConnections: number, settledBy: 'handshake' | 'request') => ({
     name,
     maxConnections,
@@ -92,6 +92,7 @@ export function listenerGuards(
   return {
     mqtt: guard('MQTT', limits.maxConnections.mqtt, 'handshake'),
     https: guard('HTTPS', limits.maxConnections.https, 'request'),
+    amqp: guard('AMQP', limits.maxConnections.amqp, 'handshake'),
     metrics: guard('metrics', limits.maxConnections.metrics, 'request'),
   };
 }

@@ -9,18 +9,30 @@ export interface Binding {
 export interface HubBindings {
   mqtt: Binding;
   https: Binding;
+  /**
+   * AMQP over TLS: when createOptions bind 5671/tcp, or bind no port at all (then 5671, as the
+   * other defaults); a deployment that binds other ports but not 5671 leaves it unreachable, as an
+   * unmapped port of the edgeHub container is.
+   */
+  amqp?: Binding;
   /** Prometheus metrics (plain HTTP): only when createOptions bind 9600/tcp, as edgeHub's. */
   metrics?: Binding;
 }
 
-const DEFAULTS = { mqtt: 8883, https: 443, metrics: 9600 } as const;
-const CONTAINER_PORTS = { mqtt: '8883/tcp', https: '443/tcp', metrics: '9600/tcp' } as const;
+const DEFAULTS = { mqtt: 8883, https: 443, amqp: 5671, metrics: 9600 } as const;
+const CONTAINER_PORTS = {
+  mqtt: '8883/tcp',
+  https: '443/tcp',
+  amqp: '5671/tcp',
+  metrics: '9600/tcp',
+} as const;
 
 /**
  * The host ports of the embedded hub, chosen as for the edgeHub container: the first binding of
  * `HostConfig.PortBindings["8883/tcp"]` and `["443/tcp"]` in its createOptions (`HostIp` is kept,
  * so tests bind 127.0.0.1; HostPort "0" picks a free port), else 8883 and 443 on every address.
- * Metrics are served only when `9600/tcp` is bound, as edgeHub's are only reachable when mapped.
+ * Metrics are served only when `9600/tcp` is bound, as edgeHub's are only reachable when mapped;
+ * AMQP when `5671/tcp` is bound or nothing is.
  */
 export function hubBindings(createOptions: Record<string, unknown> | undefined): HubBindings {
   const hostConfig = createOptions?.HostConfig as { PortBindings?: Record<string, unknown> } | undefined;
@@ -40,9 +52,11 @@ export function hubBindings(createOptions: Record<string, unknown> | undefined):
       ? { host, port }
       : { host, port: DEFAULTS[name] };
   };
+  const bindsNothing = Object.keys(bindings).length === 0;
   return {
     mqtt: pick('mqtt'),
     https: pick('https'),
+    ...(bindings[CONTAINER_PORTS.amqp] || bindsNothing ? { amqp: pick('amqp') } : {}),
     ...(bindings[CONTAINER_PORTS.metrics] ? { metrics: pick('metrics') } : {}),
   };
 }

@@ -3,7 +3,7 @@ import type tls from 'node:tls';
 import type { HubBindings } from '../deployment/listen-ports.js';
 
 /**
- * A protocol the hub speaks to its clients (MQTT, the HTTPS method API; AMQP and WebSockets later).
+ * A protocol the hub speaks to its clients (MQTT, AMQP, the HTTPS method API; WebSockets later).
  * A head holds no hub logic: it turns its protocol into calls on the hub's sessions and back. The
  * daemon gives each head a TLS listener on the port the deployment binds for it.
  */

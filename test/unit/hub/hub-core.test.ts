@@ -234,4 +234,15 @@ describe('the hub core through its session API', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.deepEqual(expiring.proxy.closed, ['expired']);
   });
+
+  test('a token renewed on the same connection (AMQP put-token) moves the end to its expiry', async () => {
+    const hub = newHub();
+    const renewed = await connect(hub, 'sender', token('sender', Math.floor(Date.now() / 1000) + 1));
+    renewed.session.renew(new Date(Date.now() + 3600_000));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual(renewed.proxy.closed, [], 'the first token expired, the renewed one holds');
+    renewed.session.renew(new Date(Date.now() + 200));
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.deepEqual(renewed.proxy.closed, ['expired']);
+  });
 });

@@ -6,7 +6,7 @@ import {
   type ClientLink,
   type Subscription,
 } from '../../../src/runtime/hub/connections.js';
-import { hubBindings } from '../../../src/runtime/deployment/listen-ports.js';
+import { hubBindingProblem, hubBindings } from '../../../src/runtime/deployment/listen-ports.js';
 import { HubRequestError } from '../../../src/runtime/hub/hub-request-error.js';
 import { MethodDispatcher } from '../../../src/runtime/hub/methods.js';
 
@@ -87,10 +87,11 @@ test('504 when no response comes in time; 400 for out-of-range timeouts', async 
   methods.close();
 });
 
-test('hub ports come from edgeHub PortBindings, else 8883 and 443 on every address', () => {
+test('hub ports come from edgeHub PortBindings, else 8883, 443 and 5671 on every address', () => {
   assert.deepEqual(hubBindings(undefined), {
     mqtt: { host: '0.0.0.0', port: 8883 },
     https: { host: '0.0.0.0', port: 443 },
+    amqp: { host: '0.0.0.0', port: 5671 },
   });
   assert.deepEqual(
     hubBindings({
@@ -98,11 +99,24 @@ test('hub ports come from edgeHub PortBindings, else 8883 and 443 on every addre
         PortBindings: {
           '8883/tcp': [{ HostIp: '127.0.0.1', HostPort: '18883' }],
           '443/tcp': [{ HostPort: '0' }],
-          '5671/tcp': [{ HostPort: '5671' }],
+          '5671/tcp': [{ HostIp: '::1', HostPort: '15671' }],
         },
       },
     }),
-    { mqtt: { host: '127.0.0.1', port: 18883 }, https: { host: '0.0.0.0', port: 0 } },
+    {
+      mqtt: { host: '127.0.0.1', port: 18883 },
+      https: { host: '0.0.0.0', port: 0 },
+      amqp: { host: '::1', port: 15671 },
+    },
+  );
+  // as an unmapped port of the edgeHub container: bindings without 5671 leave AMQP off
+  assert.equal(
+    hubBindings({ HostConfig: { PortBindings: { '8883/tcp': [{ HostPort: '8883' }] } } }).amqp,
+    undefined,
+  );
+  assert.deepEqual(
+    hubBindingProblem({ HostConfig: { PortBindings: { '5671/tcp': [{ HostPort: '99999' }] } } }),
+    { path: 'HostConfig.PortBindings["5671/tcp"][0].HostPort', problem: '"99999" is not a port 0..65535' },
   );
   assert.deepEqual(
     hubBindings({ HostConfig: { PortBindings: { '8883/tcp': [{ HostPort: 'nope' }] } } }).mqtt,

@@ -1,8 +1,9 @@
-import tls, { type TLSSocket } from 'node:tls';
+import tls from 'node:tls';
 
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 
 import type { Credentials, EdgeHub } from '../hub.js';
+import { peerCertificate } from '../peer-certificate.js';
 import type { ProtocolHead } from '../protocol-head.js';
 import type { DeviceSession, TwinReply } from '../session/device-session.js';
 import { FrameGuard } from './frame-guard.js';
@@ -54,13 +55,6 @@ function skipFanOutOfClientPublishes(broker: Aedes): void {
       return publish(packet, client, done);
     if (done) process.nextTick(done, null);
   };
-}
-
-/** The DER certificate the client presented in the TLS handshake, if it presented one. */
-function peerCertificate(client: Client): Buffer | undefined {
-  const connection = client.conn as Partial<TLSSocket>;
-  const certificate = connection.getPeerCertificate?.();
-  return certificate?.raw && certificate.raw.length > 0 ? certificate.raw : undefined;
 }
 
 /**
@@ -269,7 +263,7 @@ export class MqttHead implements ProtocolHead {
       credentials = { sas: password.toString('utf8') };
     } else {
       // no password: the client certificate presented in the TLS handshake is the credential
-      const certificate = peerCertificate(client);
+      const certificate = peerCertificate(client.conn);
       if (!certificate) {
         this.options.log(`hub: mqtt: refused ${client.id}: neither a SAS token nor a client certificate`);
         return done(refusal('no credentials'), false);

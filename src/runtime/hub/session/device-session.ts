@@ -57,6 +57,8 @@ export class DeviceSession {
   private readonly subscriptions: Set<Subscription>;
   private link: ClientLink | undefined;
   private stopExpiryWatch: (() => void) | undefined;
+  /** Ends the attached connection because its token expired. */
+  private expiryClose: (() => void) | undefined;
 
   constructor(
     private readonly core: SessionCore,
@@ -89,11 +91,24 @@ export class DeviceSession {
     };
     this.link = link;
     this.core.connected(link);
+    this.expiryClose = () => proxy.close('expired');
     const { expiresAt } = this.options;
-    if (expiresAt === undefined) return;
+    if (expiresAt !== undefined) this.renew(expiresAt);
+  }
+
+  /**
+   * The client presented a new token for this identity on the same connection (AMQP's put-token
+   * refresh): the session now ends when that one expires.
+   */
+  renew(expiresAt: Date): void {
+    const proxyClose = this.expiryClose;
+    if (!this.link || !proxyClose) return;
+    this.stopExpiryWatch?.();
     this.stopExpiryWatch = watchExpiry(expiresAt, () => {
-      this.core.log(`hub: ${identity.id}: SAS token expired at ${expiresAt.toISOString()}: disconnected`);
-      proxy.close('expired');
+      this.core.log(
+        `hub: ${this.identity.id}: SAS token expired at ${expiresAt.toISOString()}: disconnected`,
+      );
+      proxyClose();
     });
   }
 
@@ -101,6 +116,7 @@ export class DeviceSession {
   detach(): void {
     this.stopExpiryWatch?.();
     this.stopExpiryWatch = undefined;
+    this.expiryClose = undefined;
     const link = this.link;
     if (!link) return;
     this.link = undefined;
