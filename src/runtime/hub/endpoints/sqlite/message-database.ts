@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 
 import { syncDirectory } from '../../../files/atomic-write.js';
 import { GroupCommit } from '../../../group-commit.js';
-import type { FifoState, HeldMessage } from './fifo.js';
-import { decodeMessage } from './message-record.js';
+import type { FifoState } from './fifo.js';
+import type { MessageRow } from './row-batch.js';
 
 /**
  * How a commit reaches the disk. `synced` (iotedged's): SQLite's `synchronous = NORMAL` (a commit
@@ -28,16 +28,6 @@ export interface StoredQueue extends FifoState {
   id: number;
   endpoint: string;
   priority: number;
-}
-
-export interface MessageRow {
-  offset: number;
-  queue: number;
-  enqueuedAt: number;
-  expiresAt: number;
-  size: number;
-  meta: string;
-  body: Buffer;
 }
 
 const SCHEMA = `
@@ -68,7 +58,8 @@ const DELETE_BATCH = 5000;
 
 /**
  * The message store's SQLite file: one table of messages (offset = rowid, increasing across the
- * whole file), one row per FIFO with its checkpoint. All statements are synchronous (better-sqlite3).
+ * whole file), one row per FIFO with its checkpoint. All statements are synchronous (better-sqlite3):
+ * the hub runs them on a worker thread of its own (message-worker.ts), never on its event loop.
  */
 export class MessageDatabase {
   private readonly db: Database.Database;
@@ -203,7 +194,7 @@ export class MessageDatabase {
   }
 
   /** Up to `limit` messages of a FIFO after `offset` and up to `through`, in order. */
-  load(queue: number, priority: number, offset: number, through: number, limit: number): HeldMessage[] {
+  load(queue: number, offset: number, through: number, limit: number): MessageRow[] {
     const rows = this.loadMessages.all(queue, offset, through, limit) as {
       offset: number;
       enqueued_at: number;
@@ -213,12 +204,13 @@ export class MessageDatabase {
       body: Buffer;
     }[];
     return rows.map((row) => ({
-      message: decodeMessage(row.body, row.meta),
-      priority,
+      offset: row.offset,
+      queue,
       enqueuedAt: row.enqueued_at,
       expiresAt: row.expires_at,
-      offset: row.offset,
       size: row.size,
+      meta: row.meta,
+      body: row.body,
     }));
   }
 
@@ -234,9 +226,20 @@ export class MessageDatabase {
     this.commitTransaction(messages, queues, consumed);
   }
 
-  /** Deletes up to one batch of a FIFO's messages at or below its checkpoint; the number deleted. */
-  deleteThrough(queue: number, checkpoint: number): number {
-    return this.deleteMessages.run(queue, checkpoint).changes;
+  /**
+   * Deletes the messages at or below each FIFO's saved checkpoint (acknowledged, expired or
+   * dropped), up to `batches` statements of 5,000 rows per FIFO.
+   */
+  deleteAcknowledged(batches: number): void {
+    const queues = this.db.prepare('SELECT id, checkpoint FROM queues').all() as {
+      id: number;
+      checkpoint: number;
+    }[];
+    for (const { id, checkpoint } of queues) {
+      for (let round = 0; round < batches; round++) {
+        if (this.deleteMessages.run(id, checkpoint).changes === 0) break;
+      }
+    }
   }
 
   /**
