@@ -3,7 +3,14 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { Durability, StoredQueue } from './message-database.js';
 import { CommitRing, type RingCommit } from './commit-ring.js';
 import { unpackRows, type MessageRow } from './row-batch.js';
-import type { Answer, Request, SyncRequest, WorkerEvent, WorkerStart } from './worker-protocol.js';
+import {
+  reasonOf,
+  type Answer,
+  type Request,
+  type SyncRequest,
+  type WorkerEvent,
+  type WorkerStart,
+} from './worker-protocol.js';
 
 /** How long the event loop waits for the database thread's answer before giving up on it. */
 const ANSWER_TIMEOUT_MS = 60_000;
@@ -28,6 +35,8 @@ export class DatabaseThread {
   /** Commits and cleanups handed over and not yet answered: while there are, the process stays up. */
   private busy = 0;
   private closed = false;
+  /** Why the database thread ended before the store closed (an error in it). */
+  private stopped: string | undefined;
   readonly queues: StoredQueue[];
   readonly nextOffset: number;
 
@@ -56,12 +65,15 @@ export class DatabaseThread {
       transferList: [requests.port2, answers.port2, events.port2],
     });
     this.worker.unref();
+    this.worker.on('error', (error) => this.stop(reasonOf(error)));
+    this.worker.on('exit', () => this.stop('it ended'));
     this.events.on('message', (event: WorkerEvent) => this.handle(event));
     this.events.unref();
     let opened: Answer;
     try {
       opened = this.wait();
     } catch (error) {
+      this.closed = true;
       this.closePorts();
       throw error;
     }
@@ -72,6 +84,12 @@ export class DatabaseThread {
 
   /** Hands a commit over; its outcome comes as a `synced` (or `failed`) event. */
   commit(commit: RingCommit): void {
+    if (this.stopped !== undefined) {
+      // after the caller has done with the commit, as when the thread answers
+      const reason = this.stopped;
+      queueMicrotask(() => this.onEvent({ event: 'failed', ids: [commit.id], stage: 'commit', reason }));
+      return;
+    }
     if (this.busy++ === 0) this.events.ref();
     this.overflow.push(commit);
     this.pour();
@@ -146,6 +164,15 @@ export class DatabaseThread {
     }
   }
 
+  /** The thread ended while the store was open: what it had not synced fails, and so will what comes. */
+  private stop(reason: string): void {
+    if (this.closed || this.stopped !== undefined) return;
+    this.stopped = `the message store's thread stopped: ${reason}`;
+    this.busy = 0;
+    this.events.unref();
+    this.onEvent({ event: 'stopped', reason: this.stopped });
+  }
+
   private closePorts(): void {
     this.events.close();
     this.answers.close();
@@ -158,6 +185,7 @@ export class DatabaseThread {
   }
 
   private handle(event: WorkerEvent): void {
+    if (event.event === 'stopped') return;
     if (this.overflow.length > 0) this.pour();
     const done = event.event === 'cleaned' ? 1 : event.ids.length;
     if ((this.busy -= done) === 0) this.events.unref();
@@ -165,6 +193,7 @@ export class DatabaseThread {
   }
 
   private call(request: SyncRequest): Exclude<Answer, { ok: false }> {
+    if (this.stopped !== undefined) throw new Error(this.stopped);
     Atomics.store(this.signal, 0, 0);
     this.requests.postMessage(request);
     return this.wait();

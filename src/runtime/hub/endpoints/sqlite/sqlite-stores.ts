@@ -326,6 +326,15 @@ export class SqliteMessageStores implements MessageStores {
       if (event.failure) this.options.log?.(`hub: message store: cleanup failed (${event.failure})`);
       return;
     }
+    if (event.event === 'stopped') {
+      this.finished({
+        event: 'failed',
+        ids: [...this.inFlight.keys()],
+        stage: 'commit',
+        reason: event.reason,
+      });
+      return;
+    }
     const commits = event.ids.map((id) => this.inFlight.get(id)!);
     for (const id of event.ids) this.inFlight.delete(id);
     if (event.event === 'synced') {

@@ -53,7 +53,9 @@ export type WorkerEvent =
   | { event: 'synced'; ids: number[] }
   | { event: 'failed'; ids: number[]; stage: 'commit' | 'sync'; reason: string }
   /** A cleanup ended; `failure` says why it could not finish. */
-  | { event: 'cleaned'; failure?: string };
+  | { event: 'cleaned'; failure?: string }
+  /** The thread ended before the store closed: every commit not yet synced is lost to it. */
+  | { event: 'stopped'; reason: string };
 
 /** An error's code (SQLITE_FULL, ENOSPC) or else its message: what the hub says of a failure. */
 export function reasonOf(error: unknown): string {
