@@ -53,7 +53,7 @@ export class CommitRing {
 
   /**
    * Adds a commit. `added`: false when the ring has no room for it now (the reader is behind);
-   * `wake`: the reader was idle, it must be told there is work.
+   * `wake`: the reader was idle and was woken.
    */
   write(commit: RingCommit): { added: boolean; wake: boolean } {
     const bound = boundOf(commit);
@@ -99,7 +99,9 @@ export class CommitRing {
     this.view.setUint32(start + 12, commit.queues.length);
     this.view.setUint32(start + 16, commit.consumed.length);
     Atomics.store(this.control, WRITTEN, (written + skip + length) | 0);
-    return { added: true, wake: Atomics.exchange(this.control, IDLE, 0) === 1 };
+    const wake = Atomics.exchange(this.control, IDLE, 0) === 1;
+    if (wake) Atomics.notify(this.control, IDLE);
+    return { added: true, wake };
   }
 
   /** False when the commit would not fit even in the empty ring. */
@@ -148,6 +150,21 @@ export class CommitRing {
     for (let index = 0; index < consumed; index++, p += 8) commit.consumed.push(this.view.getFloat64(p));
     Atomics.store(this.control, READ, (read + skip + length) | 0);
     return commit;
+  }
+
+  /** The reader is at work again (it found a request after saying it was idle). */
+  busy(): void {
+    Atomics.store(this.control, IDLE, 0);
+  }
+
+  /** The reader waits until a writer wakes it (or returns at once if one did meanwhile). */
+  sleep(): void {
+    Atomics.wait(this.control, IDLE, 1);
+  }
+
+  /** Wakes the reader if it said it was idle (the writer of a request for it calls this). */
+  wake(): void {
+    if (Atomics.exchange(this.control, IDLE, 0) === 1) Atomics.notify(this.control, IDLE);
   }
 
   /**

@@ -97,7 +97,6 @@ export class DatabaseThread {
 
   /** Moves the commits waiting into the ring, as far as it has room. */
   private pour(): void {
-    let wake = false;
     const tooLarge: number[] = [];
     while (this.overflow.length > 0) {
       const next = this.overflow[0]!;
@@ -108,10 +107,8 @@ export class DatabaseThread {
       }
       const written = this.ring.write(next);
       if (!written.added) break;
-      wake ||= written.wake;
       this.overflow.shift();
     }
-    if (wake) this.requests.postMessage({ op: 'wake' } satisfies Request);
     if (tooLarge.length > 0)
       this.handle({ event: 'failed', ids: tooLarge, stage: 'commit', reason: 'a commit too large' });
   }
@@ -182,6 +179,7 @@ export class DatabaseThread {
   private post(request: Request): void {
     if (this.busy++ === 0) this.events.ref();
     this.requests.postMessage(request);
+    this.ring.wake();
   }
 
   private handle(event: WorkerEvent): void {
@@ -196,6 +194,7 @@ export class DatabaseThread {
     if (this.stopped !== undefined) throw new Error(this.stopped);
     Atomics.store(this.signal, 0, 0);
     this.requests.postMessage(request);
+    this.ring.wake();
     return this.wait();
   }
 

@@ -1,11 +1,9 @@
-import { chmodSync, close, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import Database from 'better-sqlite3';
 
 import { syncDirectory } from '../../../files/atomic-write.js';
-import { GroupCommit } from '../../../group-commit.js';
 import type { FifoState } from './fifo.js';
 import type { MessageRow } from './row-batch.js';
 
@@ -19,9 +17,6 @@ import type { MessageRow } from './row-batch.js';
  * the last checkpoint may be lost).
  */
 export type Durability = 'synced' | 'full' | 'normal';
-
-const fdatasyncAsync = promisify(fdatasync);
-const closeAsync = promisify(close);
 
 /** A FIFO as the database lists it when the store opens. */
 export interface StoredQueue extends FifoState {
@@ -78,14 +73,11 @@ export class MessageDatabase {
   ) => void;
   /** The WAL file, opened at the first sync (SQLite makes it at the first write). */
   private walFd: number | undefined;
-  /** fdatasyncs of the WAL: a commit made while one runs joins the next one. */
-  private readonly walSync: GroupCommit;
 
   constructor(
     private readonly file: string,
     durability: Durability,
   ) {
-    this.walSync = new GroupCommit(() => this.syncWalNow());
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
     try {
       this.db = new Database(file);
@@ -148,18 +140,17 @@ export class MessageDatabase {
     return statement;
   }
 
-  /** Resolves once every commit made so far is on the disk (the `synced` durability). */
-  syncWal(): Promise<void> {
-    return this.walSync.run();
-  }
-
-  private async syncWalNow(): Promise<void> {
+  /**
+   * Every commit made so far is on the disk once this resolves: an fdatasync of the WAL, made on
+   * the calling thread (the store's database thread, which has nothing else to do meanwhile).
+   */
+  async syncWal(): Promise<void> {
     if (this.walFd === undefined) {
       this.walFd = openSync(`${this.file}-wal`, 'r');
       // the WAL may be a new file: its directory entry must reach the disk too
       await syncDirectory(path.dirname(this.file));
     }
-    await fdatasyncAsync(this.walFd);
+    fdatasyncSync(this.walFd);
   }
 
   /** Every FIFO with what it holds past its checkpoint. */
@@ -257,7 +248,7 @@ export class MessageDatabase {
   /** Closes the file (SQLite checkpoints the WAL into it and syncs it); a WAL sync under way ends first. */
   close(): void {
     this.db.close();
-    const fd = this.walFd;
-    if (fd !== undefined) void this.walSync.idle().then(() => closeAsync(fd).catch(() => undefined));
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 }

@@ -2,10 +2,12 @@
  * The message store's database thread: it owns the SQLite connection, so no statement and no
  * commit runs on the hub's event loop. Commits come through shared memory (CommitRing), one per
  * turn of the hub's loop, and are made in order: all those waiting as one transaction, then one
- * sync of the WAL (on libuv's thread pool); those that come in during the sync make the next
- * transaction once it ended. The busier the hub, the larger each commit, the fewer writes and
- * syncs per message. Reads (a FIFO's next messages once its read-ahead ran dry) and new FIFOs are
- * answered at once, after the commits handed over before them, while the hub's loop waits.
+ * fdatasync of the WAL, made on this thread (no hop to libuv's thread pool and back); those that
+ * come in during the sync make the next transaction once it ended. The busier the hub, the larger
+ * each commit, the fewer writes and syncs per message. Reads (a FIFO's next messages once its
+ * read-ahead ran dry) and new FIFOs are answered between two commits, after the commits handed
+ * over before them, while the hub's loop waits. With nothing to do the thread sleeps on the ring
+ * (Atomics.wait) until the hub wakes it.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 
@@ -52,51 +54,56 @@ try {
 const ring = new CommitRing(start.ring);
 /** Commits made and not yet synced, by id. */
 let unsynced: number[] = [];
-let pumping = false;
 let closing = false;
-
-start.requests.on('message', (first: Request) => {
-  const requests = [first];
-  for (let next = receiveMessageOnPort(start.requests); next; next = receiveMessageOnPort(start.requests))
-    requests.push(next.message as Request);
-  for (const request of requests) {
-    // the commits written before the request first (a read then finds every message it asks for)
-    commitWhatWaits();
-    if (request.op === 'cleanup') cleanup();
-    else if (request.op === 'close') closing = true;
-    else if (request.op !== 'wake') serve(request);
-  }
-  void pump();
-});
 
 /**
  * Commits what the ring holds, syncs, tells the appends they are durable; again with what came
- * in during the sync (one transaction and one sync for all of it), until the ring stays empty.
+ * in during the sync (one transaction and one sync for all of it); requests in between. With
+ * nothing to do the thread sleeps until the hub wakes it (CommitRing.wake): no event loop turn,
+ * no message, for a commit.
  */
-async function pump(): Promise<void> {
-  if (pumping) return;
-  pumping = true;
+async function run(): Promise<void> {
   for (;;) {
+    const request = receiveMessageOnPort(start.requests)?.message as Request | undefined;
+    if (request) handle(request);
     commitWhatWaits();
-    if (unsynced.length === 0) {
-      if (ring.idle()) break;
+    if (unsynced.length > 0) {
+      const ids = unsynced;
+      unsynced = [];
+      if (start.durability === 'synced') {
+        try {
+          await db.syncWal();
+        } catch (error) {
+          tell({ event: 'failed', ids, stage: 'sync', reason: failure(error) });
+          continue;
+        }
+      }
+      tell({ event: 'synced', ids });
       continue;
     }
-    const ids = unsynced;
-    unsynced = [];
-    if (start.durability === 'synced') {
-      try {
-        await db.syncWal();
-      } catch (error) {
-        tell({ event: 'failed', ids, stage: 'sync', reason: failure(error) });
-        continue;
-      }
+    if (request) continue;
+    if (closing) return close();
+    if (!ring.idle()) continue;
+    // a request posted before the idle flag was up did not wake this thread: look once more
+    const late = receiveMessageOnPort(start.requests)?.message as Request | undefined;
+    if (late) {
+      ring.busy();
+      handle(late);
+      continue;
     }
-    tell({ event: 'synced', ids });
+    ring.sleep();
   }
-  pumping = false;
-  if (closing) close();
 }
+
+function handle(request: Request): void {
+  // the commits written before the request first (a read then finds every message it asks for)
+  commitWhatWaits();
+  if (request.op === 'cleanup') cleanup();
+  else if (request.op === 'close') closing = true;
+  else serve(request);
+}
+
+void run();
 
 /** Every commit in the ring, as one transaction. */
 function commitWhatWaits(): void {

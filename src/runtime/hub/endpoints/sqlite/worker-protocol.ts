@@ -32,11 +32,8 @@ export type SyncRequest =
   /** After every commit asked for before it: deletes what the checkpoints passed, shrinks, closes. */
   | { op: 'close' };
 
-/**
- * Every request is handled after the commits written to the ring before it; `wake` asks for
- * nothing else (the ring has commits and its reader was idle).
- */
-export type Request = SyncRequest | { op: 'cleanup' } | { op: 'wake' };
+/** Every request is handled after the commits written to the ring before it. */
+export type Request = SyncRequest | { op: 'cleanup' };
 
 export type Answer =
   | { ok: true; opened: { queues: StoredQueue[]; nextOffset: number } }
