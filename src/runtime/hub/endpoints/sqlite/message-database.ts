@@ -8,13 +8,13 @@ import type { FifoState } from './fifo.js';
 import type { MessageRow } from './row-batch.js';
 
 /**
- * How a commit reaches the disk. `synced` (iotedged's): SQLite's `synchronous = NORMAL` (a commit
- * is written to the WAL, no fsync), then the WAL file is fdatasynced on libuv's thread pool, the
- * event loop free meanwhile, before the commit's appends resolve: what was acknowledged survives a
- * power loss. `full`: `synchronous = FULL`, SQLite fsyncs the WAL inside each commit, on the event
- * loop: the same guarantee, with the loop blocked during every fsync. `normal`: `synchronous =
- * NORMAL` alone: a commit survives the process being killed, not a power loss (the commits since
- * the last checkpoint may be lost).
+ * How a commit reaches the disk (all of it on the store's database thread). `synced` (iotedged's):
+ * SQLite's `synchronous = NORMAL` (a commit is written to the WAL, no fsync), then the WAL file is
+ * fdatasynced, once for all the commits made meanwhile, before their appends resolve: what was
+ * acknowledged survives a power loss. `full`: `synchronous = FULL`, SQLite fsyncs the WAL inside
+ * each commit: the same guarantee, one fsync per commit. `normal`: `synchronous = NORMAL` alone: a
+ * commit survives the process being killed, not a power loss (the commits since the last
+ * checkpoint may be lost).
  */
 export type Durability = 'synced' | 'full' | 'normal';
 
