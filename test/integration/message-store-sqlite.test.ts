@@ -11,6 +11,7 @@ import {
 } from '../../src/runtime/hub/endpoints/sqlite/sqlite-stores.js';
 import { HubRequestError } from '../../src/runtime/hub/hub-request-error.js';
 import { messageSize, type HubMessage } from '../../src/runtime/routing/message.js';
+import { SmallTmpfs } from '../helpers/small-tmpfs.js';
 
 const message = (text: string, properties: Record<string, string> = {}): HubMessage => ({
   body: Buffer.from(text),
@@ -201,6 +202,38 @@ test('the cleanup deletes acknowledged messages: the file stays bounded over fil
     assert.ok(drained < full / 4, `cycle ${cycle}: ${drained} bytes after draining ${full}`);
   }
   assert.ok(sizes[2]! <= sizes[0]! * 1.5, `drained sizes over cycles: ${sizes.join(', ')}`);
+});
+
+test('appends the full disk refuses are rejected with 503 and not held; the store takes messages again once freed', async (t) => {
+  const mounted = SmallTmpfs.mount(1024);
+  if ('skip' in mounted) return t.skip(mounted.skip);
+  t.after(() => mounted.unmount());
+  const file = path.join(mounted.dir, 'hub', 'messages.db');
+  const stores = openStores(file);
+  const store = stores.open('$upstream', () => undefined);
+  await store.append(message('kept'), { priority: 0, timeToLiveSecs: 600 });
+  mounted.fill();
+  const accepted = ['kept'];
+  let refusal: unknown;
+  for (let i = 0; i < 100 && !refusal; i++) {
+    const body = `${i}:${'x'.repeat(8000)}`;
+    await store.append(message(body), { priority: 0, timeToLiveSecs: 600 }).then(
+      () => accepted.push(body),
+      (error: unknown) => (refusal = error),
+    );
+  }
+  assert.ok(refusal instanceof HubRequestError, `refused: ${String(refusal)}`);
+  assert.equal(refusal.status, 503);
+  assert.match(refusal.message, /could not save the message \(SQLITE_FULL\)/);
+  assert.equal(store.size, accepted.length, 'the refused message is not held');
+  mounted.free();
+  await store.append(message('after'), { priority: 0, timeToLiveSecs: 600 });
+  accepted.push('after');
+  assert.deepEqual(bodies(readAll(store)), accepted);
+  stores.close();
+  const reopened = openStores(file);
+  t.after(() => reopened.close());
+  assert.deepEqual(bodies(readAll(reopened.open('$upstream', () => undefined))), accepted);
 });
 
 test('a file that is not a message store is refused with its path and the reason, never a stack', (t) => {

@@ -292,7 +292,7 @@ export class MqttHead implements ProtocolHead {
    * A telemetry publish (QoS 0 or 1) of a connected client, taken without the broker: the broker
    * handles the publishes of one read from the socket together and reads no more until all of them
    * are acknowledged, so each read would wait for the store's commit and disk sync before the next.
-   * Here the next publishes are read and routed (delivered as soon as they are committed) while
+   * Here the next publishes are read and routed (delivered as soon as the store has them) while
    * earlier ones wait for the sync; each PUBACK still goes out only once its message is held as
    * the store promises, in arrival order. False: the broker handles the packet (anything else,
    * a topic it would refuse, or too many publishes already waiting).

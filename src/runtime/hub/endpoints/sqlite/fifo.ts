@@ -65,7 +65,10 @@ export class Fifo {
     this.saved = { checkpoint: state.checkpoint, readMark: state.readMark };
   }
 
-  /** The database now holds the message: it waits at the tail (in memory while the read-ahead has room). */
+  /**
+   * The message is handed to the database: it waits at the tail (in memory while the read-ahead
+   * has room; past it, read from the database once the read-ahead ran dry).
+   */
   committed(entry: HeldMessage): void {
     if (this.loadedThrough === this.lastOffset && this.buffer.length - this.head < this.readAhead) {
       this.buffer.push(entry);
@@ -81,7 +84,7 @@ export class Fifo {
   peek(): HeldMessage | undefined {
     if (this.head < this.buffer.length) return this.buffer[this.head];
     if (this.loadedThrough >= this.lastOffset) return undefined;
-    // only what is committed (and synced): a later commit's rows may be in the file already
+    // only what the FIFO was told is committed: a later commit's rows may be in the file already
     const rows = this.load(this.loadedThrough, this.lastOffset, this.readAhead);
     this.buffer = rows;
     this.head = 0;
@@ -119,6 +122,24 @@ export class Fifo {
     while (at < this.buffer.length && this.buffer[at]!.offset < entry.offset) at++;
     this.buffer.splice(at, 0, entry);
     this.waiting++;
+  }
+
+  /**
+   * A message whose commit failed (it is not in the database): let go unless it was read already
+   * (then its acknowledgement consumes it as any other). One past the read-ahead is not found by
+   * the read that would have loaded it.
+   */
+  forget(entry: HeldMessage): void {
+    if (this.outstanding.has(entry.offset)) return;
+    let at = -1;
+    if (entry.offset <= this.loadedThrough) {
+      at = this.buffer.indexOf(entry, this.head);
+      if (at < 0) return; // consumed or dropped already
+      this.buffer.splice(at, 1);
+    }
+    this.count--;
+    this.bytes -= entry.size;
+    this.waiting--;
   }
 
   /** Lets the next unread message go unsent (expired, or the oldest when the store is full). */

@@ -1,43 +1,28 @@
-import { chmodSync, close, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import Database from 'better-sqlite3';
 
 import { syncDirectory } from '../../../files/atomic-write.js';
-import { GroupCommit } from '../../../group-commit.js';
-import type { FifoState, HeldMessage } from './fifo.js';
-import { decodeMessage } from './message-record.js';
+import type { FifoState } from './fifo.js';
+import type { MessageRow } from './row-batch.js';
 
 /**
- * How a commit reaches the disk. `synced` (iotedged's): SQLite's `synchronous = NORMAL` (a commit
- * is written to the WAL, no fsync), then the WAL file is fdatasynced on libuv's thread pool, the
- * event loop free meanwhile, before the commit's appends resolve: what was acknowledged survives a
- * power loss. `full`: `synchronous = FULL`, SQLite fsyncs the WAL inside each commit, on the event
- * loop: the same guarantee, with the loop blocked during every fsync. `normal`: `synchronous =
- * NORMAL` alone: a commit survives the process being killed, not a power loss (the commits since
- * the last checkpoint may be lost).
+ * How a commit reaches the disk (all of it on the store's database thread). `synced` (iotedged's):
+ * SQLite's `synchronous = NORMAL` (a commit is written to the WAL, no fsync), then the WAL file is
+ * fdatasynced, once for all the commits made meanwhile, before their appends resolve: what was
+ * acknowledged survives a power loss. `full`: `synchronous = FULL`, SQLite fsyncs the WAL inside
+ * each commit: the same guarantee, one fsync per commit. `normal`: `synchronous = NORMAL` alone: a
+ * commit survives the process being killed, not a power loss (the commits since the last
+ * checkpoint may be lost).
  */
 export type Durability = 'synced' | 'full' | 'normal';
-
-const fdatasyncAsync = promisify(fdatasync);
-const closeAsync = promisify(close);
 
 /** A FIFO as the database lists it when the store opens. */
 export interface StoredQueue extends FifoState {
   id: number;
   endpoint: string;
   priority: number;
-}
-
-export interface MessageRow {
-  offset: number;
-  queue: number;
-  enqueuedAt: number;
-  expiresAt: number;
-  size: number;
-  meta: string;
-  body: Buffer;
 }
 
 const SCHEMA = `
@@ -68,7 +53,8 @@ const DELETE_BATCH = 5000;
 
 /**
  * The message store's SQLite file: one table of messages (offset = rowid, increasing across the
- * whole file), one row per FIFO with its checkpoint. All statements are synchronous (better-sqlite3).
+ * whole file), one row per FIFO with its checkpoint. All statements are synchronous (better-sqlite3):
+ * the hub runs them on a worker thread of its own (message-worker.ts), never on its event loop.
  */
 export class MessageDatabase {
   private readonly db: Database.Database;
@@ -87,14 +73,11 @@ export class MessageDatabase {
   ) => void;
   /** The WAL file, opened at the first sync (SQLite makes it at the first write). */
   private walFd: number | undefined;
-  /** fdatasyncs of the WAL: a commit made while one runs joins the next one. */
-  private readonly walSync: GroupCommit;
 
   constructor(
     private readonly file: string,
     durability: Durability,
   ) {
-    this.walSync = new GroupCommit(() => this.syncWalNow());
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
     try {
       this.db = new Database(file);
@@ -157,18 +140,17 @@ export class MessageDatabase {
     return statement;
   }
 
-  /** Resolves once every commit made so far is on the disk (the `synced` durability). */
-  syncWal(): Promise<void> {
-    return this.walSync.run();
-  }
-
-  private async syncWalNow(): Promise<void> {
+  /**
+   * Every commit made so far is on the disk once this resolves: an fdatasync of the WAL, made on
+   * the calling thread (the store's database thread, which has nothing else to do meanwhile).
+   */
+  async syncWal(): Promise<void> {
     if (this.walFd === undefined) {
       this.walFd = openSync(`${this.file}-wal`, 'r');
       // the WAL may be a new file: its directory entry must reach the disk too
       await syncDirectory(path.dirname(this.file));
     }
-    await fdatasyncAsync(this.walFd);
+    fdatasyncSync(this.walFd);
   }
 
   /** Every FIFO with what it holds past its checkpoint. */
@@ -203,7 +185,7 @@ export class MessageDatabase {
   }
 
   /** Up to `limit` messages of a FIFO after `offset` and up to `through`, in order. */
-  load(queue: number, priority: number, offset: number, through: number, limit: number): HeldMessage[] {
+  load(queue: number, offset: number, through: number, limit: number): MessageRow[] {
     const rows = this.loadMessages.all(queue, offset, through, limit) as {
       offset: number;
       enqueued_at: number;
@@ -213,12 +195,13 @@ export class MessageDatabase {
       body: Buffer;
     }[];
     return rows.map((row) => ({
-      message: decodeMessage(row.body, row.meta),
-      priority,
+      offset: row.offset,
+      queue,
       enqueuedAt: row.enqueued_at,
       expiresAt: row.expires_at,
-      offset: row.offset,
       size: row.size,
+      meta: row.meta,
+      body: row.body,
     }));
   }
 
@@ -234,9 +217,20 @@ export class MessageDatabase {
     this.commitTransaction(messages, queues, consumed);
   }
 
-  /** Deletes up to one batch of a FIFO's messages at or below its checkpoint; the number deleted. */
-  deleteThrough(queue: number, checkpoint: number): number {
-    return this.deleteMessages.run(queue, checkpoint).changes;
+  /**
+   * Deletes the messages at or below each FIFO's saved checkpoint (acknowledged, expired or
+   * dropped), up to `batches` statements of 5,000 rows per FIFO.
+   */
+  deleteAcknowledged(batches: number): void {
+    const queues = this.db.prepare('SELECT id, checkpoint FROM queues').all() as {
+      id: number;
+      checkpoint: number;
+    }[];
+    for (const { id, checkpoint } of queues) {
+      for (let round = 0; round < batches; round++) {
+        if (this.deleteMessages.run(id, checkpoint).changes === 0) break;
+      }
+    }
   }
 
   /**
@@ -254,7 +248,7 @@ export class MessageDatabase {
   /** Closes the file (SQLite checkpoints the WAL into it and syncs it); a WAL sync under way ends first. */
   close(): void {
     this.db.close();
-    const fd = this.walFd;
-    if (fd !== undefined) void this.walSync.idle().then(() => closeAsync(fd).catch(() => undefined));
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 }

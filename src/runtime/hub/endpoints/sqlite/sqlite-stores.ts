@@ -2,10 +2,13 @@ import { messageSize, type HubMessage } from '../../../routing/message.js';
 import { HubRequestError } from '../../hub-request-error.js';
 import type { EnqueueOptions } from '../endpoint.js';
 import type { DropReason, MessageStores, StoreLimits } from '../message-store.js';
+import { DatabaseThread } from './database-thread.js';
 import { Fifo, type HeldMessage } from './fifo.js';
-import { encodeMessageMeta } from './message-record.js';
-import { MessageDatabase, type Durability, type MessageRow } from './message-database.js';
+import type { Durability } from './message-database.js';
+import { decodeMessage, encodeMessageMeta } from './message-record.js';
+import type { MessageRow } from './row-batch.js';
 import { SqliteMessageStore, type StoreOwner } from './sqlite-store.js';
+import type { WorkerEvent } from './worker-protocol.js';
 
 export interface SqliteStoresOptions {
   /** The database file (`<homedir>/hub/messages.db`); its folder is made when missing. */
@@ -31,12 +34,10 @@ export interface SqliteStoresOptions {
   log?: (line: string) => void;
 }
 
+/** Bytes of appends that make a commit at once (a commit crosses to the database thread whole). */
+const COMMIT_BYTES = 4 * 1024 * 1024;
 /** How long a moved checkpoint waits for the commit that saves it. */
 const CHECKPOINT_DELAY_MS = 50;
-/** Delete statements per FIFO per cleanup (each deletes up to 5,000 rows): 100,000 rows a second. */
-const DELETES_PER_CLEANUP = 5;
-/** Free pages given back to the file system per cleanup at most (32 MiB of 4 KiB pages). */
-const SHRINK_PAGES = 8192;
 
 interface PendingAppend {
   store: SqliteMessageStore;
@@ -47,18 +48,28 @@ interface PendingAppend {
   reject(error: Error): void;
 }
 
+/** A commit handed to the database thread: its appends and the checkpoints it saves. */
+interface CommitInFlight {
+  appends: PendingAppend[];
+  moved: { fifo: Fifo; checkpoint: number; readMark: number }[];
+}
+
 /**
  * The durable message stores of one hub: one SQLite file (WAL) for every endpoint, one FIFO per
- * endpoint and priority with its checkpoint. Group commit: appends wait together for one
- * transaction, made once the event loop has handled the input already in (or after `commitIntervalMs`)
- * or at `commitBatch` appends, whichever comes first,
- * and resolve (so their senders are acknowledged) only once it committed. Acknowledgements move
+ * endpoint and priority with its checkpoint, kept by a database thread of its own (the event loop
+ * runs no SQL while messages flow). Group commit: appends wait together for one batch, handed to
+ * that thread once the event loop has handled the input already in (or after `commitIntervalMs`)
+ * or at `commitBatch` appends, whichever comes first; batches that arrive there while the file is
+ * being synced go into one transaction after it. Appends resolve (so their senders are
+ * acknowledged) only once their commit is on the disk. Acknowledgements move
  * the checkpoints, saved with the next commit (at most 50 ms later); a cleanup deletes what lies
  * at or below them. After a crash a message read and acknowledged past the saved checkpoint is
  * sent again: a duplicate, counted, never a loss.
  */
 export class SqliteMessageStores implements MessageStores {
-  private readonly db: MessageDatabase;
+  private readonly db: DatabaseThread;
+  private readonly inFlight = new Map<number, CommitInFlight>();
+  private commits = 0;
   private readonly stores = new Map<string, SqliteMessageStore>();
   /** FIFOs loaded from the file, by endpoint, until that endpoint's store is opened. */
   private readonly restored = new Map<string, Fifo[]>();
@@ -87,9 +98,9 @@ export class SqliteMessageStores implements MessageStores {
     this.readAhead = options.readAhead ?? 1000;
     this.now = options.now ?? Date.now;
     this.durability = options.durability ?? 'synced';
-    this.db = new MessageDatabase(options.file, this.durability);
-    this.nextOffset = this.db.nextOffset();
-    for (const queue of this.db.queues()) {
+    this.db = new DatabaseThread(options.file, this.durability, (event) => this.finished(event));
+    this.nextOffset = this.db.nextOffset;
+    for (const queue of this.db.queues) {
       const fifos = this.restored.get(queue.endpoint) ?? [];
       fifos.push(this.fifoOf(queue.id, queue.priority, queue));
       this.restored.set(queue.endpoint, fifos);
@@ -143,14 +154,15 @@ export class SqliteMessageStores implements MessageStores {
     return total;
   }
 
-  /** Commits what waits, saves the checkpoints, deletes what they passed and closes the file. */
+  /**
+   * Commits what waits, saves the checkpoints, deletes what they passed and closes the file; the
+   * appends committed resolve (those that could not be, reject).
+   */
   close(): void {
     if (this.closed) return;
     this.commit();
     this.closed = true;
     clearInterval(this.cleanupTimer);
-    this.deleteAcknowledged();
-    this.db.shrink(SHRINK_PAGES);
     this.db.close();
   }
 
@@ -159,7 +171,15 @@ export class SqliteMessageStores implements MessageStores {
       id,
       priority,
       state,
-      (offset, through, limit) => this.db.load(id, priority, offset, through, limit),
+      (offset, through, limit) =>
+        this.db.load(id, offset, through, limit).map((row) => ({
+          message: decodeMessage(row.body, row.meta),
+          priority,
+          enqueuedAt: row.enqueuedAt,
+          expiresAt: row.expiresAt,
+          offset: row.offset,
+          size: row.size,
+        })),
       this.readAhead,
     );
   }
@@ -199,7 +219,7 @@ export class SqliteMessageStores implements MessageStores {
     this.pendingBytes += size;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ store, fifo, entry, row, resolve, reject });
-      if (this.pending.length >= this.commitBatch) this.commit(false);
+      if (this.pending.length >= this.commitBatch || this.pendingBytes >= COMMIT_BYTES) this.commit(false);
       else this.cancelCommit ??= this.scheduleCommit();
     });
   }
@@ -255,10 +275,18 @@ export class SqliteMessageStores implements MessageStores {
   }
 
   /**
-   * One transaction with the appends waiting and (`withCheckpoints`) every checkpoint that moved;
-   * then the appends resolve. The commits that appends bring leave the checkpoints to the timer
-   * (at most 50 ms), the cleanup and the close: the row of a FIFO written with every commit of a
-   * busy hub would be one more page for each commit to write.
+   * Hands the appends waiting and (`withCheckpoints`) every checkpoint that moved to the database
+   * thread as one commit; the appends resolve once it is on the disk (`finished`). The commits
+   * that appends bring leave the checkpoints to the timer (at most 50 ms), the cleanup and the
+   * close: the row of a FIFO written with every commit of a busy hub would be one more page for
+   * each commit to write.
+   *
+   * The messages are readable at once, so delivery waits neither for the database thread nor for
+   * the disk; their senders are acknowledged only once the commit is synced. A receiver may thus
+   * get a message whose sender is never acknowledged (the process killed or the power lost before
+   * the sync, or the commit refused by a full disk): the sender sends it again (or is told it was
+   * refused), a duplicate at most, never a loss. A read of messages past the read-ahead comes
+   * after every commit handed over, so it finds all of them.
    */
   private commit(withCheckpoints = true): void {
     this.cancelCommit?.();
@@ -268,63 +296,76 @@ export class SqliteMessageStores implements MessageStores {
       this.checkpointTimer = undefined;
     }
     if (this.closed) return;
-    const batch = this.pending;
+    const appends = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     const moved = withCheckpoints ? this.movedCheckpoints() : [];
-    if (batch.length === 0 && moved.length === 0) return;
+    if (appends.length === 0 && moved.length === 0) return;
     const consumed = moved.flatMap(({ fifo, checkpoint }) => fifo.takeConsumedAbove(checkpoint));
-    try {
-      this.db.commit(
-        batch.map((append) => append.row),
-        moved.map(({ fifo, checkpoint }) => ({ id: fifo.id, checkpoint, readMark: fifo.readMark })),
-        consumed,
-      );
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? 'a write error';
-      this.options.log?.(`hub: message store: a commit failed (${reason})`);
-      const refusal = new HubRequestError(
-        503,
-        `the message store could not save the message (${reason}); try again later`,
-      );
-      for (const append of batch) append.reject(refusal);
-      return;
+    const id = ++this.commits;
+    this.inFlight.set(id, { appends, moved });
+    this.db.commit({
+      id,
+      rows: appends.map((append) => append.row),
+      queues: moved.map(({ fifo, checkpoint, readMark }) => ({ id: fifo.id, checkpoint, readMark })),
+      consumed,
+    });
+    if (appends.length === 0) return;
+    // the FIFOs take the messages in offset order, the order of the commits
+    const stores = new Set<SqliteMessageStore>();
+    for (const append of appends) {
+      append.fifo.committed(append.entry);
+      stores.add(append.store);
     }
-    for (const { fifo, checkpoint } of moved) fifo.saved = { checkpoint, readMark: fifo.readMark };
-    if (batch.length === 0) return;
-    // written: the FIFOs take the messages (in offset order, the order of the commits)
-    for (const append of batch) append.fifo.committed(append.entry);
-    if (this.durability !== 'synced') {
-      for (const append of batch) append.resolve();
-      return;
-    }
-    // Readable at once, so delivery does not wait for the disk; acknowledged to their senders only
-    // once the WAL is synced. A receiver may thus get a message whose sender is never acknowledged
-    // (power lost before the sync): the sender sends it again, a duplicate, never a loss.
-    for (const store of new Set(batch.map((append) => append.store))) store.onReadable?.();
-    this.db.syncWal().then(
-      () => {
-        for (const append of batch) append.resolve();
-      },
-      (error: NodeJS.ErrnoException) => {
-        const reason = error.code ?? 'a write error';
-        this.options.log?.(`hub: message store: syncing the file failed (${reason})`);
-        const refusal = new HubRequestError(
-          503,
-          `the message store could not save the message (${reason}); try again later`,
-        );
-        for (const append of batch) append.reject(refusal);
-      },
-    );
+    for (const store of stores) store.onReadable?.();
   }
 
-  private movedCheckpoints(): { fifo: Fifo; checkpoint: number }[] {
-    const moved: { fifo: Fifo; checkpoint: number }[] = [];
+  /** What the database thread made of commits (and cleanups). */
+  private finished(event: WorkerEvent): void {
+    if (event.event === 'cleaned') {
+      if (event.failure) this.options.log?.(`hub: message store: cleanup failed (${event.failure})`);
+      return;
+    }
+    if (event.event === 'stopped') {
+      this.finished({
+        event: 'failed',
+        ids: [...this.inFlight.keys()],
+        stage: 'commit',
+        reason: event.reason,
+      });
+      return;
+    }
+    const commits = event.ids.map((id) => this.inFlight.get(id)!);
+    for (const id of event.ids) this.inFlight.delete(id);
+    if (event.event === 'synced') {
+      for (const commit of commits) {
+        for (const { fifo, checkpoint, readMark } of commit.moved) fifo.saved = { checkpoint, readMark };
+        for (const append of commit.appends) append.resolve();
+      }
+      return;
+    }
+    const what = event.stage === 'commit' ? 'a commit failed' : 'syncing the file failed';
+    this.options.log?.(`hub: message store: ${what} (${event.reason})`);
+    const refusal = new HubRequestError(
+      503,
+      `the message store could not save the message (${event.reason}); try again later`,
+    );
+    for (const commit of commits) {
+      for (const append of commit.appends) {
+        // not in the file: those not read yet are let go (their senders are refused)
+        if (event.stage === 'commit') append.fifo.forget(append.entry);
+        append.reject(refusal);
+      }
+    }
+  }
+
+  private movedCheckpoints(): { fifo: Fifo; checkpoint: number; readMark: number }[] {
+    const moved: { fifo: Fifo; checkpoint: number; readMark: number }[] = [];
     for (const store of this.stores.values()) {
       for (const fifo of store.queues) {
         const checkpoint = fifo.checkpoint();
         const changed = checkpoint !== fifo.saved.checkpoint || fifo.readMark !== fifo.saved.readMark;
-        if (changed || fifo.consumedSinceCommit) moved.push({ fifo, checkpoint });
+        if (changed || fifo.consumedSinceCommit) moved.push({ fifo, checkpoint, readMark: fifo.readMark });
       }
     }
     return moved;
@@ -336,23 +377,6 @@ export class SqliteMessageStores implements MessageStores {
     const now = this.now();
     for (const store of this.stores.values()) store.expire(now);
     this.commit();
-    try {
-      this.deleteAcknowledged();
-      this.db.shrink(SHRINK_PAGES);
-    } catch (error) {
-      this.options.log?.(
-        `hub: message store: cleanup failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-      );
-    }
-  }
-
-  private deleteAcknowledged(): void {
-    for (const store of this.stores.values()) {
-      for (const fifo of store.queues) {
-        for (let round = 0; round < DELETES_PER_CLEANUP; round++) {
-          if (this.db.deleteThrough(fifo.id, fifo.saved.checkpoint) === 0) break;
-        }
-      }
-    }
+    this.db.cleanup();
   }
 }
