@@ -198,9 +198,18 @@ export class DatabaseThread {
     return this.wait();
   }
 
+  /**
+   * Waits until the thread says its answer is posted. A wake-up alone proves nothing: the notify of
+   * the previous answer may arrive after this call reset the signal (the thread stores, then
+   * notifies), so only the signal's value counts.
+   */
   private wait(): Exclude<Answer, { ok: false }> {
-    if (Atomics.wait(this.signal, 0, 0, ANSWER_TIMEOUT_MS) === 'timed-out')
-      throw new Error(`the message store did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`);
+    const deadline = Date.now() + ANSWER_TIMEOUT_MS;
+    while (Atomics.load(this.signal, 0) === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0 || Atomics.wait(this.signal, 0, 0, left) === 'timed-out')
+        throw new Error(`the message store did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`);
+    }
     const answer = receiveMessageOnPort(this.answers)?.message as Answer | undefined;
     if (!answer) throw new Error('the message store thread stopped');
     if (!answer.ok) throw new Error(answer.error);
