@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 
 import { eventually, hubPorts, manifest, type TestDaemon } from './daemon.js';
 
-/** The SDK transports the conformance tests run with, by the name sdk-module.js takes. */
-export type SdkTransport = 'mqtt' | 'amqp';
+/**
+ * The SDK transports the conformance tests run with, by the name sdk-module.js takes. The
+ * WebSocket ones dial the gateway's port 443 (`wss://{gateway}:443/$iothub/websocket`, no way to
+ * name another in the SDK but a `webSocketAgent` in the transport options), where the hub's HTTPS
+ * head listens.
+ */
+export type SdkTransport = 'mqtt' | 'amqp' | 'mqttws' | 'amqpws';
 
 /**
  * The deployment of the SDK tests: a receiver and a sender module (process or container entries,
@@ -22,6 +27,8 @@ export function sdkDeployment(
   };
   // IoT Hub's own ports, on loopback: the SDK's invokeMethod always calls https://{gateway}:443 and
   // breaks on a gateway name with a port, so MQTT must be on 8883 for it to work
+  // (MQTT stays on 8883 for the WebSocket transports too: modules are told the MQTT port in their
+  // gateway name when it is another, and the SDK's WebSocket URL would then carry two ports)
   agent.systemModules.edgeHub.settings.createOptions = hubPorts(
     8883,
     443,

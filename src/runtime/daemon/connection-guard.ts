@@ -13,7 +13,7 @@ export interface ConnectionGuardOptions {
   deadlineMs: number;
   /**
    * `handshake`: the TLS handshake is done (what comes next has deadlines of its own, such as the
-   * MQTT CONNECT's); `request`: the first HTTP request's headers have arrived (Node closes an idle
+   * MQTT CONNECT's); `request`: the first HTTP request's (or WebSocket upgrade's) headers have arrived (Node closes an idle
    * HTTP connection only once it has sent something).
    */
   settledBy: 'handshake' | 'request';
@@ -77,7 +77,9 @@ export function guardConnections(server: net.Server, options: ConnectionGuardOpt
   if (options.settledBy === 'handshake') {
     server.on('secureConnection', (socket: tls.TLSSocket) => settle(tcpSocketOf(socket)));
   } else {
-    server.on('request', (request: http.IncomingMessage) => settle(tcpSocketOf(request.socket)));
+    // a WebSocket upgrade is a request too (its protocol's own deadlines follow)
+    for (const event of ['request', 'upgrade'])
+      server.on(event, (request: http.IncomingMessage) => settle(tcpSocketOf(request.socket)));
   }
 
   const failed = new ThrottledCount();

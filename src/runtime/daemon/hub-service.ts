@@ -157,7 +157,10 @@ async function openCore(
     heads: [
       mqtt,
       amqp,
-      new HttpsHead(hub, { identities: stores.identities, devices: knownDevices(stores) }, log),
+      new HttpsHead(hub, { identities: stores.identities, devices: knownDevices(stores) }, log, {
+        mqtt: mqtt.handle,
+        amqp: amqp.handle,
+      }),
     ],
     stopHeapWatch,
     upstream,

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 
 import type { EdgeHub } from '../hub.js';
@@ -25,19 +26,22 @@ export class AmqpHead implements ProtocolHead {
   constructor(private readonly options: AmqpHeadOptions) {}
 
   server(options: tls.TlsOptions): tls.Server {
-    return tls.createServer(options, (socket) => {
-      const connection = new AmqpConnection(
-        socket,
-        {
-          hub: this.options.hub,
-          connectTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-          log: this.options.log,
-        },
-        (ended) => this.connections.delete(ended),
-      );
-      this.connections.add(connection);
-    });
+    return tls.createServer(options, (socket) => this.handle(socket));
   }
+
+  /** Serves AMQP on a connection: a TLS socket of this head's port, or a WebSocket's stream. */
+  handle = (socket: Duplex): void => {
+    const connection = new AmqpConnection(
+      socket,
+      {
+        hub: this.options.hub,
+        connectTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        log: this.options.log,
+      },
+      (ended) => this.connections.delete(ended),
+    );
+    this.connections.add(connection);
+  };
 
   close(): Promise<void> {
     for (const connection of [...this.connections]) connection.close();
