@@ -5,7 +5,9 @@ declare module 'ws' {
   import type { Duplex } from 'node:stream';
 
   export class WebSocket extends EventEmitter {
+    constructor(address: string, protocols?: string | string[], options?: Record<string, unknown>);
     readonly protocol: string;
+    send(data: Buffer | string): void;
     close(code?: number, reason?: string): void;
     terminate(): void;
   }
