@@ -17,7 +17,7 @@ export class LeafDevice {
     ca: string,
     count: number,
     x509?: { cert: string; key: string },
-    transport: 'mqtt' | 'amqp' = 'mqtt',
+    transport: 'mqtt' | 'amqp' | 'mqttws' | 'amqpws' = 'mqtt',
   ) {
     this.process = spawn(process.execPath, [LEAF, String(count)], {
       env: {

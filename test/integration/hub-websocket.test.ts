@@ -8,6 +8,8 @@ import { WebSocket } from 'ws';
 
 import { TestDaemon, eventually, hubPorts, manifest } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
+import { LeafDevice, expectRebootAnswered } from '../helpers/leaf-device.js';
+import { holdTestLock } from '../helpers/test-lock.js';
 
 const UPGRADE_HEADERS =
   'Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -15,8 +17,11 @@ const UPGRADE_HEADERS =
 
 describe('MQTT and AMQP over WebSockets on the HTTPS port: what it refuses', () => {
   const daemon = new TestDaemon({}, [], 'localhost');
-  let httpsPort: number;
+  // the SDK's WebSocket transports always dial port 443 of the gateway
+  const httpsPort = 443;
   let ca: Buffer;
+  let releasePorts: (() => Promise<void>) | undefined;
+  const leaves: LeafDevice[] = [];
 
   /** The status line the hub answers a raw upgrade request with. */
   const upgradeStatus = async (target: string, protocols: string | undefined) => {
@@ -66,8 +71,8 @@ describe('MQTT and AMQP over WebSockets on the HTTPS port: what it refuses', () 
   };
 
   before(async () => {
-    const [mqttPort, port] = await Promise.all([freePort(), freePort()]);
-    httpsPort = port;
+    const mqttPort = await freePort();
+    releasePorts = await holdTestLock('iothub-ports');
     await daemon.start();
     ca = readFileSync(path.join(daemon.homedir, 'hsm', 'certs', 'edge_owner_ca.cert.pem'));
     const document = manifest({});
@@ -88,8 +93,14 @@ describe('MQTT and AMQP over WebSockets on the HTTPS port: what it refuses', () 
     }, 'the HTTPS head to listen');
   });
   after(async () => {
-    if (process.env.DEBUG_DAEMON) console.log(daemon.output);
+    await Promise.all(leaves.map((device) => device.stop()));
+    if (process.env.DEBUG_DAEMON)
+      console.log(
+        daemon.output,
+        leaves.map((device) => device.output),
+      );
     await daemon.cleanup();
+    await releasePorts?.();
   });
 
   test('another path is 404, an unknown or missing subprotocol 400; the HTTPS API keeps working', async () => {
@@ -132,4 +143,29 @@ describe('MQTT and AMQP over WebSockets on the HTTPS port: what it refuses', () 
     assert.equal(healthyClosed, false, 'the good connection is still open');
     healthy.terminate();
   });
+
+  for (const transport of ['mqttws', 'amqpws'] as const) {
+    test(`a leaf device with the SDK over ${transport} sends telemetry, answers a method, completes C2D`, async () => {
+      const id = `leaf-${transport}`;
+      const added = daemon.cli(['identity', 'add', id, '--json']);
+      assert.equal(added.code, 0, added.stderr);
+      const key = (JSON.parse(added.stdout) as { primaryKey: string }).primaryKey;
+      const caFile = path.join(daemon.homedir, 'hsm', 'certs', 'edge_owner_ca.cert.pem');
+      const connectionString = `HostName=hub.example.net;DeviceId=${id};SharedAccessKey=${key};GatewayHostName=localhost`;
+      const device = new LeafDevice(connectionString, caFile, 3, undefined, transport);
+      leaves.push(device);
+      await device.said('sent 3');
+
+      expectRebootAnswered(daemon, id);
+      await device.said('method reboot {"in":5}');
+
+      const sent = await eventually(async () => {
+        const run = daemon.cli(['send', id, 'hello leaf', '--correlation-id', 'c-9']);
+        return run.code === 0 ? run : undefined;
+      }, `${id} to listen for cloud-to-device messages`);
+      const { messageId } = JSON.parse(sent.stdout) as { messageId: string };
+      await device.said(`c2d hello leaf id=${messageId} cid=c-9`);
+      await device.stop();
+    });
+  }
 });
