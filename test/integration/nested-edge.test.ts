@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -8,6 +8,7 @@ import { edgeHubModuleKey } from '../../src/runtime/identity/module-keys.js';
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
 import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
+import { childDaemon, cleanupDaemons, rootCaOf } from '../helpers/nested.js';
 import { connackCode, mqttAddress, type HubEndpoint } from '../helpers/mqtt-client.js';
 
 /** Messages the child's module sends through the child's hub to the parent's module. */
@@ -95,34 +96,15 @@ describe('nested edge: a child edge device sends upstream through its parent', (
       host: '127.0.0.1',
       port: parentPort,
       hostname: 'localhost',
-      ca: readFileSync(path.join(parent.homedir, 'hsm/certs/edge_owner_ca.cert.pem'), 'utf8'),
+      ca: readFileSync(rootCaOf(parent), 'utf8'),
     };
 
-    child = new TestDaemon(
-      {},
-      [
-        `parent_hostname: 127.0.0.1:${parentPort}`,
-        'certificates:',
-        `  trusted_ca_certs: ${path.join(parent.homedir, 'hsm/certs/edge_owner_ca.cert.pem')}`,
-      ],
-      'localhost',
-    );
-    const config = readFileSync(child.configFile, 'utf8').replace(
-      /device_connection_string: ".*"/,
-      `device_connection_string: "${created.connectionString}"`,
-    );
-    writeFileSync(child.configFile, config);
-    child.env.IOTEDGE_UPSTREAM_KEEPALIVE_SECS = '2';
+    child = childDaemon(parent, parentPort, created.connectionString);
     await child.start();
   });
 
   after(async () => {
-    if (process.env.DEBUG_DAEMON) console.log(parent.output, child?.output);
-    for (const daemon of [child, parent]) {
-      if (!daemon) continue;
-      await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
-      await daemon.cleanup();
-    }
+    await cleanupDaemons(child, parent);
   });
 
   test("the parent refuses an auth-chain outside the actor's scope and a bad token, and accepts a good one", async () => {
@@ -277,7 +259,7 @@ describe('nested edge: a child edge device sends upstream through its parent', (
         env: {
           ...process.env,
           LEAF_CS: connectionString,
-          LEAF_CA: path.join(running.homedir, 'hsm/certs/edge_owner_ca.cert.pem'),
+          LEAF_CA: rootCaOf(running),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

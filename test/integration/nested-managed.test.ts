@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
+import { childDaemon, cleanupDaemons, rootCaOf } from '../helpers/nested.js';
 
 type Twin = { desired: Record<string, unknown>; reported: Record<string, unknown> };
 
@@ -88,33 +89,12 @@ describe('nested edge: a child edge device managed from above', () => {
     setChildDeployment(parent, childDeployment(['alpha']), 2);
     await startParent();
 
-    child = new TestDaemon(
-      {},
-      [
-        `parent_hostname: 127.0.0.1:${parentPort}`,
-        'certificates:',
-        `  trusted_ca_certs: ${path.join(parent.homedir, 'hsm/certs/edge_owner_ca.cert.pem')}`,
-      ],
-      'localhost',
-    );
-    writeFileSync(
-      child.configFile,
-      readFileSync(child.configFile, 'utf8').replace(
-        /device_connection_string: ".*"/,
-        `device_connection_string: "${connectionString}"`,
-      ),
-    );
-    child.env.IOTEDGE_UPSTREAM_KEEPALIVE_SECS = '2';
+    child = childDaemon(parent, parentPort, connectionString);
     await child.start();
   });
 
   after(async () => {
-    if (process.env.DEBUG_DAEMON) console.log(parent.output, child?.output);
-    for (const daemon of [child, parent]) {
-      if (!daemon) continue;
-      await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
-      await daemon.cleanup();
-    }
+    await cleanupDaemons(child, parent);
   });
 
   test('the child deploys its $edgeAgent and $edgeHub desired properties from upstream and reports them up', async () => {
@@ -315,7 +295,7 @@ describe('nested edge: a child edge device managed from above', () => {
       env: {
         ...process.env,
         LEAF_CS: connectionString,
-        LEAF_CA: path.join(child.homedir, 'hsm/certs/edge_owner_ca.cert.pem'),
+        LEAF_CA: rootCaOf(child),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

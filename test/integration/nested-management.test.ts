@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
+import { childDaemon, cleanupDaemons, rootCaOf } from '../helpers/nested.js';
 import { LeafDevice } from '../helpers/leaf-device.js';
 
 const LEAF_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -109,36 +110,15 @@ describe('nested management: a parent deploys to its child edge device and sees 
     const leafAdded = parent.cli(['identity', 'add', 'leaf-7', '--parent', 'child-1', '--key', LEAF_KEY]);
     assert.equal(leafAdded.code, 0, leafAdded.stderr);
 
-    child = new TestDaemon(
-      {},
-      [
-        `parent_hostname: 127.0.0.1:${ports.parent.mqtt}`,
-        'certificates:',
-        `  trusted_ca_certs: ${path.join(parent.homedir, 'hsm/certs/edge_owner_ca.cert.pem')}`,
-      ],
-      'localhost',
-    );
-    writeFileSync(
-      child.configFile,
-      readFileSync(child.configFile, 'utf8').replace(
-        /device_connection_string: ".*"/,
-        `device_connection_string: "${connectionString}"`,
-      ),
-    );
-    child.env.IOTEDGE_UPSTREAM_KEEPALIVE_SECS = '2';
+    child = childDaemon(parent, ports.parent.mqtt, connectionString);
     child.env.IOTEDGE_PARENT_HTTPS_PORT = String(ports.parent.https);
     await child.start();
-    childCa = path.join(child.homedir, 'hsm/certs/edge_owner_ca.cert.pem');
+    childCa = rootCaOf(child);
   });
 
   after(async () => {
-    if (process.env.DEBUG_DAEMON) console.log(parent.output, child?.output);
     await Promise.all(leaves.map((device) => device.stop()));
-    for (const daemon of [child, parent]) {
-      if (!daemon) continue;
-      await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
-      await daemon.cleanup();
-    }
+    await cleanupDaemons(child, parent);
   });
 
   test("the parent's deployment starts the child's modules, and the parent sees them running", async () => {

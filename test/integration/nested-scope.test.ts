@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,6 +9,7 @@ import { buildSasToken } from '../../src/runtime/identity/sas.js';
 import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
 import { LeafDevice } from '../helpers/leaf-device.js';
+import { childDaemon, cleanupDaemons, rootCaOf } from '../helpers/nested.js';
 
 const IOTHUB = 'hub.example.net';
 const key = (fill: number) => Buffer.alloc(32, fill).toString('base64');
@@ -116,7 +117,7 @@ describe('nested edge: a child learns its device scope from its parent and keeps
       ),
     );
     assert.equal(posted.status, 200, posted.body);
-    parentCa = path.join(parent.homedir, 'hsm/certs/edge_owner_ca.cert.pem');
+    parentCa = rootCaOf(parent);
     const created = JSON.parse(onParent(['identity', 'add', 'child-1', '--edge', '--json'])) as {
       connectionString: string;
       primaryKey: string;
@@ -133,20 +134,10 @@ describe('nested edge: a child learns its device scope from its parent and keeps
       assert.equal(bulk.status, 201, bulk.body);
     }
 
-    child = new TestDaemon(
-      {},
-      [`parent_hostname: 127.0.0.1:${parentMqtt}`, 'certificates:', `  trusted_ca_certs: ${parentCa}`],
-      'localhost',
-    );
-    const config = readFileSync(child.configFile, 'utf8').replace(
-      /device_connection_string: ".*"/,
-      `device_connection_string: "${created.connectionString}"`,
-    );
-    writeFileSync(child.configFile, config);
+    child = childDaemon(parent, parentMqtt, created.connectionString);
     child.env.IOTEDGE_PARENT_HTTPS_PORT = String(parentHttps);
-    child.env.IOTEDGE_UPSTREAM_KEEPALIVE_SECS = '2';
     await child.start();
-    childCa = path.join(child.homedir, 'hsm/certs/edge_owner_ca.cert.pem');
+    childCa = rootCaOf(child);
     const routed = await child.request(
       'POST',
       '/deployment',
@@ -161,12 +152,7 @@ describe('nested edge: a child learns its device scope from its parent and keeps
 
   after(async () => {
     await Promise.all(leaves.map((device) => device.stop()));
-    if (process.env.DEBUG_DAEMON) console.log(parent.output, child?.output);
-    for (const daemon of [child, parent]) {
-      if (!daemon) continue;
-      await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
-      await daemon.cleanup();
-    }
+    await cleanupDaemons(child, parent);
   });
 
   test("the parent's scope API: 401 without or with a bad token, 403 outside the scope, 404 for an unknown target, pages", async () => {
