@@ -1,3 +1,4 @@
+import { GroupCommit } from '../../group-commit.js';
 import { withoutMetadata } from '../twin/twin-document.js';
 import { diffPatch, type TwinObject } from '../twin/twin-json.js';
 import { TwinRequestError, type ManagedChannel } from './managed-channel.js';
@@ -19,8 +20,8 @@ export function reportedPatchToSend(acknowledged: TwinObject, current: TwinObjec
  */
 export class ReportedMirror {
   private acknowledged: TwinObject | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  /** One send at a time; calls during one share the send after it. */
+  private readonly sends = new GroupCommit(() => this.sendOnce());
   /** A patch upstream refused (4xx): not sent again until the state changes. */
   private refused: string | undefined;
 
@@ -38,21 +39,7 @@ export class ReportedMirror {
 
   /** Sends what changed since upstream last acknowledged; one patch at a time. */
   sync(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.sendOnce();
-        } while (this.again);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    return this.sends.run();
   }
 
   private async sendOnce(): Promise<void> {
