@@ -135,7 +135,7 @@ function sdkScenario(transport: SdkTransport) {
       async () => {
         await daemon.signal('SIGKILL');
         await daemon.start();
-        // the receiver never subscribes again to desired updates after a reconnect (node-sdk.md §5.7):
+        // the Node SDK never subscribes again to desired updates after a reconnect:
         // only the session the hub kept makes this patch reach it
         const result = await daemon.request('POST', '/deployment', deployment({ threshold: 9 }));
         assert.equal(result.status, 200, result.body);

@@ -7,7 +7,7 @@ import {
   observedStatus,
 } from '../../src/runtime/modules/docker/container-state.js';
 
-test('docker states map as the reference says (iotedge-cli.md §2.1)', () => {
+test('docker states map to module statuses as IoT Edge 1.1 maps them (created, paused and exit 0 are stopped; a non-zero exit is failed)', () => {
   assert.equal(observedStatus({ Status: 'created' }), 'stopped');
   assert.equal(observedStatus({ Status: 'paused' }), 'stopped');
   assert.equal(observedStatus({ Status: 'restarting' }), 'stopped');

@@ -22,7 +22,7 @@ export type Command =
   | { kind: 'recreate'; spec: ModuleSpec }
   | { kind: 'reset-stats'; name: string };
 
-/** A module's commands, sorted into the phases of reference §2.3 within its startupOrder group. */
+/** A module's commands, sorted into the phases IoT Edge's planner uses within its startupOrder group. */
 interface Steps {
   remove: Command[];
   resetStats: Command[];
@@ -64,7 +64,7 @@ interface Decision {
 
 /**
  * Policy-driven handling of a module whose configuration is current and that is not dead
- * (reference §2.5, with our health semantics):
+ * (IoT Edge's restart policies, with our health semantics):
  * - desired stopped: stop it if it is live;
  * - a module the policy restarts (effective status `backoff`, or `unhealthy` under on-unhealthy
  *   and always) is restarted once the backoff delay has passed, unless maxRestartCount is used up;
@@ -189,7 +189,7 @@ function moduleSteps(
  * Returns command groups in ascending startupOrder; the executor finishes a group before it starts
  * the next, so startupOrder holds on every start, after a daemon restart included. Modules no
  * longer desired are removed first, in the group of order 0, as IoT Edge does. Inside a group the
- * commands follow §2.3's phases: removals, stats resets, creations, recreations, policy restarts
+ * commands follow IoT Edge's phases: removals, stats resets, creations, recreations, policy restarts
  * and starts, desired-status starts and stops, intensive-care resets. Restarts that are not due
  * yet are left for a later call (see nextWakeUp).
  *

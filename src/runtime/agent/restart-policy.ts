@@ -59,7 +59,7 @@ export function gaveUp(stats: RestartStats | undefined, tuning: AgentTuning): bo
 }
 
 /**
- * The status the agent reports (reference §2.5 with our health semantics): `dead` stays dead; a
+ * The status the agent reports (IoT Edge's agent statuses, with our health semantics): `dead` stays dead; a
  * module that should run but does not, and that its policy restarts, is in `backoff` (or `failed`
  * once maxRestartCount is used up); a live module whose health probe fails is `unhealthy`;
  * anything else is the observed status. A module the runtime does not hold is `unknown`.

@@ -37,7 +37,7 @@ function matched(from: string): MessageSource[] {
   });
 }
 
-test('the matching table of reference §4.2', () => {
+test('route sources match the message sources IoT Hub documents for them', () => {
   const table: [string, MessageSource[]][] = [
     ['/*', ALL],
     ['/', ALL],

@@ -59,7 +59,7 @@ export function mergeEnv(userEnv: string[], env: Record<string, string>): string
   return [...kept, ...Object.entries(env).map(([key, value]) => `${key}=${value}`)];
 }
 
-/** Strips Privileged and CapAdd and drops CHOWN/SETUID unless explicitly added (reference §2.8). */
+/** Strips Privileged and CapAdd and drops CHOWN/SETUID unless explicitly added (IoT Edge's agent does so when elevated Docker permissions are not allowed). */
 export function dropElevatedPermissions(hostConfig: Json): Json {
   const capAdd = stringList(hostConfig.CapAdd, 'HostConfig.CapAdd').map(capabilityName);
   const capDrop = stringList(hostConfig.CapDrop, 'HostConfig.CapDrop');

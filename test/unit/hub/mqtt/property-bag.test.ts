@@ -10,7 +10,7 @@ import {
 type Bag = Pick<HubMessage, 'properties' | 'systemProperties'>;
 
 test('the bag the Node SDK builds for a telemetry message with every property decodes to system and app properties', () => {
-  // node-sdk.md 5.3, as the SDK sent it on the wire
+  // the property bag exactly as the Node SDK's MQTT transport put it on the wire
   const bag =
     '%24.mid=mid-1&%24.cid=cid-1&%24.uid=u1&%24.to=%2Fdevices%2Fx&%24.ct=application%2Fjson&%24.ce=utf-8' +
     '&%24.exp=2030-01-01T00%3A00%3A00.000Z&a%20b=x%2Fy%26z%3D1&%24.sub=subj';
