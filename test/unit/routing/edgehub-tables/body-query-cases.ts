@@ -153,7 +153,7 @@ export const BODY_CASES: readonly TableCase[] = [
 ];
 
 const MISSING =
-  'a missing body path is undefined, as IoT Hub documents; IoT Edge reads it as null (the README lists this)';
+  'a missing body path is undefined, as IoT Hub documents; IoT Edge reads it as null (docs/hub.md lists this)';
 const DATE =
   "a JSON string is a string; IoT Edge's JSON reader turns ISO 8601 strings into dates, which no condition can compare";
 
