@@ -95,7 +95,7 @@ export function formatBytes(bytes: number): string {
 }
 
 /** One line per endpoint of the hub: messages held, their bytes, the oldest one's age, duplicates. */
-function renderQueues(queues: readonly HubQueue[]): string[] {
+export function renderQueues(queues: readonly HubQueue[]): string[] {
   if (queues.length === 0) return ['Queues:  none'];
   return [
     'Queues:',

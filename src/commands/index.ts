@@ -2,6 +2,7 @@ import Check from './check.js';
 import CheckList from './check-list.js';
 import Deploy from './deploy.js';
 import Help from './help.js';
+import HubStatus from './hub/status.js';
 import IdentityAdd from './identity/add.js';
 import IdentityList from './identity/list.js';
 import IdentityRemove from './identity/remove.js';
@@ -20,6 +21,7 @@ export const commands = {
   'check-list': CheckList,
   deploy: Deploy,
   help: Help,
+  'hub:status': HubStatus,
   'identity:add': IdentityAdd,
   'identity:list': IdentityList,
   'identity:remove': IdentityRemove,

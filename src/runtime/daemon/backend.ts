@@ -24,6 +24,7 @@ import {
   type CreatedLeafDevice,
   type DeployAnswer,
   type HubQueue,
+  type HubStatusReport,
   type LeafDeviceDetails,
   type ManagementBackend,
   type MethodInvocation,
@@ -153,7 +154,7 @@ export class DaemonBackend implements ManagementBackend {
     if (removed.edge) this.hub?.edgeHub?.forgetEdgeDevice(deviceId);
   }
 
-  private hubStatus(): ModuleDetails['status'] {
+  private edgeHubModuleStatus(): ModuleDetails['status'] {
     const state = this.hub?.status ?? { status: 'stopped', description: 'the Edge Hub is not running' };
     return {
       ...(state.startTime ? { startTime: state.startTime.toISOString() } : {}),
@@ -181,7 +182,7 @@ export class DaemonBackend implements ManagementBackend {
         settings: hubSpec && 'image' in hubSpec.settings ? { image: hubSpec.settings.image } : {},
         env: [],
       },
-      status: this.hubStatus(),
+      status: this.edgeHubModuleStatus(),
     };
     return hubSpec ? [agent, hub] : [agent];
   }
@@ -383,6 +384,17 @@ export class DaemonBackend implements ManagementBackend {
 
   async hubReported(): Promise<Record<string, unknown>> {
     return this.runningHub(404).reported();
+  }
+
+  async hubStatus(): Promise<HubStatusReport> {
+    const edgeHub = this.runningHub(404);
+    const startTime = this.hub?.status.startTime;
+    return {
+      startTime: iso(startTime) ?? null,
+      ...edgeHub.statusReport(),
+      queues: await this.hubQueues(),
+      upstream: await this.upstreamStatus(),
+    };
   }
 
   async hubQueues(): Promise<HubQueue[]> {

@@ -10,8 +10,16 @@ import type { RouteTable } from '../routing/route-table.js';
 import type { Sink } from '../routing/route.js';
 
 export interface RouterCounters {
+  /** Messages that matched at least one route. */
   routed: number;
+  /** Messages that matched no route (acknowledged, then let go). */
   dropped: number;
+  /** Deliveries an endpoint's receiver acknowledged (a message routed to two endpoints counts twice). */
+  delivered: number;
+  /** Messages an endpoint let go unsent: past their time to live. */
+  expired: number;
+  /** Messages an endpoint let go unsent: the oldest held when its store was full. */
+  evicted: number;
 }
 
 /**
@@ -23,13 +31,19 @@ export class Router {
   private table: RouteTable | undefined;
   private readonly endpoints = new Map<string, Endpoint>();
   readonly upstream: UpstreamEndpoint;
-  readonly counters: RouterCounters = { routed: 0, dropped: 0 };
+  readonly counters: RouterCounters = { routed: 0, dropped: 0, delivered: 0, expired: 0, evicted: 0 };
   /** Replaced when the metrics endpoint is switched on. */
   metrics: HubMetrics = NO_METRICS;
   private readonly observer: EndpointObserver = {
-    delivered: (message, endpointId, priority, seconds) =>
-      this.metrics.sent(message, endpointId, priority, seconds),
-    dropped: (message, reason) => this.metrics.dropped(message, reason),
+    delivered: (message, endpointId, priority, seconds) => {
+      this.counters.delivered++;
+      this.metrics.sent(message, endpointId, priority, seconds);
+    },
+    dropped: (message, reason) => {
+      if (reason === 'ttl_expiry') this.counters.expired++;
+      else this.counters.evicted++;
+      this.metrics.dropped(message, reason);
+    },
   };
 
   constructor(

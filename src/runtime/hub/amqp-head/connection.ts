@@ -4,6 +4,7 @@ import rhea, { type Connection, type Delivery, type EventContext, type Receiver,
 
 import type { EdgeHub } from '../hub.js';
 import { HubRequestError } from '../hub-request-error.js';
+import { clientProtocol } from '../client-protocol.js';
 import { peerCertificate } from '../peer-certificate.js';
 import type { CloseReason } from '../session/client-proxy.js';
 import { ownsTarget, parseLinkAddress, targetIdentityId, type LinkTarget } from './addresses.js';
@@ -196,6 +197,7 @@ export class AmqpConnection {
     const session = this.hub.openSession(identity, {
       sessionId: `${this.id}/${identity.id}`,
       clean: true,
+      protocol: clientProtocol('AMQP', this.socket),
       ...(expiresAt ? { expiresAt } : {}),
     });
     const proxy = new AmqpIdentity(identity, session, (closed, reason) =>

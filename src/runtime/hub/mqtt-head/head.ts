@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 
 import type { Credentials, EdgeHub } from '../hub.js';
+import { clientProtocol } from '../client-protocol.js';
 import { peerCertificate } from '../peer-certificate.js';
 import type { ProtocolHead } from '../protocol-head.js';
 import type { DeviceSession, TwinReply } from '../session/device-session.js';
@@ -279,6 +280,7 @@ export class MqttHead implements ProtocolHead {
         const session = this.hub.openSession(result.identity, {
           sessionId: client.id,
           clean: client.clean,
+          protocol: clientProtocol('MQTT', client.conn),
           ...(result.expiresAt ? { expiresAt: result.expiresAt } : {}),
         });
         this.sessions.set(client, session);
