@@ -11,6 +11,7 @@ import List from './list.js';
 import Logs from './logs.js';
 import Restart from './restart.js';
 import Send from './send.js';
+import SupportBundle from './support-bundle.js';
 import SystemLogs from './system/logs.js';
 import SystemStatus from './system/status.js';
 import Version from './version.js';
@@ -30,6 +31,7 @@ export const commands = {
   logs: Logs,
   restart: Restart,
   send: Send,
+  'support-bundle': SupportBundle,
   'system:logs': SystemLogs,
   'system:status': SystemStatus,
   version: Version,

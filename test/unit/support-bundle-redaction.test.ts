@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isSecretName, REDACTED, Redactor, secretEnvValues } from '../../src/cli/support-bundle/redaction.js';
+import {
+  connectionStringKey,
+  isSecretName,
+  REDACTED,
+  Redactor,
+  secretValuesIn,
+} from '../../src/cli/support-bundle/redaction.js';
 
 const DEVICE_KEY = 'c2VjcmV0a2V5MTIzNDU2Nzg=';
 const SAS =
@@ -141,14 +147,28 @@ test('user:password@ of URLs', () => {
   );
 });
 
-test('secretEnvValues: the values of secret-named variables only', () => {
+test('secretValuesIn: env pairs, manifest env entries, secret-named strings, nested', () => {
   assert.deepEqual(
-    secretEnvValues([
-      { key: 'DB_PASSWORD', value: 'a' },
-      { key: 'MODE', value: 'b' },
-      { key: 'IOTEDGE_MODULEID', value: 'c' },
-      { key: 'ApiKey', value: 'd' },
-    ]),
-    ['a', 'd'],
+    secretValuesIn({
+      modules: [
+        {
+          config: {
+            env: [
+              { key: 'DB_PASSWORD', value: 'a' },
+              { key: 'MODE', value: 'b' },
+              { key: 'IOTEDGE_MODULEID', value: 'c' },
+            ],
+          },
+        },
+      ],
+      manifest: { env: { ApiKey: { value: 'd' }, PLAIN: { value: 'e' } } },
+      registryCredentials: { acr: { username: 'u', password: 'f' } },
+    }).sort(),
+    ['a', 'd', 'f'],
   );
+});
+
+test('connectionStringKey: the whole key, padding included', () => {
+  assert.equal(connectionStringKey(`HostName=h;DeviceId=d;SharedAccessKey=${DEVICE_KEY}`), DEVICE_KEY);
+  assert.equal(connectionStringKey('HostName=h;DeviceId=d;x509=true'), undefined);
 });

@@ -119,9 +119,31 @@ function redactValue(value: unknown): unknown {
 }
 
 /**
- * The secrets among a module's environment: values of variables with secret-looking names. The
- * bundle removes them from every file, also from lines where they appear without their name.
+ * The secret values a JSON document holds: strings under secret-looking names (`password`,
+ * `SharedAccessKey`...), `{ "DB_PASSWORD": { "value": … } }` entries of a manifest's env, and
+ * `{ key|name: "DB_PASSWORD", value: … }` pairs of the management API's env lists. The bundle removes
+ * them from every file, also where they appear without their name (a module printing its env).
  */
-export function secretEnvValues(env: readonly { key: string; value: string }[]): string[] {
-  return env.filter((entry) => isSecretName(entry.key)).map((entry) => String(entry.value));
+export function secretValuesIn(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) {
+    for (const item of value) secretValuesIn(item, found);
+    return found;
+  }
+  if (!value || typeof value !== 'object') return found;
+  const object = value as Record<string, unknown>;
+  const pairName = typeof object.key === 'string' ? object.key : object.name;
+  if (typeof pairName === 'string' && typeof object.value === 'string' && isSecretName(pairName))
+    found.push(object.value);
+  for (const [field, inner] of Object.entries(object)) {
+    if (isSecretName(field) && typeof inner === 'string') found.push(inner);
+    else if (isSecretName(field) && inner && typeof (inner as { value?: unknown }).value === 'string')
+      found.push((inner as { value: string }).value);
+    else secretValuesIn(inner, found);
+  }
+  return found;
+}
+
+/** The key of a `SharedAccessKey=…` connection string, whole (base64 padding included). */
+export function connectionStringKey(connectionString: string): string | undefined {
+  return /(?:^|;)\s*SharedAccessKey=([^;]+)/i.exec(connectionString)?.[1]?.trim();
 }
