@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import yauzl from 'yauzl';
 
 import { expectedEntries } from '../../src/cli/support-bundle/layout.js';
 import type { HubStatusReport } from '../../src/runtime/daemon/management-types.js';
-import { ROOT, TestDaemon, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, manifest, nodeModule } from '../helpers/daemon.js';
 import { REGISTRY_PASSWORD } from '../helpers/manifest-fixture.js';
 import { MODULE_SCRIPT } from '../helpers/process-modules.js';
 import { moduleLogs, sdkDeployment } from '../helpers/sdk-deployment.js';
+import { cli, readZip } from '../helpers/support-bundle.js';
 import { holdTestLock } from '../helpers/test-lock.js';
 
 /**
@@ -60,52 +59,6 @@ function deployment() {
     },
   };
   return document;
-}
-
-/** Every entry of a zip, as text. */
-function readZip(buffer: Buffer): Promise<Map<string, string>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (error, zip) => {
-      if (error || !zip) return reject(error ?? new Error('no zip'));
-      const entries = new Map<string, string>();
-      zip.on('error', reject);
-      zip.on('end', () => resolve(entries));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (openError, stream) => {
-          if (openError || !stream) return reject(openError ?? new Error(`cannot read ${entry.fileName}`));
-          const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('error', reject);
-          stream.on('end', () => {
-            entries.set(entry.fileName, Buffer.concat(chunks).toString('utf8'));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
-}
-
-/** Runs the CLI; stdout as bytes (a zip with `-o -`). */
-function cli(
-  args: string[],
-  host: string,
-  cwd: string,
-): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), ...args], {
-      cwd,
-      env: { ...process.env, IOTEDGE_HOST: host, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
-  });
 }
 
 function assertNoSecrets(entries: Map<string, string>): void {

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BUSYBOX_IMAGE, busyboxMissing, ensureBusyboxImage } from '../helpers/busybox-image.js';
+import { TestDaemon, eventually, manifest } from '../helpers/daemon.js';
+import { DOCKER_URI, testEngine, uniqueName } from '../helpers/docker.js';
+import { cli, readZip } from '../helpers/support-bundle.js';
+import { holdTestLock } from '../helpers/test-lock.js';
+
+/** A support bundle of a daemon running a Docker module: docker inspect data, redacted. */
+
+const { engine, skip: noEngine } = await testEngine();
+const skip = noEngine || busyboxMissing();
+const image = `${BUSYBOX_IMAGE.split(':')[0]}-bundle:1`;
+const TOKEN = 'docker-env-token-5521-abcdef';
+
+describe('support-bundle with a Docker module', { skip }, () => {
+  const daemon = new TestDaemon({}, ['moby_runtime:', `  uri: ${DOCKER_URI}`, '  network: host']);
+  const name = uniqueName('bundled');
+  let createdImage = false;
+  let release: (() => Promise<void>) | undefined;
+
+  before(async () => {
+    release = await holdTestLock('docker-agent');
+    createdImage = await ensureBusyboxImage(engine!, image);
+    await daemon.start();
+  });
+  after(async () => {
+    await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
+    if (process.env.DEBUG_DAEMON) console.log(daemon.output);
+    await daemon.cleanup();
+    await engine!.client
+      .getContainer(name)
+      .remove({ force: true })
+      .catch(() => undefined);
+    if (createdImage)
+      await engine!.client
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
+    await release?.();
+  });
+
+  test('inspect/<module>.json holds docker inspect, its env secret redacted; the log is there', async () => {
+    const result = await daemon.request(
+      'POST',
+      '/deployment',
+      manifest({
+        [name]: {
+          type: 'docker',
+          status: 'running',
+          restartPolicy: 'always',
+          imagePullPolicy: 'never',
+          env: { API_TOKEN: { value: TOKEN } },
+          settings: {
+            image,
+            createOptions: JSON.stringify({
+              Cmd: ['/bin/sh', '-c', 'echo token is $API_TOKEN; echo ready; sleep 1000'],
+            }),
+          },
+        },
+      }),
+    );
+    assert.equal(result.status, 200, result.body);
+    await eventually(
+      async () => (daemon.cli(['logs', name]).stdout.includes('ready') ? true : undefined),
+      'the container to log',
+    );
+    assert.match(
+      daemon.cli(['logs', name]).stdout,
+      new RegExp(`token is ${TOKEN}`),
+      'the secret is there to leak',
+    );
+
+    const run = await cli(
+      ['support-bundle', '-o', 'bundle.zip', '-q', '-c', daemon.configFile],
+      daemon.host,
+      daemon.dir,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const entries = await readZip(readFileSync(path.join(daemon.dir, 'bundle.zip')));
+    const inspect = JSON.parse(entries.get(`inspect/${name}.json`) ?? '{}');
+    assert.equal(inspect.container?.Name, `/${name}`, entries.get('errors.txt'));
+    assert.ok(inspect.container.Config.Env.includes('API_TOKEN=***'));
+    assert.ok(inspect.container.Config.Env.includes(`IOTEDGE_MODULEID=${name}`));
+    assert.match(entries.get(`logs/${name}_log.txt`)!, /token is \*\*\*\n(.*\n)?.*ready/);
+    for (const [entry, text] of entries) assert.ok(!text.includes(TOKEN), `${entry} holds the token`);
+  });
+});
