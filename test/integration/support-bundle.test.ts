@@ -14,7 +14,7 @@ import { holdTestLock } from '../helpers/test-lock.js';
 
 /**
  * `iotedge support-bundle` and `iotedge hub status` against a real daemon running process modules:
- * two written with the device SDK (one over AMQP, one over MQTT) and one that prints its secrets.
+ * two written with the device SDK (one over AMQP, one over MQTT on a WebSocket) and one that prints its secrets.
  */
 
 const ENV_SECRET = 'env-secret-Pa55w0rd-7781';
@@ -24,12 +24,12 @@ const SAS_SIG = 'QmFkU2lnbmF0dXJlMTIzNDU2Nzg5MA%3D%3D';
 const SAS_TOKEN = `SharedAccessSignature sr=hub.example.net%2Fdevices%2Fedge-1&sig=${SAS_SIG}&se=1999999999`;
 const SECRETS = [ENV_SECRET, REGISTRY_PASSWORD, DEVICE_KEY, SAS_SIG, decodeURIComponent(SAS_SIG)];
 
-/** The deployment: the SDK pair (receiver over AMQP, sender over MQTT), a leaky module, registry credentials. */
+/** The deployment: the SDK pair (receiver over AMQP, sender over MQTT-WS), a leaky module, registry credentials. */
 function deployment() {
   const document = sdkDeployment(
     {
       receiver: nodeModule('sdk-module.js', ['amqp', 'receiver']),
-      sender: nodeModule('sdk-module.js', ['mqtt', 'sender', '5', 'receiver'], { startupOrder: 1 }),
+      sender: nodeModule('sdk-module.js', ['mqttws', 'sender', '5', 'receiver'], { startupOrder: 1 }),
     },
     { threshold: 5 },
     'amqp',
@@ -105,7 +105,7 @@ describe('support bundle and hub status against a daemon with SDK and process mo
     assert.match(status.routes[0]!.route, /WHERE \$body\.temperature > 21/);
     const client = (id: string) => status.clients.find((entry) => entry.id === id);
     assert.equal(client('edge-1/receiver')?.protocol, 'AMQP');
-    assert.equal(client('edge-1/sender')?.protocol, 'MQTT');
+    assert.equal(client('edge-1/sender')?.protocol, 'MQTT-WS');
     assert.ok(Date.parse(client('edge-1/receiver')!.connectedSince!) <= Date.now());
     assert.ok(status.counters.received >= 5, JSON.stringify(status.counters));
     assert.ok(status.counters.routed >= 5);
@@ -123,7 +123,7 @@ describe('support bundle and hub status against a daemon with SDK and process mo
     assert.match(run.stdout, /^Edge Hub: running since /);
     assert.match(run.stdout, /^Routes \(2\):\n {2}warm +FROM \/messages\/modules\/sender/m);
     assert.match(run.stdout, /^ {2}edge-1\/receiver +AMQP +since /m);
-    assert.match(run.stdout, /^ {2}edge-1\/sender +MQTT +since /m);
+    assert.match(run.stdout, /^ {2}edge-1\/sender +MQTT-WS +since /m);
     assert.match(run.stdout, /^ {2}\$upstream: \d+ messages?/m);
     assert.match(run.stdout, /^ {2}received \d+ \(routed \d+, matching no route \d+\), delivered \d+/m);
   });
