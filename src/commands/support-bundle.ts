@@ -1,9 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DaemonCommand } from '../cli/daemon-command.js';
+import { logFlags } from '../cli/log-flags.js';
 import { DEFAULT_CONFIG_FILE } from '../runtime/config/settings.js';
-
-const TIME_FORMS =
-  'as a duration (1 day, 90 minutes, 2 days 3 hours 2 minutes), RFC3339 timestamp, or UNIX timestamp';
 
 export default class SupportBundle extends DaemonCommand {
   static override description =
@@ -22,8 +20,8 @@ export default class SupportBundle extends DaemonCommand {
       default: 'support_bundle.zip',
       helpValue: '<FILENAME>',
     }),
-    since: Flags.string({ description: `Only return logs since this time, ${TIME_FORMS}`, default: '1 day' }),
-    until: Flags.string({ description: `Only return logs up to this time, ${TIME_FORMS}` }),
+    since: logFlags.since,
+    until: logFlags.until,
     'include-edge-runtime-only': Flags.boolean({
       char: 'e',
       description: 'Only include edge runtime modules (edgeAgent and edgeHub)',

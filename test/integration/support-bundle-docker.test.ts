@@ -1,46 +1,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { BUSYBOX_IMAGE, busyboxMissing, ensureBusyboxImage } from '../helpers/busybox-image.js';
-import { TestDaemon, eventually, manifest } from '../helpers/daemon.js';
-import { DOCKER_URI, testEngine, uniqueName } from '../helpers/docker.js';
+import { describe, test } from 'node:test';
+import { eventually, manifest } from '../helpers/daemon.js';
+import { dockerDaemonFixture, dockerDaemonSkip } from '../helpers/docker-daemon.js';
 import { cli, readZip } from '../helpers/support-bundle.js';
-import { holdTestLock } from '../helpers/test-lock.js';
 
 /** A support bundle of a daemon running a Docker module: docker inspect data, redacted. */
 
-const { engine, skip: noEngine } = await testEngine();
-const skip = noEngine || busyboxMissing();
-const image = `${BUSYBOX_IMAGE.split(':')[0]}-bundle:1`;
 const TOKEN = 'docker-env-token-5521-abcdef';
 
-describe('support-bundle with a Docker module', { skip }, () => {
-  const daemon = new TestDaemon({}, ['moby_runtime:', `  uri: ${DOCKER_URI}`, '  network: host']);
-  const name = uniqueName('bundled');
-  let createdImage = false;
-  let release: (() => Promise<void>) | undefined;
-
-  before(async () => {
-    release = await holdTestLock('docker-agent');
-    createdImage = await ensureBusyboxImage(engine!, image);
-    await daemon.start();
-  });
-  after(async () => {
-    await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
-    if (process.env.DEBUG_DAEMON) console.log(daemon.output);
-    await daemon.cleanup();
-    await engine!.client
-      .getContainer(name)
-      .remove({ force: true })
-      .catch(() => undefined);
-    if (createdImage)
-      await engine!.client
-        .getImage(image)
-        .remove({ force: true })
-        .catch(() => undefined);
-    await release?.();
-  });
+describe('support-bundle with a Docker module', { skip: dockerDaemonSkip }, () => {
+  const { daemon, image, name } = dockerDaemonFixture('bundle', 'bundled');
 
   test('inspect/<module>.json holds docker inspect, its env secret redacted; the log is there', async () => {
     const result = await daemon.request(
