@@ -42,3 +42,15 @@ export function dockerDaemonFixture(imageSuffix: string, namePrefix: string) {
   });
   return { daemon, image, name, engine: engine! };
 }
+
+/** A Docker module entry of a deployment: `script` run by the busybox shell of `image`, never pulled. */
+export function shellModule(image: string, script: string, fields: Record<string, unknown> = {}) {
+  return {
+    type: 'docker',
+    status: 'running',
+    restartPolicy: 'always',
+    imagePullPolicy: 'never',
+    settings: { image, createOptions: JSON.stringify({ Cmd: ['/bin/sh', '-c', script] }) },
+    ...fields,
+  };
+}

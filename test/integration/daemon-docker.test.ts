@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { eventually, manifest, nodeModule } from '../helpers/daemon.js';
-import { dockerDaemonFixture, dockerDaemonSkip } from '../helpers/docker-daemon.js';
+import { dockerDaemonFixture, dockerDaemonSkip, shellModule } from '../helpers/docker-daemon.js';
 
 interface Details {
   name: string;
@@ -20,18 +20,7 @@ describe('iotedged with docker modules beside process modules', { skip: dockerDa
       'POST',
       '/deployment',
       manifest({
-        [name]: {
-          type: 'docker',
-          status: 'running',
-          restartPolicy: 'always',
-          imagePullPolicy: 'never',
-          settings: {
-            image,
-            createOptions: JSON.stringify({
-              Cmd: ['/bin/sh', '-c', 'echo hello from $IOTEDGE_MODULEID; sleep 1000'],
-            }),
-          },
-        },
+        [name]: shellModule(image, 'echo hello from $IOTEDGE_MODULEID; sleep 1000'),
         local: nodeModule('sleeper.js'),
       }),
     );

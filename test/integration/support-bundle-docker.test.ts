@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { eventually, manifest } from '../helpers/daemon.js';
-import { dockerDaemonFixture, dockerDaemonSkip } from '../helpers/docker-daemon.js';
+import { dockerDaemonFixture, dockerDaemonSkip, shellModule } from '../helpers/docker-daemon.js';
 import { cli, readZip } from '../helpers/support-bundle.js';
 
 /** A support bundle of a daemon running a Docker module: docker inspect data, redacted. */
@@ -18,19 +18,9 @@ describe('support-bundle with a Docker module', { skip: dockerDaemonSkip }, () =
       'POST',
       '/deployment',
       manifest({
-        [name]: {
-          type: 'docker',
-          status: 'running',
-          restartPolicy: 'always',
-          imagePullPolicy: 'never',
+        [name]: shellModule(image, 'echo token is $API_TOKEN; echo ready; sleep 1000', {
           env: { API_TOKEN: { value: TOKEN } },
-          settings: {
-            image,
-            createOptions: JSON.stringify({
-              Cmd: ['/bin/sh', '-c', 'echo token is $API_TOKEN; echo ready; sleep 1000'],
-            }),
-          },
-        },
+        }),
       }),
     );
     assert.equal(result.status, 200, result.body);
