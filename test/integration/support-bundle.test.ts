@@ -227,3 +227,21 @@ describe('support bundle and hub status against a daemon with SDK and process mo
     assert.doesNotMatch(where.stderr, /\n\s+at /);
   });
 });
+
+describe('hub status before any deployment', () => {
+  const daemon = new TestDaemon();
+  before(() => daemon.start());
+  after(() => daemon.cleanup());
+
+  test('says the Edge Hub is not running, in one line, exit 1', () => {
+    for (const args of [
+      ['hub', 'status'],
+      ['hub', 'status', '--json'],
+    ]) {
+      const run = daemon.cli(args);
+      assert.equal(run.code, 1);
+      assert.equal(run.stdout, '');
+      assert.equal(run.stderr, `The Edge Hub of the IoT Edge daemon at ${daemon.host} is not running\n`);
+    }
+  });
+});
