@@ -310,7 +310,16 @@ export class AmqpIdentityChannel implements UpstreamChannel {
     const id = identityId(this.identity);
     const received = inboundTelemetry({ id, deviceId: this.identity.deviceId }, message);
     if (!received) return;
-    this.emit(c2dTopic(this.identity.deviceId, received), received.body);
+    // the connection ids are the reader's own, not properties of the message
+    const {
+      connectionDeviceId: _device,
+      connectionModuleId: _module,
+      ...systemProperties
+    } = received.systemProperties;
+    this.emit(
+      c2dTopic(this.identity.deviceId, { properties: received.properties, systemProperties }),
+      received.body,
+    );
   }
 
   close(reason = 'closed by the hub'): void {

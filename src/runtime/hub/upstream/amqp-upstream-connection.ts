@@ -18,7 +18,7 @@ export interface AmqpUpstreamOptions {
   endpoints: TransportEndpoint[];
   ca?: string;
   connectTimeoutMs: number;
-  /** Heartbeat: the connection is declared lost after this long without a frame from upstream. */
+  /** AMQP idle time-out: the upstream sends a frame at least every half of it; none for twice it ends the connection. */
   idleTimeoutMs: number;
   log(line: string): void;
 }
@@ -62,6 +62,7 @@ export class AmqpUpstreamConnection {
 
   private async dial(): Promise<Duplex> {
     const { options } = this;
+    const failures: string[] = [];
     let last: UpstreamConnectionError | undefined;
     for (const endpoint of options.endpoints) {
       const dial = { host: options.host, port: endpoint.port, timeoutMs: options.connectTimeoutMs };
@@ -80,10 +81,11 @@ export class AmqpUpstreamConnection {
           error instanceof UpstreamConnectionError
             ? error
             : new UpstreamConnectionError(String(error), false);
+        failures.push(last.message);
       }
       if (this.ended) throw this.ended;
     }
-    throw last ?? new UpstreamConnectionError('no endpoint to connect to', false);
+    throw new UpstreamConnectionError(failures.join('; ') || 'no endpoint to connect to', false);
   }
 
   private async connect(): Promise<void> {

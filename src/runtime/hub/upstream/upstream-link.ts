@@ -365,7 +365,8 @@ export class UpstreamLink implements DeliveryTarget {
         endpoints: this.plan,
         ...(options.ca === undefined ? {} : { ca: options.ca }),
         connectTimeoutMs: 10_000,
-        idleTimeoutMs: keepaliveSeconds * 2000,
+        // a silent upstream is declared lost after 1.5 keepalives, as over MQTT
+        idleTimeoutMs: keepaliveSeconds * 750,
         log: options.log,
       });
     }
