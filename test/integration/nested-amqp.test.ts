@@ -16,6 +16,8 @@ const LEAVES = 50;
 const PER_LEAF = 40;
 /** Messages the child's SDK module sends through `$upstream`. */
 const MODULE_COUNT = 500;
+/** Lifetime of the child's upstream tokens: several renewals happen during the tests. */
+const TOKEN_SECONDS = 6;
 
 const leafId = (index: number) => `leaf-${String(index).padStart(2, '0')}`;
 const leafKey = (index: number) => Buffer.alloc(32, index + 1).toString('base64');
@@ -197,6 +199,8 @@ describe('nested edge over AMQP: a child multiplexes every identity on one conne
     child = started;
     started.env.IOTEDGE_PARENT_HTTPS_PORT = String(ports.https);
     started.env.IOTEDGE_PARENT_AMQP_PORT = String(ports.amqp);
+    // tokens of 6 s: each identity puts a new one every 4.5 s on the same connection
+    started.env.IOTEDGE_UPSTREAM_TOKEN_SECS = String(TOKEN_SECONDS);
     await started.start();
     for (let index = 0; index < LEAVES; index += 1) {
       const onChild: { status: number; body: string } = await started.request('POST', '/devices', {
@@ -344,6 +348,14 @@ describe('nested edge over AMQP: a child multiplexes every identity on one conne
     } finally {
       leaf.kill('SIGKILL');
     }
+  });
+
+  test('tokens are renewed on the connection: it was never lost nor made again', () => {
+    const running = child!;
+    const connects = running.output.match(/upstream: connected to .* over AMQP/g) ?? [];
+    assert.equal(connects.length, 1, running.output);
+    assert.doesNotMatch(running.output, /upstream: .* lost: /);
+    assert.doesNotMatch(running.output, /token not renewed/);
   });
 
   test(`${LEAVES} leaf devices sending at once reach the parent over ONE TCP connection, which survives a SIGKILL of the parent`, async () => {

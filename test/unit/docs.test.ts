@@ -25,7 +25,6 @@ const PENDING_PAGES = new Set([
   'docs/install.md',
   'docs/monitor.md',
   'docs/support-bundle.md',
-  'docs/upstream-amqp.md',
 ]);
 
 /** Folders never searched: installed packages, build output, version control. */

@@ -24,6 +24,8 @@ export interface UpstreamServiceOptions {
 /** Environment variables for tests: a shorter keepalive and idle time (seconds). */
 const KEEPALIVE_ENV = 'IOTEDGE_UPSTREAM_KEEPALIVE_SECS';
 const IDLE_ENV = 'IOTEDGE_UPSTREAM_IDLE_SECS';
+/** Lifetime of the tokens the link presents (seconds; an hour unless set), to see renewals in tests. */
+const TOKEN_ENV = 'IOTEDGE_UPSTREAM_TOKEN_SECS';
 /** Between two periodic refreshes of the device scope from the parent (seconds; 300 unless set). */
 const SCOPE_REFRESH_ENV = 'IOTEDGE_UPSTREAM_SCOPE_REFRESH_SECS';
 /** The parent hub's HTTPS port, for several devices on one machine (443 unless set). */
@@ -64,6 +66,7 @@ export function openUpstream(
   const { deviceKey } = options.device;
   const keepaliveSeconds = secondsFromEnv(KEEPALIVE_ENV);
   const idleSeconds = secondsFromEnv(IDLE_ENV);
+  const tokenSeconds = secondsFromEnv(TOKEN_ENV);
   const link = new UpstreamLink({
     address,
     ...(address.kind === 'parent' ? { ca: options.trustBundlePem() } : { onDemand: true }),
@@ -75,6 +78,7 @@ export function openUpstream(
     log: options.log,
     ...(keepaliveSeconds === undefined ? {} : { keepaliveSeconds }),
     ...(idleSeconds === undefined ? {} : { idleMs: idleSeconds * 1000 }),
+    ...(tokenSeconds === undefined ? {} : { tokenSeconds }),
     ...(address.kind === 'parent'
       ? {
           amqpPort: portOr(process.env[PARENT_AMQP_PORT_ENV], AMQP_TLS_PORT),
