@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { audienceIdentity, parsePutToken } from '../../src/runtime/hub/amqp-head/cbs.js';
-import { parseLinkAddress } from '../../src/runtime/hub/amqp-head/addresses.js';
+import { audienceIdentity, parsePutToken } from '../../../../src/runtime/hub/amqp-head/cbs.js';
+import { parseLinkAddress } from '../../../../src/runtime/hub/amqp-head/addresses.js';
 import {
   amqpLinkAddress,
   cbsAudience,
   putTokenProperties,
-} from '../../src/runtime/hub/upstream/amqp-wire.js';
-import { renewalDelayMs } from '../../src/runtime/hub/upstream/token-renewal.js';
-import { portOr, transportPlan } from '../../src/runtime/hub/upstream/upstream-transport.js';
+} from '../../../../src/runtime/hub/upstream/amqp-wire.js';
+import { renewalDelayMs } from '../../../../src/runtime/hub/upstream/token-renewal.js';
+import { portOr, transportPlan } from '../../../../src/runtime/hub/upstream/upstream-transport.js';
 
 const ports = { mqtt: 18883, amqp: 15671, https: 10443 };
 
