@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
-import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
 import { connect, end, mqttAddress, type HubEndpoint, type MqttClient } from '../helpers/mqtt-client.js';
-import { childDaemon, cleanupDaemons, rootCaOf } from '../helpers/nested.js';
+import { childDaemon, cleanupDaemons, expectLeafReachedFromParent, rootCaOf } from '../helpers/nested.js';
 
 /** Leaf devices below the child, each its own identity upstream. */
 const LEAVES = 50;
@@ -315,39 +314,7 @@ describe('nested edge over AMQP: a child multiplexes every identity on one conne
       await end(reporter);
     }
 
-    const leaf = spawn(process.execPath, [path.join(ROOT, 'test/fixtures/leaf-device.js'), '0'], {
-      env: { ...process.env, LEAF_CS: connectionString, LEAF_CA: rootCaOf(running) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    leaf.stdout.on('data', (chunk) => (output += chunk));
-    leaf.stderr.on('data', (chunk) => (output += chunk));
-    try {
-      await eventually(async () => (output.includes('connected') ? true : undefined), 'the leaf connected');
-      const sent = await eventually(
-        async () => {
-          const result = await parent.cliAsync(['send', 'leaf-sdk', 'hello', '--props', 'k=v']);
-          return result.code === 0 ? result : undefined;
-        },
-        'the parent to reach leaf-sdk through the child',
-        30_000,
-      );
-      const received = await eventually(
-        async () => /^c2d hello id=(\S+) cid=\S* props=\{"k":"v"\}$/m.exec(output)?.[1],
-        'the C2D message at the leaf',
-      );
-      assert.ok(sent.stdout.includes(received), 'the message id the parent gave it');
-      const invoked = await parent.cliAsync(['invoke', 'leaf-sdk', 'reboot', '--payload', '{"a":1}']);
-      assert.equal(invoked.code, 0, invoked.stderr);
-      assert.deepEqual(JSON.parse(invoked.stdout), {
-        status: 200,
-        payload: { rebooting: true, asked: { a: 1 } },
-      });
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; the leaf printed:\n${output}`);
-    } finally {
-      leaf.kill('SIGKILL');
-    }
+    await expectLeafReachedFromParent(parent, running, 'leaf-sdk', connectionString);
   });
 
   test('tokens are renewed on the connection: it was never lost nor made again', () => {

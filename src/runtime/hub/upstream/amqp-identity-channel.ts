@@ -53,7 +53,7 @@ export class AmqpIdentityChannel implements UpstreamChannel {
   private ended: UpstreamConnectionError | undefined;
   private readonly closeListeners: ((error: UpstreamConnectionError) => void)[] = [];
   private readonly messageListeners: ((topic: string, payload: Buffer) => void)[] = [];
-  private readonly senders = new Map<AmqpLinkKind, Sender>();
+  private readonly senders = new Map<AmqpLinkKind, { sender: Sender; opened: Promise<void> }>();
   private readonly receivers: Receiver[] = [];
   /** Messages waiting for credit, by link. */
   private readonly queued = new Map<Sender, { message: AmqpMessage; pending: Pending }[]>();
@@ -158,7 +158,14 @@ export class AmqpIdentityChannel implements UpstreamChannel {
    * over AMQP the same subscriptions are the identity's links.
    */
   subscribe(_filters: string[]): Promise<void> {
-    this.subscribed ??= this.openDownstream();
+    if (!this.subscribed) {
+      const subscribing = this.openDownstream();
+      this.subscribed = subscribing;
+      // a failed subscription may be asked for again
+      subscribing.catch(() => {
+        if (this.subscribed === subscribing) this.subscribed = undefined;
+      });
+    }
     return this.subscribed;
   }
 
@@ -197,14 +204,19 @@ export class AmqpIdentityChannel implements UpstreamChannel {
 
   private async sender(kind: AmqpLinkKind): Promise<Sender> {
     if (this.ended) throw this.ended;
-    let sender = this.senders.get(kind);
-    if (!sender) {
-      sender = this.connection.openSender(amqpLinkAddress(this.identity, kind), this.linkProperties(kind));
-      this.senders.set(kind, sender);
+    let link = this.senders.get(kind);
+    if (!link) {
+      const sender = this.connection.openSender(
+        amqpLinkAddress(this.identity, kind),
+        this.linkProperties(kind),
+      );
+      link = { sender, opened: opened(sender, this.connection) };
+      link.opened.catch(() => undefined);
+      this.senders.set(kind, link);
       this.listen(sender);
     }
-    if (!sender.is_open()) await opened(sender, this.connection);
-    return sender;
+    await link.opened;
+    return link.sender;
   }
 
   private async receiver(kind: AmqpLinkKind, handle: (message: AmqpMessage) => void): Promise<void> {
@@ -330,7 +342,7 @@ export class AmqpIdentityChannel implements UpstreamChannel {
     if (this.ended) return;
     this.ended = error;
     clearTimeout(this.renewTimer);
-    for (const link of [...this.senders.values(), ...this.receivers]) {
+    for (const link of [...[...this.senders.values()].map(({ sender }) => sender), ...this.receivers]) {
       link.removeAllListeners();
       link.on('sender_error', () => undefined);
       link.on('receiver_error', () => undefined);

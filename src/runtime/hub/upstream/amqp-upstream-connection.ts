@@ -55,9 +55,17 @@ export class AmqpUpstreamConnection {
     return this.ended !== undefined;
   }
 
-  onClose(listener: (error: UpstreamConnectionError) => void): void {
-    if (this.ended) listener(this.ended);
-    else this.closeListeners.push(listener);
+  /** Calls `listener` when the connection ends (at once if it has); returns what stops listening. */
+  onClose(listener: (error: UpstreamConnectionError) => void): () => void {
+    if (this.ended) {
+      listener(this.ended);
+      return () => undefined;
+    }
+    this.closeListeners.push(listener);
+    return () => {
+      const index = this.closeListeners.indexOf(listener);
+      if (index !== -1) this.closeListeners.splice(index, 1);
+    };
   }
 
   private async dial(): Promise<Duplex> {
@@ -241,9 +249,19 @@ export class AmqpUpstreamConnection {
 /** Resolves once the upstream attached `link`; rejects when it refused it or the connection ended. */
 export function opened(link: Sender | Receiver, connection: AmqpUpstreamConnection): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ended = (error: UpstreamConnectionError) => reject(error);
-    link.once(link.is_sender() ? 'sender_open' : 'receiver_open', () => resolve());
-    link.once(link.is_sender() ? 'sender_close' : 'receiver_close', () => {
+    const openEvent = link.is_sender() ? 'sender_open' : 'receiver_open';
+    const closeEvent = link.is_sender() ? 'sender_close' : 'receiver_close';
+    const done = () => {
+      link.off(openEvent, onOpen);
+      link.off(closeEvent, onClose);
+      stopWatching();
+    };
+    const onOpen = () => {
+      done();
+      resolve();
+    };
+    const onClose = () => {
+      done();
       const error = link.error as { description?: string } | undefined;
       reject(
         new UpstreamConnectionError(
@@ -251,8 +269,13 @@ export function opened(link: Sender | Receiver, connection: AmqpUpstreamConnecti
           false,
         ),
       );
+    };
+    link.on(openEvent, onOpen);
+    link.on(closeEvent, onClose);
+    const stopWatching = connection.onClose((error) => {
+      done();
+      reject(error);
     });
-    connection.onClose(ended);
   });
 }
 
