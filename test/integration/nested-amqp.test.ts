@@ -87,6 +87,19 @@ function tcpConnectionsOf(pid: number): { local: number; remote: number }[] {
   return connections;
 }
 
+/** A twin in the parent's twins file (`<homedir>/hub/twins.json`), as its hub saved it. */
+function parentTwin(
+  parent: TestDaemon,
+  id: string,
+): { desired: Record<string, unknown>; reported: Record<string, unknown> } | undefined {
+  const file = path.join(parent.homedir, 'hub/twins.json');
+  if (!existsSync(file)) return undefined;
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+    twins: Record<string, { desired: Record<string, unknown>; reported: Record<string, unknown> }>;
+  };
+  return saved.twins[id];
+}
+
 interface UpstreamJson {
   protocol: string;
   target: string;
@@ -257,6 +270,16 @@ describe('nested edge over AMQP: a child multiplexes every identity on one conne
       Array.from({ length: MODULE_COUNT }, (_, seq) => seq),
       'each message, first arrivals in order',
     );
+    // the child's own $edgeAgent reports its modules on its channel of the one connection
+    await eventually(
+      async () => {
+        const modules = parentTwin(parent, 'child-1/$edgeAgent')?.reported.modules as
+          Record<string, { runtimeStatus?: string }> | undefined;
+        return modules?.sender?.runtimeStatus !== undefined ? true : undefined;
+      },
+      "child-1/$edgeAgent's reported properties in the parent's twins",
+      30_000,
+    );
     assert.doesNotMatch(parent.output, /sig=/, 'no token in the parent log');
     assert.doesNotMatch(running.output, /sig=/, 'no token in the child log');
   });
@@ -297,16 +320,7 @@ describe('nested edge over AMQP: a child multiplexes every identity on one conne
         ),
       );
       await eventually(
-        async () => {
-          const file = path.join(parent.homedir, 'hub/twins.json');
-          if (!existsSync(file)) return undefined;
-          const twins = (
-            JSON.parse(readFileSync(file, 'utf8')) as {
-              twins: Record<string, { reported: Record<string, unknown> }>;
-            }
-          ).twins;
-          return twins[leafId(index)]?.reported.firmware === 'amqp-1' ? true : undefined;
-        },
+        async () => (parentTwin(parent, leafId(index))?.reported.firmware === 'amqp-1' ? true : undefined),
         `${leafId(index)}'s reported properties in the parent's twins`,
         30_000,
       );
