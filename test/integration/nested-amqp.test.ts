@@ -106,6 +106,7 @@ interface UpstreamJson {
   requestedProtocol?: string;
   connected: boolean;
   connections: number;
+  refused: number;
 }
 
 function upstreamOf(daemon: TestDaemon): UpstreamJson | undefined {
@@ -406,6 +407,51 @@ describe('nested edge over AMQP: a child multiplexes every identity on one conne
     const after = toParent().filter((connection) => connection.remote !== ports.https);
     assert.equal(after.length, 1, `still one connection to the parent: ${JSON.stringify(after)}`);
     assert.match(running.output, /upstream: 127\.0\.0\.1:\d+ lost: /);
+  });
+
+  test('an identity the parent refuses is dropped and counted; the shared connection stays up', async () => {
+    const running = child!;
+    const key = leafKey(LEAVES + 1);
+    const added = await running.request('POST', '/devices', {
+      deviceId: 'stranger',
+      authentication: { type: 'sas', primaryKey: key },
+    });
+    assert.equal(added.status, 201, added.body);
+    const stranger = await connect(childEndpoint, {
+      clientId: 'stranger',
+      username: 'localhost/stranger/?api-version=2021-04-12',
+      password: buildSasToken({
+        audience: 'localhost/devices/stranger',
+        key,
+        expiry: Math.floor(Date.now() / 1000) + 3600,
+      }),
+    });
+    try {
+      for (let seq = 0; seq < 3; seq += 1)
+        await new Promise<void>((resolve, reject) =>
+          stranger.publish(
+            `devices/stranger/messages/events/seq=${seq}`,
+            `stranger:${seq}`,
+            { qos: 1 },
+            (error?: Error) => (error ? reject(error) : resolve()),
+          ),
+        );
+    } finally {
+      await end(stranger);
+    }
+    const report = await eventually(async () => {
+      const up = upstreamOf(running);
+      return up && up.refused >= 3 ? up : undefined;
+    }, "the stranger's messages refused upstream");
+    assert.equal(report.refused, 3);
+    assert.equal(report.connected, true, 'the link stays up');
+    assert.equal(toParent().filter((connection) => connection.remote === ports.amqp).length, 1);
+    assert.match(running.output, /refused stranger \(put-token refused with 401/);
+    assert.equal(
+      recorded(records).some((record) => record.body.startsWith('stranger:')),
+      false,
+      'nothing of the stranger reached the parent',
+    );
   });
 
   test("with the parent's AMQP port gone, Amqp falls back to AMQP over WebSockets on its HTTPS port", async () => {
