@@ -23,7 +23,6 @@ const PENDING_PAGES = new Set([
   'docs/demo.md',
   'docs/install.md',
   'docs/monitor.md',
-  'docs/upstream-amqp.md',
 ]);
 
 /** Folders never searched: installed packages, build output, version control. */
