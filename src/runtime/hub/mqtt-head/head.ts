@@ -8,7 +8,8 @@ import type { ProtocolHead } from '../protocol-head.js';
 import type { DeviceSession, TwinReply } from '../session/device-session.js';
 import { FrameGuard } from './frame-guard.js';
 import { MqttLink } from './link.js';
-import { OrderedAcks, writePuback } from './ordered-acks.js';
+import { OrderedAcks } from './ordered-acks.js';
+import { writePuback } from './packets.js';
 import type { Wire } from './wire.js';
 
 export interface MqttHeadOptions {
@@ -55,6 +56,12 @@ function skipFanOutOfClientPublishes(broker: Aedes): void {
       return publish(packet, client, done);
     if (done) process.nextTick(done, null);
   };
+}
+
+/** As the broker does for every packet it handles: the client's keep-alive starts again. */
+function refreshKeepalive(client: Client): void {
+  const keepalive = client as Client & { _keepaliveInterval?: number; _keepaliveTimer?: NodeJS.Timeout };
+  if ((keepalive._keepaliveInterval ?? 0) > 0) keepalive._keepaliveTimer?.refresh();
 }
 
 /**
@@ -141,11 +148,8 @@ export class MqttHead implements ProtocolHead {
     parser.removeAllListeners('packet');
     parser.on('packet', (packet) => {
       if (this.takeTelemetry(client, packet as import('aedes').PublishPacket)) return;
+      if (this.takePuback(client, packet as { cmd: string; messageId?: number })) return;
       for (const listener of brokerListeners) listener.call(parser, packet);
-    });
-    // the broker's acknowledgement event names no packet for a clean session: follow its PUBACKs here
-    parser.on('packet', (packet) => {
-      if (packet.cmd === 'puback') this.links.get(client)?.pubackInOrder();
     });
     // an accepted publish has at most 4 bytes of MQTT framing besides its topic and body
     const guard = new FrameGuard(this.hub.maxMessageBytes + 4);
@@ -192,10 +196,6 @@ export class MqttHead implements ProtocolHead {
       // a refused CONNECT was logged with its reason when it was refused
       if ((error as Partial<AuthenticateError>).returnCode === NOT_AUTHORIZED) return;
       this.options.log(`hub: mqtt: ${client.id}: ${error.message}`);
-    });
-    broker.on('ack', (packet, client) => {
-      const payload = (packet as { payload?: unknown } | undefined)?.payload;
-      if (Buffer.isBuffer(payload)) this.links.get(client)?.acknowledged(payload);
     });
     broker.on('unsubscribe', (topics, client) => {
       const session = this.sessions.get(client);
@@ -308,9 +308,7 @@ export class MqttHead implements ProtocolHead {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const inbound = this.options.wire.publish(topic, payload, session.identity);
     if (inbound.kind !== 'telemetry') return false;
-    // as the broker does for every packet it handles
-    const keepalive = client as Client & { _keepaliveInterval?: number; _keepaliveTimer?: NodeJS.Timeout };
-    if ((keepalive._keepaliveInterval ?? 0) > 0) keepalive._keepaliveTimer?.refresh();
+    refreshKeepalive(client);
     const message = inbound.message;
     if (packet.retain) message.properties['mqtt-retain'] = 'true';
     if (packet.dup) message.properties['mqtt-dup'] = 'true';
@@ -323,6 +321,17 @@ export class MqttHead implements ProtocolHead {
       // the broker's own error path: logged as a client error, the connection closed
       (error) => client.emit('error', error),
     );
+    return true;
+  }
+
+  /**
+   * A PUBACK for one of the hub's deliveries, taken without the broker (which never saw those
+   * publishes); false for any other packet.
+   */
+  private takePuback(client: Client, packet: { cmd: string; messageId?: number }): boolean {
+    if (packet.cmd !== 'puback' || packet.messageId === undefined) return false;
+    if (!this.links.get(client)?.puback(packet.messageId)) return false;
+    refreshKeepalive(client);
     return true;
   }
 
