@@ -57,3 +57,47 @@ function lengthBytes(length: number): number {
   if (length < 268_435_456) return 4;
   throw new Error(`an MQTT packet holds at most 256 MiB, not ${length} bytes`);
 }
+
+/** A PUBLISH as the head reads it past the broker (the fields aedes's parser gives it too). */
+export interface ReadPublish {
+  cmd: 'publish';
+  qos: 0 | 1;
+  dup: boolean;
+  retain: boolean;
+  topic: string;
+  payload: Buffer;
+  messageId?: number;
+}
+
+/**
+ * A whole PUBLISH at QoS 0 or 1 read from its bytes (`bodyAt`: where its variable header starts);
+ * undefined for any other packet, or one whose lengths do not add up (the broker's parser then
+ * reads it and says what is wrong). The payload is a view of `packet`, not a copy.
+ */
+export function readPublish(packet: Buffer, bodyAt: number): ReadPublish | undefined {
+  const first = packet[0]!;
+  if (first >> 4 !== 3) return undefined;
+  const qos = (first >> 1) & 3;
+  if (qos > 1) return undefined;
+  if (bodyAt + 2 > packet.length) return undefined;
+  const topicLength = packet.readUInt16BE(bodyAt);
+  const topicEnd = bodyAt + 2 + topicLength;
+  const payloadAt = topicEnd + (qos === 1 ? 2 : 0);
+  if (payloadAt > packet.length) return undefined;
+  const read: ReadPublish = {
+    cmd: 'publish',
+    qos: qos as 0 | 1,
+    dup: (first & 0x08) !== 0,
+    retain: (first & 0x01) !== 0,
+    topic: packet.toString('utf8', bodyAt + 2, topicEnd),
+    payload: packet.subarray(payloadAt),
+  };
+  if (qos === 1) read.messageId = packet.readUInt16BE(topicEnd);
+  return read;
+}
+
+/** The message id of a whole PUBACK; undefined for any other packet. */
+export function readPuback(packet: Buffer, bodyAt: number): number | undefined {
+  if (packet[0] !== 0x40 || packet.length !== bodyAt + 2) return undefined;
+  return packet.readUInt16BE(bodyAt);
+}

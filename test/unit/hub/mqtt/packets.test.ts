@@ -4,7 +4,12 @@ import { test } from 'node:test';
 
 import mqttPacket from 'mqtt-packet';
 
-import { publishQos1Packet, writePuback } from '../../../../src/runtime/hub/mqtt-head/packets.js';
+import {
+  publishQos1Packet,
+  readPuback,
+  readPublish,
+  writePuback,
+} from '../../../../src/runtime/hub/mqtt-head/packets.js';
 
 /** The packets an MQTT 3.1.1 parser (the one aedes and MQTT.js use) reads from `bytes`. */
 function parse(bytes: Buffer): mqttPacket.Packet[] {
@@ -64,4 +69,82 @@ test('no PUBACK on a socket that is gone', () => {
   const socket = new PassThrough();
   socket.destroy();
   assert.doesNotThrow(() => writePuback(socket, 7));
+});
+
+test('a PUBLISH read past the broker matches what its parser reads, at QoS 0 and 1, with its flags', () => {
+  const cases: mqttPacket.IPublishPacket[] = [
+    {
+      cmd: 'publish',
+      qos: 1,
+      dup: false,
+      retain: false,
+      topic: 'devices/d1/messages/events/a=1',
+      payload: Buffer.from('hello'),
+      messageId: 513,
+    },
+    {
+      cmd: 'publish',
+      qos: 0,
+      dup: false,
+      retain: true,
+      topic: 'devices/d1/messages/events/',
+      payload: Buffer.alloc(0),
+    },
+    {
+      cmd: 'publish',
+      qos: 1,
+      dup: true,
+      retain: false,
+      topic: 'café',
+      payload: Buffer.alloc(70_000, 9),
+      messageId: 65_535,
+    },
+  ];
+  for (const packet of cases) {
+    const bytes = mqttPacket.generate(packet);
+    const bodyAt =
+      bytes.length -
+      2 -
+      Buffer.byteLength(packet.topic) -
+      (packet.qos ? 2 : 0) -
+      (packet.payload as Buffer).length;
+    const read = readPublish(bytes, bodyAt);
+    const parsed = parse(bytes)[0] as mqttPacket.IPublishPacket;
+    assert.deepEqual(
+      { ...read, payload: Buffer.from(read!.payload) },
+      {
+        cmd: parsed.cmd,
+        qos: parsed.qos,
+        dup: parsed.dup,
+        retain: parsed.retain,
+        topic: parsed.topic,
+        payload: Buffer.from(parsed.payload),
+        ...(parsed.qos ? { messageId: parsed.messageId } : {}),
+      },
+    );
+  }
+});
+
+test('anything but a well-formed QoS 0 or 1 PUBLISH, or a PUBACK, is left to the broker', () => {
+  const qos2 = mqttPacket.generate({
+    cmd: 'publish',
+    qos: 2,
+    dup: false,
+    retain: false,
+    topic: 't',
+    payload: 'x',
+    messageId: 1,
+  });
+  assert.equal(readPublish(qos2, 2), undefined, 'QoS 2');
+  assert.equal(
+    readPublish(Buffer.from([0x32, 3, 0, 5, 0x61]), 2),
+    undefined,
+    'a topic longer than the packet',
+  );
+  assert.equal(readPublish(Buffer.from([0x32, 3, 0, 1, 0x61]), 2), undefined, 'no room for the message id');
+  assert.equal(readPublish(Buffer.from([0x40, 2, 0, 1]), 2), undefined, 'a PUBACK');
+  assert.equal(readPuback(Buffer.from([0x40, 2, 0x12, 0x34]), 2), 0x1234);
+  assert.equal(readPuback(Buffer.from([0x50, 2, 0, 1]), 2), undefined, 'a PUBREC');
+  assert.equal(readPuback(Buffer.from([0x41, 2, 0, 1]), 2), undefined, 'reserved flags set');
+  assert.equal(readPuback(Buffer.from([0x40, 3, 0, 1, 0]), 2), undefined, 'too long');
 });
