@@ -6,7 +6,7 @@ import { moduleInputEndpointId } from './endpoints/module-input.js';
 import type { UpstreamEndpoint } from './endpoints/upstream.js';
 import { NO_METRICS, type HubMetrics } from './metrics.js';
 import type { HubMessage } from '../routing/message.js';
-import type { RouteTable } from '../routing/route-table.js';
+import type { Delivery, RouteTable } from '../routing/route-table.js';
 import type { Sink } from '../routing/route.js';
 
 export interface RouterCounters {
@@ -68,24 +68,26 @@ export class Router {
    * Resolves once every endpoint the message goes to holds it (then the sender is acknowledged).
    * A message that no route matches is dropped, and still acknowledged (IoT Edge does the same).
    */
-  async route(message: HubMessage): Promise<number> {
+  route(message: HubMessage): Promise<number> {
     const deliveries = this.table?.evaluate(message) ?? [];
     this.metrics.received(message);
     if (deliveries.length === 0) {
       this.counters.dropped++;
       this.metrics.dropped(message, 'no_route');
-      return 0;
+      return Promise.resolve(0);
     }
     this.counters.routed++;
-    const held = deliveries.map((delivery) =>
-      this.endpointFor(delivery.endpoint).enqueue(message, {
-        priority: delivery.priority,
-        timeToLiveSecs:
-          delivery.timeToLiveSecs < 0 ? Number.MAX_SAFE_INTEGER / 1000 : delivery.timeToLiveSecs,
-      }),
-    );
-    await (held.length === 1 ? held[0] : Promise.all(held));
-    return deliveries.length;
+    const count = deliveries.length;
+    // one delivery (the common case) waits on its endpoint alone: no array, no Promise.all
+    if (count === 1) return this.enqueue(message, deliveries[0]!).then(() => count);
+    return Promise.all(deliveries.map((delivery) => this.enqueue(message, delivery))).then(() => count);
+  }
+
+  private enqueue(message: HubMessage, delivery: Delivery): Promise<void> {
+    return this.endpointFor(delivery.endpoint).enqueue(message, {
+      priority: delivery.priority,
+      timeToLiveSecs: delivery.timeToLiveSecs < 0 ? Number.MAX_SAFE_INTEGER / 1000 : delivery.timeToLiveSecs,
+    });
   }
 
   /** Endpoints with their pending counts (for metrics). */
