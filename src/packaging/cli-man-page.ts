@@ -79,7 +79,11 @@ function flagItem(flag: ManFlag): string {
 
 function synopsis(command: ManCommand, page: CliManPage): string {
   const args = Object.values(command.args)
-    .map((arg) => (arg.required ? `\\fI${roffText(arg.name.toUpperCase())}\\fR` : `[\\fI${roffText(arg.name.toUpperCase())}\\fR]`))
+    .map((arg) =>
+      arg.required
+        ? `\\fI${roffText(arg.name.toUpperCase())}\\fR`
+        : `[\\fI${roffText(arg.name.toUpperCase())}\\fR]`,
+    )
     .join(' ');
   const hasFlags = Object.values(command.flags).some((flag) => !flag.hidden);
   const words = [`\\fB${roffText(page.bin)} ${roffText(displayId(command.id, page.topicSeparator))}\\fR`];
@@ -120,9 +124,7 @@ function commandSection(command: ManCommand, page: CliManPage): string {
  * metadata that `iotedge --help` prints, so the page lists exactly the commands of the build.
  */
 export function renderCliManPage(page: CliManPage): string {
-  const visible = page.commands
-    .filter((command) => !command.hidden)
-    .sort((a, b) => a.id.localeCompare(b.id));
+  const visible = page.commands.filter((command) => !command.hidden).sort((a, b) => a.id.localeCompare(b.id));
   const bin = roffText(page.bin);
   return [
     `.\\" Generated from the command metadata of ${bin} ${roffText(page.version)}; do not edit.`,

@@ -21,7 +21,13 @@ export function roffLines(text: string): string {
 }
 
 /** A `.TH` title line; fields are quoted so they may hold spaces. */
-export function roffTitle(name: string, section: number, date: string, source: string, manual: string): string {
+export function roffTitle(
+  name: string,
+  section: number,
+  date: string,
+  source: string,
+  manual: string,
+): string {
   const quoted = [date, source, manual].map((field) => `"${roffText(field).replace(/"/g, "''")}"`);
   return `.TH ${name.toUpperCase()} ${section} ${quoted.join(' ')}`;
 }

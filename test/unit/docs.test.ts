@@ -22,7 +22,6 @@ const PENDING_PAGES = new Set([
   'docs/cli-output.md',
   'docs/demo.md',
   'docs/hub-status.md',
-  'docs/install.md',
   'docs/monitor.md',
   'docs/support-bundle.md',
   'docs/upstream-amqp.md',
