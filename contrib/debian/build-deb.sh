@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Builds the Debian package iotedge-ts_<version>_<arch>.deb (docs/install.md describes it).
 #
-#   contrib/debian/build-deb.sh [--out DIR] [--tgz FILE] [--skip-build]
+#   contrib/debian/build-deb.sh [--out DIR] [--tgz FILE] [--skip-build] [--compress TYPE]
 #
-#   --out DIR     where the .deb goes (default: the repository root)
-#   --tgz FILE    an `npm pack` tarball of this repository to package (default: packs one)
-#   --skip-build  use dist/ as it is instead of compiling first
+#   --out DIR        where the .deb goes (default: the repository root)
+#   --tgz FILE       an `npm pack` tarball of this repository to package (default: packs one)
+#   --skip-build     use dist/ as it is instead of compiling first
+#   --compress TYPE  the archive's compression: xz (default), zstd, gzip or none (fastest)
 #
 # The app is the npm package with its production dependencies bundled, including better-sqlite3
 # built for this machine, so the package's architecture is this machine's (dpkg --print-architecture).
 set -euo pipefail
 
 usage() {
-  sed -n '4,8s/^# \{0,1\}//p' "$0" >&2
+  sed -n '4,9s/^# \{0,1\}//p' "$0" >&2
   exit 1
 }
 
@@ -20,25 +21,34 @@ REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$REPO"
 TGZ=""
 BUILD=1
+COMPRESS=xz
 while [ $# -gt 0 ]; do
   case "$1" in
   --out) [ $# -ge 2 ] || usage; OUT="$2"; shift 2 ;;
   --tgz) [ $# -ge 2 ] || usage; TGZ="$2"; shift 2 ;;
   --skip-build) BUILD=0; shift ;;
+  --compress) [ $# -ge 2 ] || usage; COMPRESS="$2"; shift 2 ;;
   -h | --help) usage ;;
   *) echo "build-deb.sh: unknown argument \"$1\"" >&2; usage ;;
   esac
 done
+case "$COMPRESS" in xz | zstd | gzip | none) ;; *) echo "build-deb.sh: --compress: unknown type \"$COMPRESS\"" >&2; usage ;; esac
 for tool in dpkg-deb dpkg node npm gzip strip; do
   command -v "$tool" >/dev/null || { echo "build-deb.sh: $tool is missing (apt-get install dpkg-dev binutils)" >&2; exit 1; }
 done
+
+# --out and --tgz are relative to where the script was started.
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+if [ -n "$TGZ" ]; then
+  [ -f "$TGZ" ] || { echo "build-deb.sh: --tgz $TGZ: no such file" >&2; exit 1; }
+  TGZ="$(cd "$(dirname "$TGZ")" && pwd)/$(basename "$TGZ")"
+fi
 
 cd "$REPO"
 VERSION="$(node -p 'require("./package.json").version')"
 ARCH="$(dpkg --print-architecture)"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
 DEB="$OUT/iotedge-ts_${VERSION}_${ARCH}.deb"
 
 WORK="$(mktemp -d)"
@@ -52,7 +62,6 @@ if [ -z "$TGZ" ]; then
   npm pack --ignore-scripts --silent --pack-destination "$WORK" >/dev/null
   TGZ="$WORK/iotedge-ts-$VERSION.tgz"
 fi
-[ -f "$TGZ" ] || { echo "build-deb.sh: $TGZ: no such file" >&2; exit 1; }
 
 # The app: the npm package, its bundled production dependencies, and no build leftovers.
 install -d -m 0755 "$APP"
@@ -132,5 +141,5 @@ chmod 0644 "$ROOT/DEBIAN/control" "$ROOT/DEBIAN/conffiles" "$ROOT/DEBIAN/md5sums
 find "$ROOT" -type d -exec chmod 0755 {} +
 find "$ROOT/usr" -type f -perm /111 -exec chmod 0755 {} +
 find "$ROOT/usr" -type f ! -perm /111 -exec chmod 0644 {} +
-dpkg-deb --root-owner-group -Zxz -z6 --build "$ROOT" "$DEB" >/dev/null
+dpkg-deb --root-owner-group "-Z$COMPRESS" --build "$ROOT" "$DEB" >/dev/null
 echo "$DEB"

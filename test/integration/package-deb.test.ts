@@ -1,37 +1,24 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdir, readFile, stat, writeFile, readlink } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { before, describe, test } from 'node:test';
 
 import { commands } from '../../src/commands/index.js';
+import { has, npmPack, PLACEHOLDER, REPO, sh, sqliteVersion, VERSION } from '../helpers/package-build.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 /**
- * The Debian package and the npm tarball as a device gets them: the tarball is packed once, the
- * .deb is built from it by contrib/debian/build-deb.sh, its contents are read with dpkg-deb, and
- * it is installed, upgraded and purged in a temporary root with dpkg (maintainer scripts run
- * outside a chroot with DPKG_ROOT set); the tarball is installed globally into a temporary prefix
- * with npm, offline. The installed commands are run from both.
+ * The Debian package as a device gets it: built by contrib/debian/build-deb.sh from an `npm pack`
+ * tarball, read with dpkg-deb, then installed, upgraded, removed and purged in a temporary root
+ * with dpkg (maintainer scripts run outside a chroot, with DPKG_ROOT set); the installed commands
+ * are run from that root.
  */
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const run = promisify(execFile);
-const PKG = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const missing = ['dpkg-deb', 'dpkg', 'strip'].filter((tool) => !has(tool));
 const skip = missing.length > 0 ? `${missing.join(', ')} missing (apt-get install dpkg-dev binutils)` : false;
-const PLACEHOLDER = '<ADD DEVICE CONNECTION STRING HERE>';
-const tmp = tempDirs('iotedge-ts-package-');
-
-/** Runs a command and returns stdout; a failure shows its stderr. */
-async function sh(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const { stdout } = await run(file, args, { env, maxBuffer: 64 * 1024 * 1024, cwd: ROOT });
-  return stdout;
-}
+const tmp = tempDirs('iotedge-ts-deb-');
 
 /** A root with an empty dpkg database, for `dpkg --root`. */
 async function emptyRoot(): Promise<string> {
@@ -45,34 +32,23 @@ async function emptyRoot(): Promise<string> {
 const dpkgIn = (root: string, ...args: string[]) =>
   sh('dpkg', [`--root=${root}`, '--force-script-chrootless', '--force-depends', '--log=/dev/null', ...args]);
 
-/** Loads better-sqlite3 from an installed tree and asks SQLite its version. */
-const sqliteVersion = (modules: string) =>
-  sh(process.execPath, [
-    '-e',
-    `const D = require(${JSON.stringify(join(modules, 'better-sqlite3'))});` +
-      `process.stdout.write(new D(':memory:').prepare('select sqlite_version() v').get().v)`,
-  ]);
-
-describe('packaging', { skip }, () => {
-  let tgz: string;
+describe('Debian package', { skip }, () => {
   let deb: string;
   let arch: string;
 
   before(async () => {
     const out = await tmp();
-    await sh('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', out]);
-    tgz = join(out, `iotedge-ts-${PKG.version}.tgz`);
+    const tgz = await npmPack(out);
     arch = (await sh('dpkg', ['--print-architecture'])).trim();
-    deb = (
-      await sh(join(ROOT, 'contrib/debian/build-deb.sh'), ['--skip-build', '--tgz', tgz, '--out', out])
-    ).trim();
+    const script = join(REPO, 'contrib/debian/build-deb.sh');
+    deb = (await sh(script, ['--skip-build', '--compress', 'none', '--tgz', tgz, '--out', out])).trim();
   });
 
   test('the .deb is named by version and architecture and declares its dependencies and conffile', async () => {
-    assert.equal(deb.endsWith(`/iotedge-ts_${PKG.version}_${arch}.deb`), true, deb);
+    assert.equal(deb.endsWith(`/iotedge-ts_${VERSION}_${arch}.deb`), true, deb);
     const field = async (name: string) => (await sh('dpkg-deb', ['-f', deb, name])).trim();
     assert.equal(await field('Package'), 'iotedge-ts');
-    assert.equal(await field('Version'), PKG.version);
+    assert.equal(await field('Version'), VERSION);
     assert.equal(await field('Architecture'), arch);
     assert.match(await field('Depends'), /(^|, )nodejs \(>= 20\)(,|$)/);
     const conffiles = await sh('sh', [
@@ -130,8 +106,8 @@ describe('packaging', { skip }, () => {
     }
     const daemon = gunzipSync(await readFile(join(root, 'usr/share/man/man8/iotedged.8.gz'))).toString();
     assert.doesNotMatch(daemon, /@VERSION@|@DATE@/);
-    assert.match(daemon, new RegExp(`iotedge\\\\-ts ${PKG.version.replace(/\./g, '\\.')}`));
-    const help = await sh(process.execPath, [join(ROOT, 'bin/iotedged.js'), '--help']);
+    assert.match(daemon, new RegExp(`iotedge\\\\-ts ${VERSION.replace(/\./g, '\\.')}`));
+    const help = await sh(process.execPath, [join(REPO, 'bin/iotedged.js'), '--help']);
     for (const option of help.match(/--[a-z-]+/g) ?? []) {
       assert.ok(daemon.includes(`\\fB${option.replace(/-/g, '\\-')}\\fR`), `iotedged(8) documents ${option}`);
     }
@@ -152,8 +128,8 @@ describe('packaging', { skip }, () => {
     const installed = await dpkgIn(root, '-i', deb);
     assert.match(installed, /not configured yet/);
     const iotedge = join(root, 'usr/bin/iotedge');
-    assert.equal((await sh(iotedge, ['version'])).trim(), `iotedge ${PKG.version}`);
-    assert.equal((await sh(join(root, 'usr/bin/iotedged'), ['--version'])).trim(), `iotedged ${PKG.version}`);
+    assert.equal((await sh(iotedge, ['version'])).trim(), `iotedge ${VERSION}`);
+    assert.equal((await sh(join(root, 'usr/bin/iotedged'), ['--version'])).trim(), `iotedged ${VERSION}`);
     assert.match(await sh(iotedge, ['check-list']), /config-yaml-well-formed/);
     assert.match(await sqliteVersion(join(root, 'usr/lib/iotedge-ts/node_modules')), /^3\.\d+/);
     assert.equal(
@@ -184,34 +160,5 @@ describe('packaging', { skip }, () => {
     await dpkgIn(root, '--purge', 'iotedge-ts');
     await assert.rejects(stat(join(root, 'etc/iotedge')));
     await assert.rejects(stat(join(root, 'var/lib/iotedge')));
-  });
-
-  test('npm i -g of the npm pack tarball works offline and its unit points at the global bin', async () => {
-    const prefix = await tmp();
-    await sh('npm', ['install', '--global', '--offline', '--ignore-scripts', '--prefix', prefix, tgz]);
-    assert.equal((await sh(join(prefix, 'bin/iotedge'), ['version'])).trim(), `iotedge ${PKG.version}`);
-    assert.equal((await sh(join(prefix, 'bin/iotedged'), ['--version'])).trim(), `iotedged ${PKG.version}`);
-    assert.match(await sh(join(prefix, 'bin/iotedge'), ['check-list']), /config-yaml-well-formed/);
-    const app = join(prefix, 'lib/node_modules/iotedge-ts');
-    assert.match(await sqliteVersion(join(app, 'node_modules')), /^3\.\d+/);
-    assert.ok(
-      (await readFile(join(app, 'contrib/config/config.template.yaml'), 'utf8')).includes(PLACEHOLDER),
-    );
-    assert.equal(
-      await readlink(join(prefix, 'bin/iotedged')),
-      '../lib/node_modules/iotedge-ts/bin/iotedged.js',
-    );
-
-    // The unit as docs/install.md installs it after `npm i -g`, checked by systemd.
-    const unit = (await readFile(join(app, 'contrib/systemd/iotedged.service'), 'utf8')).replace(
-      /\/usr\/bin\/iotedged/g,
-      join(prefix, 'bin/iotedged'),
-    );
-    assert.ok(unit.includes(`ExecStart=${join(prefix, 'bin/iotedged')} -c /etc/iotedge/config.yaml`));
-    if (has('systemd-analyze')) {
-      const dir = await tmp();
-      await writeFile(join(dir, 'iotedged.service'), unit);
-      await sh('systemd-analyze', ['verify', '--man=no', join(dir, 'iotedged.service')]);
-    }
   });
 });
