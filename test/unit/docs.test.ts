@@ -21,7 +21,6 @@ const PENDING_PAGES = new Set([
   'docs/amqp.md',
   'docs/cli-output.md',
   'docs/demo.md',
-  'docs/install.md',
   'docs/monitor.md',
 ]);
 
