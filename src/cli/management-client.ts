@@ -103,11 +103,7 @@ export class ManagementClient {
   }
 
   /** A streamed answer's raw body (log frames, monitor lines). */
-  private async logStream(
-    path: string,
-    query: Query,
-    signal?: AbortSignal,
-  ): Promise<AsyncIterable<Buffer>> {
+  private async logStream(path: string, query: Query, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
     const response = await this.open('GET', path, { ...query }, undefined, signal);
     if (response.statusCode !== 200) throw await this.errorOf(response);
     return this.guarded(response);

@@ -57,6 +57,7 @@ export async function followMonitor(
         armIdle();
       } else outcome.dropped += line.dropped;
       await show(line);
+      if (abort.signal.aborted) break;
       if (options.count !== undefined && outcome.messages >= options.count) {
         stop('count');
         break;

@@ -46,10 +46,13 @@ export default class Monitor extends DaemonCommand {
     process.stdout.on('error', onSignal);
     const format = flags.json ? render.renderMonitorJson : render.renderMonitorText;
     if (!flags.json && process.stderr.isTTY)
-      process.stderr.write(`Watching ${flags.input ? `input ${flags.input}` : '$upstream'} (Ctrl-C to stop)\n`);
+      process.stderr.write(
+        `Watching ${flags.input ? `input ${flags.input}` : '$upstream'} (Ctrl-C to stop)\n`,
+      );
     try {
       const outcome = await followMonitor(
-        (signal) => client.monitor({ input: flags.input, device: flags.device, module: flags.module }, signal),
+        (signal) =>
+          client.monitor({ input: flags.input, device: flags.device, module: flags.module }, signal),
         { count: flags.count, idleMs: flags.timeout > 0 ? flags.timeout * 1000 : undefined },
         (line) => writeOut(format(line), stop.signal),
         stop.signal,

@@ -70,7 +70,12 @@ const child = (value: unknown, key: string): Json | undefined => {
  * and module program paths relative to the repository (`dist/src/demo/…`) made absolute under `root`
  * (a process module runs in its own directory).
  */
-export function demoDeployment(template: unknown, layout: DemoLayout, root: string, bindHost: string): unknown {
+export function demoDeployment(
+  template: unknown,
+  layout: DemoLayout,
+  root: string,
+  bindHost: string,
+): unknown {
   const manifest = structuredClone(template) as Json;
   const agent = child(child(child(manifest, 'modulesContent'), '$edgeAgent'), 'properties.desired');
   const settings = child(child(child(agent, 'systemModules'), 'edgeHub'), 'settings');

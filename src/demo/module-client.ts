@@ -22,7 +22,9 @@ export async function openModuleClient(): Promise<device.ModuleClient> {
 /** Runs a module's main: a failure to start is one line on stderr and exit code 1, not a stack trace. */
 export function runModule(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    console.error(`${process.env.IOTEDGE_MODULEID ?? 'module'}: ${(error as Error).message ?? String(error)}`);
+    console.error(
+      `${process.env.IOTEDGE_MODULEID ?? 'module'}: ${(error as Error).message ?? String(error)}`,
+    );
     process.exit(1);
   });
 }

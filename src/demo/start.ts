@@ -3,7 +3,14 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { demoConfigText, demoDeployment, demoLayout, demoPorts, isLoopback, type DemoLayout } from './demo-layout.js';
+import {
+  demoConfigText,
+  demoDeployment,
+  demoLayout,
+  demoPorts,
+  isLoopback,
+  type DemoLayout,
+} from './demo-layout.js';
 
 /** The repository (or installed package) root: two levels above dist/src/demo. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

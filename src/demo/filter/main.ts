@@ -30,7 +30,8 @@ runModule(async () => {
         const alert = new device.Message(body);
         for (let index = 0; index < message.properties.count(); index++) {
           const { key, value } = message.properties.getItem(index);
-          alert.properties.add(key, value);
+          // `$.`-named entries are system properties the hub added on the way in, not the sender's
+          if (!key.startsWith('$.')) alert.properties.add(key, value);
         }
         alert.properties.add('MessageType', 'Alert');
         alert.contentType = message.contentType;

@@ -20,7 +20,11 @@ runModule(async () => {
     response?.send(200, { temperature }, () => undefined);
   });
   const batchId = randomUUID();
-  for (let sequence = 1; settings.messageCount === undefined || sequence <= settings.messageCount; sequence++) {
+  for (
+    let sequence = 1;
+    settings.messageCount === undefined || sequence <= settings.messageCount;
+    sequence++
+  ) {
     const message = new device.Message(JSON.stringify(reading(temperature, policy, Math.random, new Date())));
     message.contentType = 'application/json';
     message.contentEncoding = 'utf-8';

@@ -30,9 +30,7 @@ export const DEFAULT_POLICY: SensorPolicy = {
 
 /** The machine temperature after `current`; `random` returns values in [0, 1). */
 export function nextMachineTemperature(current: number, policy: SensorPolicy, random: () => number): number {
-  return current > policy.machineTemperatureMax
-    ? current + random() - 0.5
-    : current - 0.25 + random() * 1.5;
+  return current > policy.machineTemperatureMax ? current + random() - 0.5 : current - 0.25 + random() * 1.5;
 }
 
 /** The machine pressure at a machine temperature: in step with it, from its minimum to its maximum. */

@@ -11,8 +11,7 @@ export interface TapFilter {
 
 /** What a watcher yields: a routed message, or how many it had to leave out since the last one. */
 export type TapEvent =
-  | { kind: 'message'; endpoint: string; message: HubMessage }
-  | { kind: 'dropped'; count: number };
+  { kind: 'message'; endpoint: string; message: HubMessage } | { kind: 'dropped'; count: number };
 
 /** How much a watcher holds for a slow reader before it drops the newest messages (and counts them). */
 export interface TapLimits {
