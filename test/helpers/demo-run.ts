@@ -78,6 +78,11 @@ export class DemoRun {
     readonly dir: string,
     readonly portBase: number,
     private readonly command: string[] = [process.execPath, 'dist/src/demo/start.js'],
+    /**
+     * Whether its agent may use the shared Docker engine (take the `docker-agent` lock then): an agent
+     * removes the engine's containers of its kind that its deployment does not name.
+     */
+    private readonly docker = false,
   ) {}
 
   get host(): string {
@@ -87,9 +92,11 @@ export class DemoRun {
   /** Starts the demo and resolves once its management socket exists. */
   async start(): Promise<void> {
     const [program, ...args] = this.command;
+    const env = demoEnv();
+    if (!this.docker) env.IOTEDGE_MOBY_RUNTIME__URI = `unix://${this.dir}/no-docker.sock`;
     const child = spawn(program!, [...args, '--dir', this.dir, '--port-base', String(this.portBase)], {
       cwd: this.root,
-      env: demoEnv(),
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -20,10 +20,8 @@ const README_MAX_BYTES = 12_288;
 const PENDING_PAGES = new Set([
   'docs/amqp.md',
   'docs/cli-output.md',
-  'docs/demo.md',
   'docs/hub-status.md',
   'docs/install.md',
-  'docs/monitor.md',
   'docs/support-bundle.md',
   'docs/upstream-amqp.md',
 ]);

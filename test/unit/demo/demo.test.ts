@@ -23,13 +23,26 @@ import { parseDeployment } from '../../../src/runtime/deployment/manifest.js';
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 test('the machine warms up about half a degree a reading, wavers once above its maximum', () => {
-  assert.equal(nextMachineTemperature(21, DEFAULT_POLICY, () => 0), 20.75);
-  assert.equal(nextMachineTemperature(21, DEFAULT_POLICY, () => 0.5), 21.5);
-  assert.equal(nextMachineTemperature(101, DEFAULT_POLICY, () => 0), 100.5);
-  assert.equal(nextMachineTemperature(101, DEFAULT_POLICY, () => 0.99), 101.49);
+  assert.equal(
+    nextMachineTemperature(21, DEFAULT_POLICY, () => 0),
+    20.75,
+  );
+  assert.equal(
+    nextMachineTemperature(21, DEFAULT_POLICY, () => 0.5),
+    21.5,
+  );
+  assert.equal(
+    nextMachineTemperature(101, DEFAULT_POLICY, () => 0),
+    100.5,
+  );
+  assert.equal(
+    nextMachineTemperature(101, DEFAULT_POLICY, () => 0.99),
+    101.49,
+  );
   // on average it rises from the minimum past 25 within about ten readings
   let temperature = DEFAULT_POLICY.machineTemperatureMin;
-  for (let step = 0; step < 10; step++) temperature = nextMachineTemperature(temperature, DEFAULT_POLICY, () => 0.5);
+  for (let step = 0; step < 10; step++)
+    temperature = nextMachineTemperature(temperature, DEFAULT_POLICY, () => 0.5);
   assert.equal(temperature, 26);
 });
 
@@ -52,7 +65,10 @@ test('sensor settings: SendInterval seconds and MessageCount, with defaults; bad
     sendIntervalMs: 500,
     messageCount: undefined,
   });
-  assert.throws(() => sensorSettings({ SendInterval: 'soon' }), /SendInterval: expected a number, got "soon"/);
+  assert.throws(
+    () => sensorSettings({ SendInterval: 'soon' }),
+    /SendInterval: expected a number, got "soon"/,
+  );
   assert.throws(() => sensorSettings({ SendInterval: '0' }), /SendInterval: expected seconds above 0/);
   assert.throws(() => sensorSettings({ MessageCount: 'x' }), /MessageCount/);
 });
@@ -75,7 +91,7 @@ test('the filter passes readings strictly above the threshold, and nothing that 
   assert.equal(isAlert(Buffer.from('null'), 25), false);
 });
 
-test('demo layout: today\'s directory and ports by default; flags over environment; bad values named', () => {
+test("demo layout: today's directory and ports by default; flags over environment; bad values named", () => {
   assert.deepEqual(demoLayout([], {}), { dir: '/tmp/iotedge-ts-demo', portBase: 18000 });
   assert.deepEqual(demoPorts(18000), { mqtt: 18883, https: 18443, metrics: 19600 });
   assert.deepEqual(demoLayout([], { IOTEDGE_DEMO_DIR: '/tmp/me', IOTEDGE_DEMO_PORT_BASE: '28000' }), {
@@ -86,7 +102,10 @@ test('demo layout: today\'s directory and ports by default; flags over environme
     dir: '/tmp/a',
     portBase: 30000,
   });
-  assert.throws(() => demoLayout(['--port-base', '80'], {}), /--port-base: "80" must be a whole number from 1024/);
+  assert.throws(
+    () => demoLayout(['--port-base', '80'], {}),
+    /--port-base: "80" must be a whole number from 1024/,
+  );
   assert.throws(() => demoLayout([], { IOTEDGE_DEMO_PORT_BASE: '64500' }), /IOTEDGE_DEMO_PORT_BASE/);
   assert.throws(() => demoLayout(['--dir', '/tmp/my demo'], {}), /--dir: "\/tmp\/my demo" must be a path/);
   assert.throws(() => demoLayout(['--dir', `/tmp/${'x'.repeat(90)}`], {}), /at most 80 characters/);
@@ -105,7 +124,9 @@ test('the demo config: the template with the chosen directory, hostname and depl
 });
 
 test('the demo deployment is valid, routes sensor -> filter -> $upstream, and moves with the port base', () => {
-  const template: unknown = JSON.parse(readFileSync(path.join(ROOT, 'contrib/config/deployment.json'), 'utf8'));
+  const template: unknown = JSON.parse(
+    readFileSync(path.join(ROOT, 'contrib/config/deployment.json'), 'utf8'),
+  );
   const manifest = demoDeployment(template, { dir: '/tmp/d', portBase: 28000 }, '/repo', '127.0.1.1');
   const deployment = parseDeployment(manifest);
   const byName = new Map(deployment.modules.map((module) => [module.name, module]));

@@ -4,7 +4,11 @@ import { followMonitor, textLines } from '../../../src/cli/monitor-follow.js';
 import { parseMonitorLine, renderMonitorJson, renderMonitorText } from '../../../src/cli/monitor-render.js';
 import { parseMonitorQuery } from '../../../src/runtime/daemon/monitor-route.js';
 import { ApiError } from '../../../src/runtime/daemon/management-types.js';
-import { decodeBody, monitorMessage, type MonitorLine } from '../../../src/runtime/hub/monitor/monitor-event.js';
+import {
+  decodeBody,
+  monitorMessage,
+  type MonitorLine,
+} from '../../../src/runtime/hub/monitor/monitor-event.js';
 
 const routed = monitorMessage('$upstream', {
   body: Buffer.from('{"machine":{"temperature":30.5}}'),
@@ -104,7 +108,9 @@ const stream = (lines: MonitorLine[], thenWait = false) =>
     for (const line of lines) yield Buffer.from(renderMonitorJson(line));
     if (thenWait)
       await new Promise((_resolve, reject) =>
-        signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))),
+        signal.addEventListener('abort', () =>
+          reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
+        ),
       );
   };
 
@@ -125,9 +131,17 @@ test('follow stops at --count messages (drop notes do not count) and aborts the 
 });
 
 test('follow stops after the idle timeout without a message, and when the stream ends', async () => {
-  const idle = await followMonitor(async (signal) => stream([routed], true)(signal), { idleMs: 50 }, () => undefined);
+  const idle = await followMonitor(
+    async (signal) => stream([routed], true)(signal),
+    { idleMs: 50 },
+    () => undefined,
+  );
   assert.deepEqual(idle, { messages: 1, dropped: 0, end: 'timeout' });
-  const ended = await followMonitor(async (signal) => stream([routed])(signal), {}, () => undefined);
+  const ended = await followMonitor(
+    async (signal) => stream([routed])(signal),
+    {},
+    () => undefined,
+  );
   assert.deepEqual(ended, { messages: 1, dropped: 0, end: 'closed' });
 });
 

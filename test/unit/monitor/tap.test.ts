@@ -26,7 +26,10 @@ test('a filter matches the endpoint, and the sender device and module when given
   assert.equal(tapMatches({ endpoint: '$upstream', deviceId: 'edge-1' }, '$upstream', sent), true);
   assert.equal(tapMatches({ endpoint: '$upstream', deviceId: 'leaf-1' }, '$upstream', sent), false);
   // a device's own telemetry has no module: --module never matches it
-  assert.equal(tapMatches({ endpoint: '$upstream', moduleId: 'filter' }, '$upstream', message('leaf-1')), false);
+  assert.equal(
+    tapMatches({ endpoint: '$upstream', moduleId: 'filter' }, '$upstream', message('leaf-1')),
+    false,
+  );
 });
 
 test('the tap reports watching only while a watcher is open', () => {
