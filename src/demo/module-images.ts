@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDiagnosticsImage } from '../checks/support/diagnostics-image.js';
 import { defaultDiagnosticsImageName } from '../checks/support/diagnostics-name.js';
-import { buildFromDockerfile } from '../runtime/modules/docker/build-image.js';
+import { buildNodeModuleImage } from '../runtime/modules/docker/build-image.js';
 import type { DockerEngine } from '../runtime/modules/docker/docker-engine.js';
 import { packageVersion } from '../version.js';
 
@@ -13,9 +13,6 @@ export const DEMO_IMAGES = [
 ] as const;
 
 const DEMO_DIR = path.dirname(fileURLToPath(import.meta.url));
-
-/** Where an image keeps its module program. */
-const PROGRAM = '/module/main.mjs';
 
 /**
  * Builds the demo modules as local images, as a user's IoT Edge module image is made but without a
@@ -29,30 +26,7 @@ export async function buildDemoImages(
   baseImage = defaultDiagnosticsImageName(packageVersion()),
 ): Promise<string[]> {
   const base = await ensureDiagnosticsImage(engine, baseImage, signal, { version: packageVersion() });
-  const { build } = await import('esbuild');
-  for (const { image, program } of DEMO_IMAGES) {
-    const bundled = await build({
-      entryPoints: [path.join(DEMO_DIR, program)],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      write: false,
-      logLevel: 'warning',
-      // the SDK's dependencies are CommonJS and call require() for node's built-ins
-      banner: {
-        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
-    });
-    const dockerfile = [
-      `FROM ${base}`,
-      `COPY main.mjs ${PROGRAM}`,
-      `ENTRYPOINT ${JSON.stringify([process.execPath, PROGRAM])}`,
-      '',
-    ].join('\n');
-    await buildFromDockerfile(engine, image, dockerfile, {
-      'main.mjs': Buffer.from(bundled.outputFiles[0]!.contents),
-    });
-  }
+  for (const { image, program } of DEMO_IMAGES)
+    await buildNodeModuleImage(engine, { base, tag: image, entry: path.join(DEMO_DIR, program) });
   return DEMO_IMAGES.map(({ image }) => image);
 }

@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import { demoPorts } from '../../src/demo/demo-layout.js';
+import type { MonitorMessage } from '../../src/runtime/hub/monitor/monitor-event.js';
 import { eventually } from './daemon.js';
 
 /** Whether a loopback port is free now. */
@@ -141,4 +143,25 @@ export class DemoRun {
       clearTimeout(timer);
     }
   }
+}
+
+/** The messages of `iotedge monitor --json` output, one JSON object per line. */
+export const monitorJsonLines = (stdout: string): MonitorMessage[] =>
+  stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as MonitorMessage);
+
+/** `count` alerts from the demo's filter as `$upstream` gets them, in `iotedge monitor --json` output. */
+export function assertDemoAlerts(stdout: string, count: number): MonitorMessage[] {
+  const lines = monitorJsonLines(stdout);
+  assert.equal(lines.length, count);
+  for (const line of lines) {
+    assert.equal(line.endpoint, '$upstream');
+    assert.deepEqual(line.origin, { deviceId: 'demo-device', moduleId: 'filter', outputName: 'output1' });
+    assert.equal(line.properties.application.MessageType, 'Alert');
+    assert.equal(line.bodyEncoding, 'json');
+    assert.equal(typeof (line.body as { machine: { temperature: number } }).machine.temperature, 'number');
+  }
+  return lines;
 }

@@ -3,9 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildDemoImages, DEMO_IMAGES } from '../../src/demo/module-images.js';
-import type { MonitorMessage } from '../../src/runtime/hub/monitor/monitor-event.js';
 import { eventually, ROOT } from '../helpers/daemon.js';
-import { DemoRun, freePortBase } from '../helpers/demo-run.js';
+import { assertDemoAlerts, DemoRun, freePortBase } from '../helpers/demo-run.js';
 import { SHARED_DIAGNOSTICS_IMAGE, testEngine } from '../helpers/docker.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 import { holdTestLock } from '../helpers/test-lock.js';
@@ -65,15 +64,7 @@ test('the demo modules as Docker images: alerts reach $upstream', { skip }, asyn
   );
   const watched = await demo.monitor(['--json', '--count', '2'], 120_000);
   assert.equal(watched.code, 0, `${watched.stderr}\n${demo.output.slice(-3000)}`);
-  const lines = watched.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as MonitorMessage);
-  assert.equal(lines.length, 2);
-  for (const line of lines) {
-    assert.equal(line.origin.moduleId, 'filter');
-    assert.equal(line.properties.application.MessageType, 'Alert');
-  }
+  assertDemoAlerts(watched.stdout, 2);
   const logs = await demo.cli(['logs', 'filter']);
   assert.match(logs.stdout, /connected as demo-device\/filter/);
 

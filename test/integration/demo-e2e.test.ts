@@ -3,9 +3,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import type { MonitorMessage } from '../../src/runtime/hub/monitor/monitor-event.js';
 import { ROOT } from '../helpers/daemon.js';
-import { DemoRun, demoEnv, freePortBase, run } from '../helpers/demo-run.js';
+import { assertDemoAlerts, DemoRun, demoEnv, freePortBase, run } from '../helpers/demo-run.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 // The README's quick start in a fresh clone of this commit: `npm ci` (here: the checkout's
@@ -38,17 +37,7 @@ test('fresh clone: build, npm start, messages through iotedge monitor --json, cl
   const watched = await demo.monitor(['--json', '--count', '2'], 120_000);
   t.diagnostic(`first two alerts seen ${Date.now() - started} ms after npm start`);
   assert.equal(watched.code, 0, `${watched.stderr}\n${demo.output.slice(-3000)}`);
-  const lines = watched.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as MonitorMessage);
-  assert.equal(lines.length, 2);
-  for (const line of lines) {
-    assert.equal(line.endpoint, '$upstream');
-    assert.equal(line.origin.moduleId, 'filter');
-    assert.equal(line.properties.application.MessageType, 'Alert');
-    assert.equal(typeof (line.body as { machine: { temperature: number } }).machine.temperature, 'number');
-  }
+  assertDemoAlerts(watched.stdout, 2);
 
   const stopped = await demo.stop();
   demo = undefined;

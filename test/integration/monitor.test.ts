@@ -2,21 +2,14 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { MonitorMessage } from '../../src/runtime/hub/monitor/monitor-event.js';
 import { ROOT } from '../helpers/daemon.js';
-import { DemoRun, freePortBase, run } from '../helpers/demo-run.js';
+import { assertDemoAlerts, DemoRun, freePortBase, monitorJsonLines, run } from '../helpers/demo-run.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 // The demo (sensor -> filter -> $upstream, real SDK modules as processes) from this checkout, watched
 // with `iotedge monitor` as a user would.
 const tempDir = tempDirs('iotedge-monitor-');
 let demo: DemoRun;
-
-const jsonLines = (stdout: string): MonitorMessage[] =>
-  stdout
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as MonitorMessage);
 
 before(async () => {
   demo = new DemoRun(ROOT, await tempDir(), await freePortBase());
@@ -32,15 +25,9 @@ test("--json --count 3: three JSON lines of the filter's alerts as $upstream get
   const result = await demo.monitor(['--json', '--count', '3']);
   t.diagnostic(`three alerts seen ${Date.now() - started} ms after the daemon answered`);
   assert.equal(result.code, 0, result.stderr);
-  const lines = jsonLines(result.stdout);
-  assert.equal(lines.length, 3);
-  for (const line of lines) {
-    assert.equal(line.endpoint, '$upstream');
-    assert.deepEqual(line.origin, { deviceId: 'demo-device', moduleId: 'filter', outputName: 'output1' });
-    assert.equal(line.properties.application.MessageType, 'Alert');
+  for (const line of assertDemoAlerts(result.stdout, 3)) {
     assert.match(line.properties.application.sequenceNumber ?? '', /^\d+$/);
     assert.equal(line.properties.system.contentType, 'application/json');
-    assert.equal(line.bodyEncoding, 'json');
     const body = line.body as {
       machine: { temperature: number; pressure: number };
       ambient: object;
@@ -62,7 +49,7 @@ test('--input filter/input1 --module SimulatedTemperatureSensor: the readings th
     '2',
   ]);
   assert.equal(result.code, 0, result.stderr);
-  const lines = jsonLines(result.stdout);
+  const lines = monitorJsonLines(result.stdout);
   assert.equal(lines.length, 2);
   for (const line of lines) {
     assert.equal(line.endpoint, 'demo-device/filter/inputs/input1');

@@ -31,3 +31,40 @@ export async function buildFromDockerfile(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** Where a module image keeps its program. */
+const MODULE_PROGRAM = '/module/main.mjs';
+
+/**
+ * Builds `tag`: the node program `entry` bundled with the packages it imports into one file (as
+ * a user's module image holds its program and its node_modules), run by node on top of `base`, a
+ * local image with a node binary. The container's Cmd gives the program's arguments.
+ */
+export async function buildNodeModuleImage(
+  engine: DockerEngine,
+  options: { base: string; tag: string; entry: string },
+): Promise<void> {
+  const { build } = await import('esbuild');
+  const bundled = await build({
+    entryPoints: [options.entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    logLevel: 'warning',
+    // the SDK's dependencies are CommonJS and call require() for node's built-ins
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+  });
+  const dockerfile = [
+    `FROM ${options.base}`,
+    `COPY main.mjs ${MODULE_PROGRAM}`,
+    `ENTRYPOINT ${JSON.stringify([process.execPath, MODULE_PROGRAM])}`,
+    '',
+  ].join('\n');
+  await buildFromDockerfile(engine, options.tag, dockerfile, {
+    'main.mjs': Buffer.from(bundled.outputFiles[0]!.contents),
+  });
+}
