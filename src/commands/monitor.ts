@@ -23,7 +23,6 @@ export default class Monitor extends DaemonCommand {
     json: Flags.boolean({ description: 'One JSON object per line' }),
     count: Flags.integer({ char: 'n', description: 'Stop after this many messages', min: 1 }),
     timeout: Flags.integer({
-      char: 't',
       description: 'Stop after this many seconds without a message (0: never)',
       default: 0,
       min: 0,
