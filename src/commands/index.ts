@@ -9,6 +9,7 @@ import IdentityRemove from './identity/remove.js';
 import Invoke from './invoke.js';
 import List from './list.js';
 import Logs from './logs.js';
+import Monitor from './monitor.js';
 import Restart from './restart.js';
 import Send from './send.js';
 import SupportBundle from './support-bundle.js';
@@ -29,6 +30,7 @@ export const commands = {
   invoke: Invoke,
   list: List,
   logs: Logs,
+  monitor: Monitor,
   restart: Restart,
   send: Send,
   'support-bundle': SupportBundle,

@@ -1,4 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { moduleInputEndpointId } from '../hub/endpoints/module-input.js';
+import { UPSTREAM_ENDPOINT_ID } from '../hub/endpoints/upstream.js';
+import type { MessageTap } from '../hub/monitor/tap.js';
+import type { MessageWatch, MonitorRequest } from './monitor-route.js';
 import os from 'node:os';
 import type { Agent, ModuleView } from '../agent/agent.js';
 import type { Settings } from '../config/settings.js';
@@ -84,6 +88,7 @@ export class DaemonBackend implements ManagementBackend {
       gatewayHostname?(): string;
       restart?(): Promise<void>;
       upstreamStatus?(): UpstreamReport;
+      tap?: MessageTap;
     },
     private readonly daemonLog?: DaemonLogReader,
   ) {}
@@ -395,6 +400,16 @@ export class DaemonBackend implements ManagementBackend {
       queues: await this.hubQueues(),
       upstream: await this.upstreamStatus(),
     };
+  }
+
+  async watchMessages(request: MonitorRequest): Promise<MessageWatch> {
+    const tap = this.hub?.tap;
+    const edgeHub = this.hub?.edgeHub;
+    if (!tap || !edgeHub) throw new ApiError(404, 'the Edge Hub is not running');
+    const endpoint = request.input
+      ? moduleInputEndpointId(`${edgeHub.deviceId}/${request.input.module}`, request.input.input)
+      : UPSTREAM_ENDPOINT_ID;
+    return tap.watch({ endpoint, deviceId: request.deviceId, moduleId: request.moduleId });
   }
 
   async hubQueues(): Promise<HubQueue[]> {

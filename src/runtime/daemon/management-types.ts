@@ -2,6 +2,7 @@ import type { UpstreamReport } from './upstream-service.js';
 import type { LogLine, LogOptions, RuntimeStatus } from '../modules/types.js';
 import type { DeploymentNotes } from './deployment-notes.js';
 import type { HubCoreReport } from '../hub/hub.js';
+import type { MessageWatch, MonitorRequest } from './monitor-route.js';
 
 /** JSON shapes of the management API (as IoT Edge 1.1 has it; field names exact). */
 export interface ModuleDetails {
@@ -73,6 +74,8 @@ export interface ManagementBackend {
   hubReported(): Promise<Record<string, unknown>>;
   /** What each endpoint of the Edge Hub holds: 404 while the hub is not running. */
   hubQueues(): Promise<HubQueue[]>;
+  /** Routed messages to `$upstream` or a module input, as they come (`iotedge monitor`). */
+  watchMessages(request: MonitorRequest): Promise<MessageWatch>;
   /** The Edge Hub's upstream link: target, protocol, connected or offline since when, last error. */
   upstreamStatus(): Promise<UpstreamReport>;
   /** Routes, clients, queues, counters and upstream of the Edge Hub: 404 while it is not running. */

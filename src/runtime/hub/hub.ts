@@ -18,6 +18,7 @@ import { DEFAULT_PRIORITY } from '../routing/route-table.js';
 import type { HubMetrics } from './metrics.js';
 import { HubRequestError } from './hub-request-error.js';
 import { MethodDispatcher, type MethodCall, type MethodResult } from './methods.js';
+import type { MessageTap } from './monitor/tap.js';
 import { Router, type RouterCounters } from './router.js';
 import type { CloseReason } from './session/client-proxy.js';
 import { DeviceSession, type SessionCore, type SessionOptions } from './session/device-session.js';
@@ -45,6 +46,8 @@ export interface EdgeHubOptions {
   stores?: MessageStores;
   /** The runtime's version, reported as IoT Edge's edgeHub reports its own. */
   version?: string;
+  /** Where routed messages are shown to watchers (`iotedge monitor`); it may outlive the hub. */
+  tap?: MessageTap;
   now?: () => Date;
   log: (line: string) => void;
 }
@@ -104,7 +107,7 @@ export class EdgeHub implements SessionCore {
       stores: this.stores,
       inputWindow: options.inputWindow,
     });
-    this.router = new Router(options.identities.deviceId, endpoints);
+    this.router = new Router(options.identities.deviceId, endpoints, options.tap);
     this.methods = new MethodDispatcher(this.connections);
     this.cloudToDevice = new CloudToDeviceSender(this.connections);
     this.twins = options.twins ?? new TwinStore();

@@ -4,6 +4,7 @@ import type { Endpoint, EndpointObserver } from './endpoints/endpoint.js';
 import type { EndpointFactory } from './endpoints/endpoint-factory.js';
 import { moduleInputEndpointId } from './endpoints/module-input.js';
 import type { UpstreamEndpoint } from './endpoints/upstream.js';
+import type { MessageTap } from './monitor/tap.js';
 import { NO_METRICS, type HubMetrics } from './metrics.js';
 import type { HubMessage } from '../routing/message.js';
 import type { Delivery, RouteTable } from '../routing/route-table.js';
@@ -49,6 +50,8 @@ export class Router {
   constructor(
     private readonly deviceId: string,
     private readonly factory: EndpointFactory,
+    /** Shown every routed message while someone watches (`iotedge monitor`). */
+    private readonly tap?: MessageTap,
   ) {
     this.upstream = factory.upstream(this.observer);
     this.endpoints.set(this.upstream.id, this.upstream);
@@ -84,7 +87,9 @@ export class Router {
   }
 
   private enqueue(message: HubMessage, delivery: Delivery): Promise<void> {
-    return this.endpointFor(delivery.endpoint).enqueue(message, {
+    const endpoint = this.endpointFor(delivery.endpoint);
+    if (this.tap?.watching) this.tap.publish(endpoint.id, message);
+    return endpoint.enqueue(message, {
       priority: delivery.priority,
       timeToLiveSecs: delivery.timeToLiveSecs < 0 ? Number.MAX_SAFE_INTEGER / 1000 : delivery.timeToLiveSecs,
     });
