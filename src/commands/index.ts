@@ -11,6 +11,7 @@ import Logs from './logs.js';
 import Restart from './restart.js';
 import Send from './send.js';
 import SystemLogs from './system/logs.js';
+import SystemReprovision from './system/reprovision.js';
 import SystemStatus from './system/status.js';
 import Version from './version.js';
 
@@ -29,6 +30,7 @@ export const commands = {
   restart: Restart,
   send: Send,
   'system:logs': SystemLogs,
+  'system:reprovision': SystemReprovision,
   'system:status': SystemStatus,
   version: Version,
 };

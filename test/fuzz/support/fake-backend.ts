@@ -74,6 +74,9 @@ export function fakeBackend(): ManagementBackend {
     },
     hubReported: async () => ({}),
     hubQueues: async () => [],
+    reprovision: async () => {
+      throw new ApiError(400, 'reprovisioning needs provisioning.source dps in config.yaml');
+    },
     upstreamStatus: async () => ({ target: 'none', protocol: 'MQTT', connected: false, lastError: 'none' }),
     invokeMethod: async (call) => ({ status: 200, payload: call.payload ?? null }),
     listDevices: async () => [],
