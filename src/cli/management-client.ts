@@ -87,7 +87,8 @@ export class ManagementClient {
   /** A new registration with DPS (POST /device/reprovision). */
   async reprovision(): Promise<ReprovisionAnswer> {
     const answer = await this.json<ReprovisionAnswer>('POST', '/device/reprovision');
-    if (!answer || typeof answer.deviceId !== 'string') throw this.invalidResponse('POST', '/device/reprovision');
+    if (!answer || typeof answer.deviceId !== 'string')
+      throw this.invalidResponse('POST', '/device/reprovision');
     return answer;
   }
 

@@ -57,14 +57,16 @@ export class LocalDps {
   ) {}
 
   get port(): number {
-    return this.server!.port;
+    if (!this.server) throw new Error('the local DPS is not started');
+    return this.server.port;
   }
 
   get endpoint(): string {
     return `https://localhost:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  /** Listens on 127.0.0.1:`port` (0: any free port, kept by later starts). */
+  async start(port = this.server?.port ?? 0): Promise<void> {
     this.broker = await Aedes.createBroker({
       authenticate: (client, username, password, done) => {
         rememberConnect(client, username, password);
@@ -91,9 +93,10 @@ export class LocalDps {
       },
     );
     tls.on('tlsClientError', () => undefined);
-    this.server = await listenTracked(tls, 'secureConnection');
+    this.server = await listenTracked(tls, 'secureConnection', port);
   }
 
+  /** Stops listening; start() listens on the same port again. */
   async close(): Promise<void> {
     await this.server?.close();
     await new Promise<void>((resolve) => (this.broker ? this.broker.close(() => resolve()) : resolve()));

@@ -297,7 +297,6 @@ export class DaemonBackend implements ManagementBackend {
     return systemResourcesView();
   }
 
-
   /** The agent's answer, with what an accepted deployment changes and whether the config source will replace it. */
   async deploy(manifest: unknown): Promise<DeployAnswer> {
     const { code, reported, changes, sourceDiffers } = await this.agent.deploy(manifest);

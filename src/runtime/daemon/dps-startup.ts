@@ -70,12 +70,21 @@ export async function provisionAtStart(options: DpsStartupOptions): Promise<DpsS
       requested = result;
       // after this request's answer is written
       setImmediate(() => stop.abort());
-      return { deviceId: result.identity.deviceId, iothubHostname: result.identity.iothubHostname, changed: false };
+      return {
+        deviceId: result.identity.deviceId,
+        iothubHostname: result.identity.iothubHostname,
+        changed: false,
+      };
     },
   };
   const server = await startManagementServer(
     options.socketPath,
-    provisioningBackend({ settings, version: options.version, provisioning: reprovisioning, daemonLog: options.daemonLog }),
+    provisioningBackend({
+      settings,
+      version: options.version,
+      provisioning: reprovisioning,
+      daemonLog: options.daemonLog,
+    }),
     log,
   );
   log(`iotedged ${options.version}: management API on unix://${options.socketPath} while waiting for DPS`);

@@ -346,7 +346,12 @@ export async function main(argv: string[]): Promise<number> {
         .then(async () => {
           if (!reassigned) return;
           const { resetIdentityState } = await import('./identity-reset.js');
-          await resetIdentityState({ homedir: settings.homedir, runtimes: [runtime, docker], stopGraceMs, log });
+          await resetIdentityState({
+            homedir: settings.homedir,
+            runtimes: [runtime, docker],
+            stopGraceMs,
+            log,
+          });
         })
         .then(() => Promise.all([runtime.close(), docker.close()]))
         .then(() => unlock())

@@ -39,6 +39,9 @@ export function provisioningBackend(options: {
       lastError: waiting(),
     }),
     deploymentSource: () => 'local',
+    // as while the Edge Hub is not running
+    hubQueues: () => Promise.reject(new ApiError(404, waiting())),
+    hubReported: () => Promise.reject(new ApiError(404, waiting())),
     reprovision: () => reprovisionThrough(provisioning, settings),
   };
   return new Proxy(served, {
