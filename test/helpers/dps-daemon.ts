@@ -41,6 +41,8 @@ export function dpsDaemon(dps: LocalDps, options: DpsDaemonOptions): TestDaemon 
   );
   writeFileSync(daemon.configFile, `${text}\ncertificates:\n  trusted_ca_certs: ${trusted}\n`);
   daemon.env.IOTEDGE_DPS_BACKOFF_MAX_SECS = '1';
+  // the management API comes up after the registration, on a machine that may be busy
+  daemon.startTimeoutMs = 60_000;
   return daemon;
 }
 

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual, X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 
@@ -6,6 +6,7 @@ import { Aedes, type Client } from 'aedes';
 
 import { deriveDeviceKey } from '../../src/runtime/provisioning/group-key.js';
 import { parseSasToken } from '../../src/runtime/identity/sas.js';
+import { createCa, createCertificate, type TestCertificate } from './cert-factory.js';
 import type { KeyedCertificate } from './certs.js';
 import { listenTracked, type TestServer } from './tls-servers.js';
 
@@ -277,4 +278,18 @@ function rememberConnect(client: Client, username: string | undefined, password:
 function clientCertificate(socket: TLSSocket): X509Certificate | undefined {
   const raw = socket.getPeerCertificate?.(false)?.raw;
   return raw && raw.length > 0 ? new X509Certificate(raw) : undefined;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** A random base64 symmetric key (device or group). */
+export const randomKey = (): string => randomBytes(32).toString('base64');
+
+/** A CA for X.509 attestation and a device certificate from it, valid a day either side of now. */
+export function attestationPki(commonName: string): { ca: TestCertificate; device: TestCertificate } {
+  const notBefore = new Date(Date.now() - DAY_MS);
+  const notAfter = new Date(Date.now() + DAY_MS);
+  const ca = createCa('dps attestation CA', notBefore, notAfter);
+  const device = createCertificate({ commonName, issuer: ca, isCa: false, notBefore, notAfter });
+  return { ca, device };
 }

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { eventually, manifest, type TestDaemon } from '../helpers/daemon.js';
-import { createCa, createCertificate } from '../helpers/cert-factory.js';
 import { testPki } from '../helpers/certs.js';
 import { dpsDaemon, provisioningState } from '../helpers/dps-daemon.js';
-import { LocalDps } from '../helpers/dps-server.js';
+import { LocalDps, attestationPki, randomKey } from '../helpers/dps-server.js';
 import { cleanupDaemons } from '../helpers/nested.js';
 
 const SCOPE = '0ne0000000A';
-const DAY = 24 * 3600 * 1000;
-const key = () => randomBytes(32).toString('base64');
+const key = randomKey;
 
 function backup(daemon: TestDaemon): Record<string, unknown> {
   return JSON.parse(
@@ -23,11 +20,7 @@ function backup(daemon: TestDaemon): Record<string, unknown> {
 
 describe('iotedged provisions through DPS', () => {
   const pki = testPki();
-  const attestationCa = createCa(
-    'daemon attestation CA',
-    new Date(Date.now() - DAY),
-    new Date(Date.now() + DAY),
-  );
+  const { ca: attestationCa, device: x509Device } = attestationPki('edge-x509');
   const dps = new LocalDps(SCOPE, pki.server, attestationCa.certPem);
   const deviceKey = key();
   const groupKey = key();
@@ -144,13 +137,7 @@ describe('iotedged provisions through DPS', () => {
   });
 
   test('X.509 attestation: the registration id is the certificate common name when not given', async () => {
-    const cert = createCertificate({
-      commonName: 'edge-x509',
-      issuer: attestationCa,
-      isCa: false,
-      notBefore: new Date(Date.now() - DAY),
-      notAfter: new Date(Date.now() + DAY),
-    });
+    const cert = x509Device;
     dps.enrollments.set('edge-x509', { x509: true, assignedHub: 'hub-x.example.net', deviceId: 'edge-x' });
     const daemon = made(dpsDaemon(dps, { attestation: [], trustedCas: [pki.ca.cert] }));
     const certFile = path.join(daemon.dir, 'identity.pem');

@@ -1,40 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, eventually, nodeModule } from '../helpers/daemon.js';
 import { testPki } from '../helpers/certs.js';
 import { dpsDaemon, provisioningState } from '../helpers/dps-daemon.js';
 import { LocalDps } from '../helpers/dps-server.js';
 import { freePort } from '../helpers/free-port.js';
-import { cleanupDaemons, rootCaOf } from '../helpers/nested.js';
+import { cleanupDaemons, nestedDeployment as deployment, recorded, rootCaOf } from '../helpers/nested.js';
 
 const COUNT = 50;
 const CHILD = 'edge-from-dps';
-
-/** A deployment with the given modules and routes; the hub's MQTT on `mqttPort` (0: any). */
-function deployment(
-  modules: Record<string, Record<string, unknown>>,
-  routes: Record<string, string>,
-  mqttPort = 0,
-) {
-  const document = manifest(modules);
-  const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
-    systemModules: { edgeHub: { settings: { createOptions: string } } };
-  };
-  agent.systemModules.edgeHub.settings.createOptions = hubPorts(mqttPort, 0);
-  document.modulesContent.$edgeHub['properties.desired'].routes = routes;
-  return document;
-}
-
-function recorded(file: string): number[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => Number(line.split(' ')[0]));
-}
 
 describe('end to end: DPS assigns a child edge device to its parent, and the child sends telemetry through it', () => {
   const pki = testPki();

@@ -1,37 +1,23 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { dpsEndpoint } from '../../src/runtime/provisioning/dps-endpoint.js';
 import { describeDpsFailure } from '../../src/runtime/provisioning/dps-errors.js';
 import { registerWithDps, type DpsRegistration } from '../../src/runtime/provisioning/dps-register.js';
 import { deriveDeviceKey } from '../../src/runtime/provisioning/group-key.js';
-import { createCa, createCertificate } from '../helpers/cert-factory.js';
 import { testPki } from '../helpers/certs.js';
-import { LocalDps } from '../helpers/dps-server.js';
+import { LocalDps, attestationPki, randomKey } from '../helpers/dps-server.js';
 import { closedPort } from '../helpers/tls-servers.js';
 
 const SCOPE = '0ne00000001';
-const DAY = 24 * 3600 * 1000;
-const key = () => randomBytes(32).toString('base64');
+const key = randomKey;
 
 describe('registration through the provisioning SDK against a local DPS', () => {
   const pki = testPki();
-  const attestationCa = createCa(
-    'dps attestation CA',
-    new Date(Date.now() - DAY),
-    new Date(Date.now() + DAY),
-  );
+  const { ca: attestationCa, device: deviceCert } = attestationPki('x509-device');
   const dps = new LocalDps(SCOPE, pki.server, attestationCa.certPem);
   const deviceKey = key();
   const groupKey = key();
-  const deviceCert = createCertificate({
-    commonName: 'x509-device',
-    issuer: attestationCa,
-    isCa: false,
-    notBefore: new Date(Date.now() - DAY),
-    notAfter: new Date(Date.now() + DAY),
-  });
 
   const registration = (overrides: Partial<DpsRegistration>): DpsRegistration => ({
     endpoint: dpsEndpoint(dps.endpoint),

@@ -1,6 +1,6 @@
 import { hostWithPort, type DpsEndpoint } from './dps-endpoint.js';
 
-/** What a failed registration tells the operator; `retry` is false for what DPS will refuse again. */
+/** What a failed registration tells the operator: its kind and a message naming what is at fault. */
 export interface DpsFailure {
   kind: 'unreachable' | 'tls' | 'unknown-scope' | 'attestation-refused' | 'disabled' | 'failed' | 'other';
   message: string;
