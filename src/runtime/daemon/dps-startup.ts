@@ -77,16 +77,21 @@ export async function provisionAtStart(options: DpsStartupOptions): Promise<DpsS
       };
     },
   };
-  const server = await startManagementServer(
-    options.socketPath,
-    provisioningBackend({
-      settings,
-      version: options.version,
-      provisioning: reprovisioning,
-      daemonLog: options.daemonLog,
-    }),
-    log,
-  );
+  let server: Awaited<ReturnType<typeof startManagementServer>>;
+  try {
+    server = await startManagementServer(
+      options.socketPath,
+      provisioningBackend({
+        settings,
+        version: options.version,
+        provisioning: reprovisioning,
+        daemonLog: options.daemonLog,
+      }),
+      log,
+    );
+  } catch (error) {
+    return { kind: 'refused', message: (error as Error).message };
+  }
   log(`iotedged ${options.version}: management API on unix://${options.socketPath} while waiting for DPS`);
   const onSignal = (signal: string) => {
     log(`iotedged: ${signal} received while waiting for DPS`);
