@@ -1,4 +1,6 @@
 import type { UpstreamReport } from '../runtime/daemon/upstream-service.js';
+import type { ReprovisionAnswer } from '../runtime/daemon/reprovision.js';
+import type { ProvisioningState } from '../runtime/provisioning/provisioner.js';
 import http from 'node:http';
 import { CLIENT_API_VERSION } from '../runtime/daemon/api-version.js';
 import {
@@ -26,7 +28,13 @@ export interface SystemInfo {
   osType: string;
   architecture: string;
   version: string;
-  provisioning?: { type: string; dynamicReprovisioning: boolean; alwaysReprovisionOnStartup: boolean };
+  provisioning?: {
+    type: string;
+    dynamicReprovisioning: boolean;
+    alwaysReprovisionOnStartup: boolean;
+    /** Where provisioning through DPS stands. */
+    state?: ProvisioningState;
+  };
   server_version?: string;
   kernel_version?: string;
   operating_system?: string;
@@ -82,6 +90,14 @@ export class ManagementClient {
     const list = await this.json<ModuleList>('GET', '/modules');
     if (!list || !Array.isArray(list.modules)) throw this.invalidResponse('GET', '/modules');
     return list;
+  }
+
+  /** A new registration with DPS (POST /device/reprovision). */
+  async reprovision(): Promise<ReprovisionAnswer> {
+    const answer = await this.json<ReprovisionAnswer>('POST', '/device/reprovision');
+    if (!answer || typeof answer.deviceId !== 'string')
+      throw this.invalidResponse('POST', '/device/reprovision');
+    return answer;
   }
 
   async restartModule(name: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { HubQueue, ModuleDetails } from '../runtime/daemon/management-types.js';
 import type { UpstreamReport } from '../runtime/daemon/upstream-service.js';
+import type { ProvisioningState } from '../runtime/provisioning/provisioner.js';
 
 /** What `iotedge system status` shows; also its `--json` shape. */
 export interface SystemStatus {
@@ -9,6 +10,19 @@ export interface SystemStatus {
   queues?: HubQueue[];
   /** The Edge Hub's upstream link; absent from a daemon that does not report it. */
   upstream?: UpstreamReport;
+  /** Provisioning through DPS; absent for other provisioning sources. */
+  provisioning?: ProvisioningState;
+}
+
+/** `device D on H (from DPS|from the cache)` or `waiting for DPS (attempt N): last error`. */
+export function renderProvisioning(state: ProvisioningState): string {
+  if (state.status === 'provisioned') {
+    const from = state.source === 'dps' ? 'DPS' : 'the cached assignment';
+    const error = state.lastError === undefined ? '' : `; DPS: ${state.lastError}`;
+    return `device ${state.deviceId} on ${state.iothubHostname} (from ${from}${error})`;
+  }
+  const error = state.lastError === undefined ? '' : `: ${state.lastError}`;
+  return `waiting for DPS (attempt ${state.attempts}${state.nextAttemptAt ? `, next at ${state.nextAttemptAt}` : ''})${error}`;
 }
 
 /**
@@ -75,6 +89,7 @@ export function renderSystemStatus(status: SystemStatus): string {
     `Version: ${status.daemon.version}`,
     `Uptime:  ${formatUptime(status.daemon.uptimeSeconds)}`,
     `Modules: ${summary}`,
+    ...(status.provisioning ? [`Provisioning: ${renderProvisioning(status.provisioning)}`] : []),
     ...(status.upstream ? [`Upstream: ${renderUpstream(status.upstream)}`] : []),
     ...(status.queues ? renderQueues(status.queues) : []),
     '',

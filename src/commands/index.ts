@@ -14,6 +14,7 @@ import Restart from './restart.js';
 import Send from './send.js';
 import SupportBundle from './support-bundle.js';
 import SystemLogs from './system/logs.js';
+import SystemReprovision from './system/reprovision.js';
 import SystemStatus from './system/status.js';
 import Version from './version.js';
 
@@ -35,6 +36,7 @@ export const commands = {
   send: Send,
   'support-bundle': SupportBundle,
   'system:logs': SystemLogs,
+  'system:reprovision': SystemReprovision,
   'system:status': SystemStatus,
   version: Version,
 };

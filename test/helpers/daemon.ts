@@ -18,6 +18,8 @@ export class TestDaemon {
   output = '';
   /** Environment variables the daemon gets besides the test's own (e.g. the hub's test deadlines). */
   readonly env: Record<string, string> = {};
+  /** How long start() waits for the management API (longer where the daemon first talks to a service). */
+  startTimeoutMs = 10_000;
 
   /** `extraYaml`: more top-level config.yaml lines, e.g. a moby_runtime section. */
   constructor(agentEnv: Record<string, string> = {}, extraYaml: string[] = [], hostname = 'edge-host') {
@@ -65,7 +67,7 @@ export class TestDaemon {
     this.process = child;
     child.stdout!.on('data', (chunk) => (this.output += chunk));
     child.stderr!.on('data', (chunk) => (this.output += chunk));
-    for (let attempt = 0; attempt < 200; attempt += 1) {
+    for (let attempt = 0; attempt < this.startTimeoutMs / 50; attempt += 1) {
       if (child.exitCode !== null) throw new Error(`iotedged exited ${child.exitCode}:\n${this.output}`);
       try {
         await this.request('GET', '/modules');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { ROOT, TestDaemon, eventually, manifest } from './daemon.js';
+import { ROOT, TestDaemon, eventually, hubPorts, manifest } from './daemon.js';
 
 /** The parent's quickstart root CA, which a child trusts through `trusted_ca_certs`. */
 export function rootCaOf(daemon: TestDaemon): string {
@@ -95,4 +95,28 @@ export async function expectLeafReachedFromParent(
   } finally {
     leaf.kill('SIGKILL');
   }
+}
+
+/** A deployment with the given modules and routes; the hub's MQTT on `mqttPort` (0: any). */
+export function nestedDeployment(
+  modules: Record<string, Record<string, unknown>>,
+  routes: Record<string, string>,
+  mqttPort = 0,
+) {
+  const document = manifest(modules);
+  const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
+    systemModules: { edgeHub: { settings: { createOptions: string } } };
+  };
+  agent.systemModules.edgeHub.settings.createOptions = hubPorts(mqttPort, 0);
+  document.modulesContent.$edgeHub['properties.desired'].routes = routes;
+  return document;
+}
+
+/** The seqs in the recorder's file, in the order they arrived. */
+export function recorded(file: string): number[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => Number(line.split(' ')[0]));
 }

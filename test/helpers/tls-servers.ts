@@ -12,7 +12,11 @@ export interface TestServer {
 }
 
 /** Listens on 127.0.0.1 on an ephemeral port; `close()` also ends the connections still open. */
-export async function listenTracked(server: Server, connectionEvent = 'connection'): Promise<TestServer> {
+export async function listenTracked(
+  server: Server,
+  connectionEvent = 'connection',
+  port = 0,
+): Promise<TestServer> {
   const sockets = new Set<Socket>();
   let accepted = 0;
   server.on(connectionEvent, (socket: Socket) => {
@@ -23,7 +27,7 @@ export async function listenTracked(server: Server, connectionEvent = 'connectio
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,34 +1,25 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { edgeHubModuleKey } from '../../src/runtime/identity/module-keys.js';
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
-import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { ROOT, TestDaemon, eventually, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
-import { childDaemon, cleanupDaemons, rootCaOf } from '../helpers/nested.js';
+import {
+  childDaemon,
+  cleanupDaemons,
+  nestedDeployment as deployment,
+  recorded,
+  rootCaOf,
+} from '../helpers/nested.js';
 import { connackCode, mqttAddress, type HubEndpoint } from '../helpers/mqtt-client.js';
 
 /** Messages the child's module sends through the child's hub to the parent's module. */
 const COUNT = 3000;
 const IOTHUB = 'hub.example.net';
-
-/** A deployment with the given modules and routes; the hub's MQTT on `mqttPort` (0: any). */
-function deployment(
-  modules: Record<string, Record<string, unknown>>,
-  routes: Record<string, string>,
-  mqttPort = 0,
-) {
-  const document = manifest(modules);
-  const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
-    systemModules: { edgeHub: { settings: { createOptions: string } } };
-  };
-  agent.systemModules.edgeHub.settings.createOptions = hubPorts(mqttPort, 0);
-  document.modulesContent.$edgeHub['properties.desired'].routes = routes;
-  return document;
-}
 
 /** Messages the child's `$upstream` holds, from `iotedge system status --json`. */
 async function upstreamQueue(daemon: TestDaemon): Promise<number> {
@@ -36,15 +27,6 @@ async function upstreamQueue(daemon: TestDaemon): Promise<number> {
     queues?: { endpoint: string; messages: number }[];
   };
   return status.queues?.find((queue) => queue.endpoint === '$upstream')?.messages ?? 0;
-}
-
-/** The seqs in the recorder's file, in the order they arrived. */
-function recorded(file: string): number[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => Number(line.split(' ')[0]));
 }
 
 describe('nested edge: a child edge device sends upstream through its parent', () => {

@@ -230,6 +230,20 @@ test('dps provisioning with each attestation form', () => {
     attestation: { method: 'symmetric_key', registration_id: 'reg1', symmetric_key: 'c2VjcmV0' },
     always_reprovision_on_startup: false,
   });
+  const group = parse(
+    dps(
+      '  transport: mqtt\n  attestation:\n    method: symmetric_key\n    registration_id: reg2\n    group_key: Z3JvdXA=\n',
+    ),
+  );
+  assert.deepEqual(group.provisioning, {
+    source: 'dps',
+    dynamic_reprovisioning: false,
+    global_endpoint: 'https://global.azure-devices-provisioning.net',
+    scope_id: '0ne000',
+    attestation: { method: 'symmetric_key', registration_id: 'reg2', group_key: 'Z3JvdXA=' },
+    always_reprovision_on_startup: true,
+    transport: 'mqtt',
+  });
   const x509 = parse(
     dps(
       '  attestation:\n    method: x509\n    identity_cert: file:///c.pem\n    identity_pk: file:///k.pem\n',
@@ -302,7 +316,17 @@ test('schema errors name the file and the exact key path', () => {
     ],
     [
       dps('  attestation:\n    method: symmetric_key\n    registration_id: r\n'),
-      'provisioning.attestation.symmetric_key: missing required field',
+      'provisioning.attestation: Set provisioning.attestation.symmetric_key (individual enrollment) or provisioning.attestation.group_key (group enrollment).',
+    ],
+    [
+      dps(
+        '  attestation:\n    method: symmetric_key\n    registration_id: r\n    symmetric_key: a2V5\n    group_key: a2V5\n',
+      ),
+      'provisioning.attestation: Set either provisioning.attestation.symmetric_key (individual enrollment) or provisioning.attestation.group_key (group enrollment), not both.',
+    ],
+    [
+      dps('  transport: amqp\n  attestation:\n    method: tpm\n    registration_id: r\n'),
+      'provisioning.transport: unknown value "amqp", expected one of http, mqtt',
     ],
     [
       dps(

@@ -1,6 +1,4 @@
-import { join } from 'node:path';
-import { readBoundedText } from '../../runtime/files/bounded-read.js';
-import { FILE_LIMITS } from '../../runtime/files/file-limits.js';
+import { backupFile, readProvisioningBackup } from '../../runtime/provisioning/backup.js';
 import { parseConnectionString } from '../../runtime/config/connection-string.js';
 import type { ManualProvisioning } from '../../runtime/config/settings.js';
 import {
@@ -34,11 +32,10 @@ export const connectionStringCheck: CheckDefinition = {
     // dps and external: the hub is only known after provisioning, from the daemon's backup, which
     // --iothub-hostname replaces (the runner falls back to it when this check provides no hub).
     if (given !== undefined) return ok({ iothub_hostname: given, device_id: null });
-    const backupFile = join(settings.homedir, 'cache', 'provisioning_backup.json');
     try {
-      const identity = await readProvisioningBackup(backupFile, ctx.signal);
-      ctx.provide('iothubHostname', identity.hub);
-      return ok({ iothub_hostname: identity.hub, device_id: identity.deviceId ?? null });
+      const identity = await readProvisioningBackup(backupFile(settings.homedir), ctx.signal);
+      ctx.provide('iothubHostname', identity.hubName);
+      return ok({ iothub_hostname: identity.hubName, device_id: identity.deviceId || null });
     } catch (error) {
       return failed(
         NO_BACKUP_MESSAGE,
@@ -77,24 +74,4 @@ function checkManual(ctx: CheckContext, provisioning: ManualProvisioning): Check
   // when the configuration cannot name one.
   if (identity.iothub_hostname !== null) ctx.provide('iothubHostname', identity.iothub_hostname);
   return ok({ ...identity });
-}
-
-/**
- * `hub_name` (and `device_id`) of `<homedir>/cache/provisioning_backup.json`. The file also holds the
- * device credentials, so no error message may quote its content.
- */
-async function readProvisioningBackup(
-  file: string,
-  signal: AbortSignal,
-): Promise<{ hub: string; deviceId?: string }> {
-  const text = await readBoundedText(file, { maxBytes: FILE_LIMITS.settings, signal });
-  let backup: unknown;
-  try {
-    backup = JSON.parse(text);
-  } catch {
-    throw new Error(`${file} is not valid JSON`);
-  }
-  const { hub_name: hub, device_id: deviceId } = (backup ?? {}) as Record<string, unknown>;
-  if (typeof hub !== 'string' || hub === '') throw new Error(`${file} has no hub_name`);
-  return { hub, deviceId: typeof deviceId === 'string' ? deviceId : undefined };
 }

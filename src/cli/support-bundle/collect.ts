@@ -59,7 +59,7 @@ async function framesText(body: AsyncIterable<Buffer>): Promise<string> {
 
 const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** The secrets config.yaml holds: the device key, a DPS symmetric key, the agent image's registry password. */
+/** The secrets config.yaml holds: the device key, a DPS symmetric or group key, the agent image's registry password. */
 function configSecrets(settings: Settings): string[] {
   const found: string[] = [];
   const { provisioning } = settings;
@@ -72,8 +72,10 @@ function configSecrets(settings: Settings): string[] {
     const key = connectionString === undefined ? undefined : connectionStringKey(connectionString);
     if (key) found.push(key);
   }
-  if (provisioning.source === 'dps' && provisioning.attestation.method === 'symmetric_key')
-    found.push(provisioning.attestation.symmetric_key);
+  if (provisioning.source === 'dps' && provisioning.attestation.method === 'symmetric_key') {
+    const { symmetric_key: deviceKey, group_key: groupKey } = provisioning.attestation;
+    for (const key of [deviceKey, groupKey]) if (key) found.push(key);
+  }
   if (settings.agent.config.auth?.password) found.push(settings.agent.config.auth.password);
   return found;
 }

@@ -34,6 +34,7 @@ export default class SystemStatus extends DaemonCommand {
       modules: countModules(list.modules),
       ...(queues ? { queues } : {}),
       ...(upstream ? { upstream } : {}),
+      ...(info.provisioning?.state ? { provisioning: info.provisioning.state } : {}),
     };
     process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : renderSystemStatus(status));
   }

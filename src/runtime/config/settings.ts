@@ -26,8 +26,19 @@ export interface ManualProvisioning {
 
 export type DpsAttestation =
   | { method: 'tpm'; registration_id: string }
-  | { method: 'symmetric_key'; registration_id: string; symmetric_key: string }
+  | SymmetricKeyAttestation
   | { method: 'x509'; registration_id?: string; identity_cert: string; identity_pk: string };
+
+/**
+ * Symmetric-key attestation: the device's own key (individual enrollment), or the enrollment
+ * group's key from which the device key is derived (group enrollment); exactly one of the two.
+ */
+export type SymmetricKeyAttestation = { method: 'symmetric_key'; registration_id: string } & (
+  { symmetric_key: string; group_key?: undefined } | { group_key: string; symmetric_key?: undefined }
+);
+
+/** How the daemon talks to DPS: HTTPS (IoT Edge's own choice) or MQTT over TLS. */
+export type DpsTransport = 'http' | 'mqtt';
 
 export interface DpsProvisioning {
   source: 'dps';
@@ -36,6 +47,8 @@ export interface DpsProvisioning {
   scope_id: string;
   attestation: DpsAttestation;
   always_reprovision_on_startup: boolean;
+  /** HTTPS when not set. */
+  transport?: DpsTransport;
 }
 
 export interface ExternalProvisioning {

@@ -90,6 +90,9 @@ function readDps(section: Section, dynamic_reprovisioning: boolean): DpsProvisio
     scope_id,
     attestation,
     always_reprovision_on_startup: section.boolean('always_reprovision_on_startup', true),
+    ...(section.has('transport')
+      ? { transport: section.choice('transport', ['http', 'mqtt'] as const) }
+      : {}),
   };
 }
 
@@ -98,12 +101,17 @@ function readAttestation(attestation: Section): DpsAttestation {
   switch (method) {
     case 'tpm':
       return { method, registration_id: attestation.string('registration_id') };
-    case 'symmetric_key':
-      return {
-        method,
-        registration_id: attestation.string('registration_id'),
-        symmetric_key: attestation.string('symmetric_key'),
-      };
+    case 'symmetric_key': {
+      const registration_id = attestation.string('registration_id');
+      const key = exactlyOneOf(attestation, ['symmetric_key', 'group_key'], {
+        both: 'Set either provisioning.attestation.symmetric_key (individual enrollment) or provisioning.attestation.group_key (group enrollment), not both.',
+        neither:
+          'Set provisioning.attestation.symmetric_key (individual enrollment) or provisioning.attestation.group_key (group enrollment).',
+      });
+      return key === 'symmetric_key'
+        ? { method, registration_id, symmetric_key: attestation.string('symmetric_key') }
+        : { method, registration_id, group_key: attestation.string('group_key') };
+    }
     case 'x509': {
       const registration_id = attestation.optionalString('registration_id');
       return {

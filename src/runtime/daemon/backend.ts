@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { moduleInputEndpointId } from '../hub/endpoints/module-input.js';
 import { UPSTREAM_ENDPOINT_ID } from '../hub/endpoints/upstream.js';
 import type { MessageTap } from '../hub/monitor/tap.js';
 import type { MessageWatch, MonitorRequest } from './monitor-route.js';
-import os from 'node:os';
 import type { Agent, ModuleView } from '../agent/agent.js';
 import type { Settings } from '../config/settings.js';
 import { DeploymentError } from '../deployment/deployment-error.js';
@@ -19,7 +17,8 @@ import type { DaemonLogReader } from './daemon-log.js';
 import { isEmbeddedModule } from './daemon-log-lines.js';
 import { configSourceWarning } from './deployment-notes.js';
 import { createdLeafDevice, leafDeviceDetails } from './leaf-device-views.js';
-import { provisioningType } from '../identity/device-identity.js';
+import { systemInfoView, systemResourcesView } from './system-views.js';
+import { reprovisionThrough, type Reprovisioning, type ReprovisionAnswer } from './reprovision.js';
 import type { LogLine, LogOptions, ModuleSpec } from '../modules/types.js';
 import {
   ApiError,
@@ -91,6 +90,8 @@ export class DaemonBackend implements ManagementBackend {
       tap?: MessageTap;
     },
     private readonly daemonLog?: DaemonLogReader,
+    /** Provisioning through DPS: its state, and a new registration on request. */
+    private readonly provisioning?: Reprovisioning,
   ) {}
 
   /**
@@ -279,27 +280,12 @@ export class DaemonBackend implements ManagementBackend {
     }));
   }
 
+  async reprovision(): Promise<ReprovisionAnswer> {
+    return reprovisionThrough(this.provisioning, this.settings);
+  }
+
   async systemInfo(): Promise<Record<string, unknown>> {
-    const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
-    const prettyName = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1] ?? os.type();
-    return {
-      osType: 'linux',
-      architecture: process.arch,
-      version: this.version,
-      provisioning: {
-        type: provisioningType(this.settings),
-        dynamicReprovisioning: this.settings.provisioning.dynamic_reprovisioning,
-        alwaysReprovisionOnStartup:
-          this.settings.provisioning.source === 'dps'
-            ? this.settings.provisioning.always_reprovision_on_startup
-            : false,
-      },
-      server_version: this.version,
-      kernel_version: os.release(),
-      operating_system: prettyName,
-      cpus: os.cpus().length,
-      virtualized: 'unknown',
-    };
+    return systemInfoView(this.settings, this.version, this.provisioning?.state);
   }
 
   async upstreamStatus(): Promise<UpstreamReport> {
@@ -314,18 +300,7 @@ export class DaemonBackend implements ManagementBackend {
   }
 
   async systemResources(): Promise<Record<string, unknown>> {
-    const { collectAdditionalInfo } = await import('../system-info.js');
-    const info = (await collectAdditionalInfo({})) as { system_info: Record<string, unknown> };
-    const usage = process.cpuUsage();
-    return {
-      host_uptime: Math.round(os.uptime()),
-      process_uptime: Math.round(process.uptime()),
-      used_cpu: (usage.user + usage.system) / 1e6 / Math.max(process.uptime(), 1),
-      used_ram: os.totalmem() - os.freemem(),
-      total_ram: os.totalmem(),
-      disks: info.system_info.disks,
-      docker_stats: '',
-    };
+    return systemResourcesView();
   }
 
   /** The agent's answer, with what an accepted deployment changes and whether the config source will replace it. */

@@ -18,6 +18,12 @@ Options:
   -h, --help               print this help and exit
 `;
 
+/**
+ * The exit status after DPS assigned another hub or device id: not 0, so that a service manager
+ * that restarts the daemon on failure starts it again under the new identity (EX_TEMPFAIL).
+ */
+export const REASSIGNED_EXIT_CODE = 75;
+
 interface Args {
   configFile: string;
 }
@@ -168,7 +174,35 @@ export async function main(argv: string[]): Promise<number> {
     ],
     log: agentLog,
   });
-  const device = identity.deviceIdentity(settings);
+  let device = identity.deviceIdentity(settings);
+  const stopGraceMs = Number(settings.agent.env.StopGracePeriodInSeconds ?? 10) * 1000;
+  let provisioner: import('../provisioning/provisioner.js').DpsProvisioner | undefined;
+  if (settings.provisioning.source === 'dps') {
+    const [{ provisionAtStart }, { resetIdentityState }, socket] = await Promise.all([
+      import('./dps-startup.js'),
+      import('./identity-reset.js'),
+      managementSocket(settings),
+    ]);
+    const provisioned = await provisionAtStart({
+      settings,
+      provisioning: settings.provisioning,
+      socketPath: socket,
+      version: packageVersion(),
+      daemonLog,
+      log,
+    });
+    if (provisioned.kind !== 'provisioned') {
+      if (provisioned.kind === 'refused') process.stderr.write(`iotedged: ${provisioned.message}\n`);
+      await Promise.all([runtime.close(), docker.close()]);
+      await unlock();
+      return provisioned.kind === 'refused' ? 1 : 0;
+    }
+    ({ provisioner } = provisioned);
+    device = provisioned.result.identity;
+    if (provisioned.result.changed) {
+      await resetIdentityState({ homedir: settings.homedir, runtimes: [runtime, docker], stopGraceMs, log });
+    }
+  }
   const agentStore = new AgentStore(path.join(settings.homedir, 'agent'));
   const [hubService, { IOTHUB_WIRE }, edgeCaService, { WorkloadService }] = await Promise.all([
     import('./hub-service.js'),
@@ -241,7 +275,7 @@ export async function main(argv: string[]): Promise<number> {
       ...DEFAULT_LIMITS,
       maxModuleNameBytes: Math.min(DEFAULT_LIMITS.maxModuleNameBytes, maxModuleNameBytes(settings.homedir)),
     },
-    stopGraceMs: Number(settings.agent.env.StopGracePeriodInSeconds ?? 10) * 1000,
+    stopGraceMs,
     configSource: () => localDeployment(settings),
     log: agentLog,
   });
@@ -255,13 +289,23 @@ export async function main(argv: string[]): Promise<number> {
     log(`agent: could not read the local deployment: ${(error as Error).message}`);
   }
 
+  // Set below: stops the daemon, clears the old identity's state and exits for the service manager to restart it.
+  let restartReassigned = (): void => undefined;
+  const { DpsReprovisioning } = await import('./reprovision.js');
   let socketPath: string;
   let server: Awaited<ReturnType<typeof startManagementServer>>;
   try {
     socketPath = await managementSocket(settings);
     server = await startManagementServer(
       socketPath,
-      new DaemonBackend(agent, settings, version, hub, daemonLog),
+      new DaemonBackend(
+        agent,
+        settings,
+        version,
+        hub,
+        daemonLog,
+        provisioner && new DpsReprovisioning(provisioner, () => restartReassigned()),
+      ),
       log,
     );
   } catch (error) {
@@ -285,25 +329,41 @@ export async function main(argv: string[]): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const stop = (signal: string, reassigned = false) => {
       if (stopping) return;
       stopping = true;
-      log(`iotedged: ${signal} received, stopping modules`);
+      log(
+        reassigned
+          ? 'iotedged: DPS assigned another hub or device id; stopping to restart under it'
+          : `iotedged: ${signal} received, stopping modules`,
+      );
       server.close();
       server.closeAllConnections();
       upstreamManagement?.close();
       agent
         .shutdown()
-        .then(() => Promise.all([runtime.close(), docker.close(), closeServices()]))
+        .then(() => Promise.all([closeServices()]))
+        .then(async () => {
+          if (!reassigned) return;
+          const { resetIdentityState } = await import('./identity-reset.js');
+          await resetIdentityState({
+            homedir: settings.homedir,
+            runtimes: [runtime, docker],
+            stopGraceMs,
+            log,
+          });
+        })
+        .then(() => Promise.all([runtime.close(), docker.close()]))
         .then(() => unlock())
         .then(
-          () => resolve(0),
+          () => resolve(reassigned ? REASSIGNED_EXIT_CODE : 0),
           (error: unknown) => {
             log(`iotedged: shutdown failed: ${String(error)}`);
             resolve(1);
           },
         );
     };
+    restartReassigned = () => stop('reprovision', true);
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {

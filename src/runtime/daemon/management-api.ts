@@ -295,6 +295,12 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       handler: async ({ response }) => sendJson(response, 200, { queues: await backend.hubQueues() }),
     },
     {
+      method: 'POST',
+      pattern: /^\/device\/reprovision$/,
+      since: '2019-10-22',
+      handler: async ({ response }) => sendJson(response, 200, await backend.reprovision()),
+    },
+    {
       method: 'GET',
       pattern: /^\/hub\/status$/,
       since: '2020-07-07',

@@ -3,6 +3,7 @@ import type { LogLine, LogOptions, RuntimeStatus } from '../modules/types.js';
 import type { DeploymentNotes } from './deployment-notes.js';
 import type { HubCoreReport } from '../hub/hub.js';
 import type { MessageWatch, MonitorRequest } from './monitor-route.js';
+import type { ReprovisionAnswer } from './reprovision.js';
 
 /** JSON shapes of the management API (as IoT Edge 1.1 has it; field names exact). */
 export interface ModuleDetails {
@@ -93,6 +94,8 @@ export interface ManagementBackend {
   removeDevice(deviceId: string): Promise<void>;
   /** A cloud-to-device message to a connected leaf device; resolves once the device completed it. */
   sendCloudToDevice(deviceId: string, message: CloudToDeviceInvocation): Promise<{ messageId: string }>;
+  /** A new registration with DPS; 400 unless the device provisions through DPS, 502 when it fails. */
+  reprovision(): Promise<ReprovisionAnswer>;
 }
 
 /** One endpoint's queue as GET /hub/queues shows it. */

@@ -79,6 +79,9 @@ export function fakeBackend(): ManagementBackend {
     hubReported: async () => ({}),
     hubQueues: async () => [],
     watchMessages: async () => new MessageTap().watch({ endpoint: '$upstream' }),
+    reprovision: async () => {
+      throw new ApiError(400, 'reprovisioning needs provisioning.source dps in config.yaml');
+    },
     upstreamStatus: async () => ({ target: 'none', protocol: 'MQTT', connected: false, lastError: 'none' }),
     invokeMethod: async (call) => ({ status: 200, payload: call.payload ?? null }),
     listDevices: async () => [],
