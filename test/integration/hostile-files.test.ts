@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -54,6 +54,35 @@ describe('config.yaml and the files it names, when they are not what they should
   };
   const iotedged = (file: string) => run([path.join(ROOT, 'bin/iotedged.js'), '-c', file]);
   const noStackTrace = (text: string) => assert.doesNotMatch(text, /\n\s+at |TypeError/, text);
+
+  test("the template's connection string placeholder: refused by name before anything is created, exit 1", async () => {
+    const file = config('placeholder.yaml', []).replace(/\.yaml$/, '-template.yaml');
+    const placeholder = '<ADD DEVICE CONNECTION STRING HERE>';
+    writeFileSync(
+      file,
+      [
+        'provisioning:',
+        '  source: manual',
+        `  device_connection_string: "${placeholder}"`,
+        `homedir: ${dir}/placeholder-home`,
+        'connect:',
+        `  management_uri: unix://${dir}/placeholder-mgmt.sock`,
+        `  workload_uri: unix://${dir}/placeholder-workload.sock`,
+        'listen:',
+        `  management_uri: unix://${dir}/placeholder-mgmt.sock`,
+        `  workload_uri: unix://${dir}/placeholder-workload.sock`,
+      ].join('\n') + '\n',
+    );
+    const result = await iotedged(file);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(`^iotedged: ${file}: provisioning.device_connection_string is still ${placeholder}`),
+    );
+    noStackTrace(result.stderr);
+    assert.ok(!existsSync(`${dir}/placeholder-mgmt.sock`), 'no management socket');
+    assert.ok(!existsSync(`${dir}/placeholder-home`), 'no homedir');
+  });
 
   test('a homedir that cannot be created: one line naming it and the OS error, exit 1', async () => {
     const file = config('uncreatable.yaml', ['homedir: /dev/null/home']);

@@ -6,6 +6,7 @@ import { daemonLogDir } from '../../runtime/daemon/daemon-log.js';
 import { isEmbeddedModule } from '../../runtime/daemon/daemon-log-lines.js';
 import { decodeFrames } from '../../runtime/daemon/log-frames.js';
 import type { ModuleDetails } from '../../runtime/daemon/management-types.js';
+import { manualConnectionString } from '../../runtime/identity/device-identity.js';
 import { readLogs } from '../../runtime/modules/process/log-reader.js';
 import { modulePaths } from '../../runtime/modules/process/paths.js';
 import { procInfo } from '../../runtime/modules/process/proc.js';
@@ -63,15 +64,9 @@ const reason = (error: unknown) => (error instanceof Error ? error.message : Str
 function configSecrets(settings: Settings): string[] {
   const found: string[] = [];
   const { provisioning } = settings;
-  if (provisioning.source === 'manual') {
-    const connectionString =
-      provisioning.device_connection_string ??
-      (provisioning.authentication?.method === 'device_connection_string'
-        ? provisioning.authentication.device_connection_string
-        : undefined);
-    const key = connectionString === undefined ? undefined : connectionStringKey(connectionString);
-    if (key) found.push(key);
-  }
+  const connectionString = manualConnectionString(settings);
+  const deviceKey = connectionString === undefined ? undefined : connectionStringKey(connectionString);
+  if (deviceKey) found.push(deviceKey);
   if (provisioning.source === 'dps' && provisioning.attestation.method === 'symmetric_key') {
     const { symmetric_key: deviceKey, group_key: groupKey } = provisioning.attestation;
     for (const key of [deviceKey, groupKey]) if (key) found.push(key);

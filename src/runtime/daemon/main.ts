@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { CONNECTION_STRING_PLACEHOLDER } from '../config/connection-string.js';
 import { DEFAULT_CONFIG_FILE, type Settings } from '../config/settings.js';
 import { packageVersion } from '../../version.js';
 import { readBoundedText } from '../files/bounded-read.js';
@@ -114,6 +115,15 @@ export async function main(argv: string[]): Promise<number> {
     import('../identity/device-identity.js'),
     import('../agent/tuning-env.js'),
   ]);
+  // As IoT Edge 1.1, a device whose config.yaml still holds the template's placeholder does not
+  // start: it would run modules and listeners for an identity that does not exist.
+  if (identity.manualConnectionString(settings) === CONNECTION_STRING_PLACEHOLDER) {
+    process.stderr.write(
+      `iotedged: ${args.configFile}: provisioning.device_connection_string is still ` +
+        `${CONNECTION_STRING_PLACEHOLDER}: set the device's connection string (or another provisioning source) first\n`,
+    );
+    return 1;
+  }
   let tuning;
   try {
     tuning = tuningEnv.tuningFromEnv(settings.agent.env);

@@ -22,11 +22,7 @@ export function deviceIdentity(settings: Settings): DeviceIdentity {
         iothubHostname: provisioning.authentication.iothub_hostname,
       };
     }
-    const connectionString =
-      provisioning.device_connection_string ??
-      (provisioning.authentication?.method === 'device_connection_string'
-        ? provisioning.authentication.device_connection_string
-        : undefined);
+    const connectionString = manualConnectionString(settings);
     if (connectionString !== undefined) {
       try {
         const parsed = parseConnectionString(connectionString);
@@ -41,6 +37,18 @@ export function deviceIdentity(settings: Settings): DeviceIdentity {
     }
   }
   return { deviceId: '', iothubHostname: '' };
+}
+
+/** The device connection string of manual provisioning (either form of config.yaml), if any. */
+export function manualConnectionString(settings: Settings): string | undefined {
+  const provisioning = settings.provisioning;
+  if (provisioning.source !== 'manual') return undefined;
+  return (
+    provisioning.device_connection_string ??
+    (provisioning.authentication?.method === 'device_connection_string'
+      ? provisioning.authentication.device_connection_string
+      : undefined)
+  );
 }
 
 /** The provisioning type string of SystemInfo (as IoT Edge 1.1 has it). */
