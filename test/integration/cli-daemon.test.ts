@@ -677,8 +677,14 @@ test(
 test('an invalid --host or IOTEDGE_HOST is a one-line error', async () => {
   const run = await iotedge(['list', '-H', 'tcp://example']);
   assert.equal(run.code, 1);
-  assert.equal(run.stderr, 'Invalid value for --host parameter\n');
+  assert.equal(
+    run.stderr,
+    "Invalid value for --host parameter: 'tcp://example' has the scheme tcp:, which the daemon does not serve. Use unix:///path/to/mgmt.sock (a unix socket) or http://HOST:PORT.\n",
+  );
   const fromEnv = await iotedge(['system', 'status'], { IOTEDGE_HOST: '/var/run/iotedge/mgmt.sock' });
   assert.equal(fromEnv.code, 1);
-  assert.equal(fromEnv.stderr, 'Invalid value for --host parameter\n');
+  assert.equal(
+    fromEnv.stderr,
+    "Invalid value for --host parameter: '/var/run/iotedge/mgmt.sock' is a path without the unix:// scheme (write unix:///var/run/iotedge/mgmt.sock). Use unix:///path/to/mgmt.sock (a unix socket) or http://HOST:PORT.\n",
+  );
 });
