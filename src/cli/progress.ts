@@ -35,6 +35,7 @@ export async function startProgress(
   const mode = progressMode({
     stdoutTty: process.stdout.isTTY === true,
     stderrTty: process.stderr.isTTY === true,
+    columns: process.stderr.columns,
     json: options.json,
     lines: options.lines === true,
     env: process.env,

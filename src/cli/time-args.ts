@@ -18,5 +18,5 @@ export function parseTimeArg(value: string, flag: 'since' | 'until', now: Date):
 export function parseTail(value: string): 'all' | number {
   if (value === 'all') return 'all';
   if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
-  throw new CliError('Invalid value for --tail parameter');
+  throw new CliError(`Invalid value for --tail parameter: '${value}'. Use a number of lines or all.`);
 }

@@ -3,6 +3,9 @@ import { CliError } from '../cli/cli-error.js';
 import { DaemonCommand } from '../cli/daemon-command.js';
 import { jsonText } from '../cli/json-text.js';
 
+/** How long `deploy --wait` waits without --timeout: long enough for image pulls on a slow link. */
+const DEFAULT_WAIT_SECONDS = 300;
+
 export default class Deploy extends DaemonCommand {
   static override description =
     "Replace the device's deployment (or with --device, a child edge device's) with a manifest file and print what changes (the resulting status with --json), or print the current status";
@@ -43,8 +46,7 @@ export default class Deploy extends DaemonCommand {
       exclusive: ['status', 'device'],
     }),
     timeout: Flags.integer({
-      description: 'With --wait: the most seconds to wait',
-      default: 300,
+      description: `With --wait: the most seconds to wait (default ${DEFAULT_WAIT_SECONDS})`,
       min: 1,
       max: 86_400,
       dependsOn: ['wait'],
@@ -108,7 +110,7 @@ export default class Deploy extends DaemonCommand {
     if (json && (!flags.wait || refused)) printJson(answer.reported);
     if (!json) process.stdout.write(output.deploymentSummary(answer.notes.changes, answer.reported));
     if (refused) throw new CliError(output.deploymentFailure(desired.code, desired.description));
-    if (flags.wait) await this.waitForModules(client, flags.timeout, json);
+    if (flags.wait) await this.waitForModules(client, flags.timeout ?? DEFAULT_WAIT_SECONDS, json);
   }
 
   /** `--wait`: the modules' outcome, with the reported properties it was read from under --json. */

@@ -14,6 +14,7 @@ import {
 } from '../../src/runtime/daemon/deployment-notes.js';
 import { encodeLogFrame } from '../../src/runtime/daemon/log-frames.js';
 import type { ModuleDetails } from '../../src/runtime/daemon/management-types.js';
+import { TIME_FORMS } from '../../src/cli/time-args.js';
 import { manifestWith } from '../helpers/manifest-fixture.js';
 
 /**
@@ -402,7 +403,12 @@ test('bad --since, --until and --tail values are refused before any request', as
   ]) {
     const run = await iotedge(['logs', 'worker', '-H', host, flag, value]);
     assert.equal(run.code, 1);
-    assert.equal(run.stderr, `Invalid value for ${flag} parameter\n`);
+    assert.equal(
+      run.stderr,
+      flag === '--tail'
+        ? "Invalid value for --tail parameter: '-3'. Use a number of lines or all.\n"
+        : `Invalid value for ${flag} parameter: '${value}'. Use ${TIME_FORMS}.\n`,
+    );
     assert.equal(run.stdout, '');
   }
   assert.equal(since(marker).length, 0);

@@ -19,7 +19,6 @@ const README_MAX_BYTES = 12_288;
  */
 const PENDING_PAGES = new Set([
   'docs/amqp.md',
-  'docs/cli-output.md',
   'docs/demo.md',
   'docs/hub-status.md',
   'docs/install.md',

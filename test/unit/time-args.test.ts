@@ -114,6 +114,10 @@ test('--tail is all or a non-negative integer', () => {
   assert.equal(parseTail('0'), 0);
   assert.equal(parseTail('250'), 250);
   for (const text of ['', '-1', 'ten', '1.5', 'all5', '99999999999999999999']) {
-    assert.throws(() => parseTail(text), /^CliError: Invalid value for --tail parameter$/, text);
+    assert.throws(
+      () => parseTail(text),
+      /^CliError: Invalid value for --tail parameter: '.*'\. Use a number of lines or all\.$/,
+      text,
+    );
   }
 });
