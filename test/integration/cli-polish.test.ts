@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -62,11 +62,7 @@ const keys = (value: unknown): string[] => Object.keys(value as object).sort();
 describe('the iotedge CLI against iotedged', () => {
   const daemon = new TestDaemon();
   const env = (): NodeJS.ProcessEnv => ({ IOTEDGE_HOST: daemon.host });
-  const file = (name: string, document: unknown): string => {
-    const target = path.join(daemon.dir, name);
-    writeFileSync(target, JSON.stringify(document));
-    return target;
-  };
+  const file = (name: string, document: unknown): string => daemon.writeJson(name, document);
 
   before(() => daemon.start());
   after(() => daemon.cleanup());
