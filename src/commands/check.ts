@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { acceptedCheckIds, resolveDontRun } from '../checks/catalog.js';
+import { CliError } from '../cli/cli-error.js';
 import { IotedgeCommand } from '../cli/iotedge-command.js';
 import { DEFAULT_CONFIG_FILE } from '../runtime/config/settings.js';
 
@@ -68,13 +69,12 @@ export default class Check extends IotedgeCommand {
     const { flags } = await this.parse(Check);
     const dontRun = resolveDontRun(flags['dont-run'] ?? []);
     if (dontRun.unknown.length > 0) {
-      process.stderr.write(
+      throw new CliError(
         `Invalid value for --dont-run: unknown check id(s): ${dontRun.unknown.join(', ')}\n` +
           `Valid ids (see 'iotedge check-list'):\n${acceptedCheckIds()
-            .map((id) => `    ${id}\n`)
-            .join('')}`,
+            .map((id) => `    ${id}`)
+            .join('\n')}`,
       );
-      this.exit(1);
     }
     const { prepareCheckRun } = await import('../checks/prepare.js');
     let prepared;
