@@ -10,6 +10,7 @@ import {
 import type {
   CreatedLeafDevice,
   HubQueue,
+  HubStatusReport,
   LeafDeviceDetails,
   ModuleDetails,
 } from '../runtime/daemon/management-types.js';
@@ -55,6 +56,13 @@ export interface LogsQuery {
   timestamps: boolean;
 }
 
+/** What `iotedge monitor` watches: `input` is `MODULE/INPUT` (else `$upstream`); `device`/`module` filter senders. */
+export interface MonitorQuery {
+  input?: string;
+  device?: string;
+  module?: string;
+}
+
 export type ReportedProperties = Record<string, unknown>;
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -82,19 +90,21 @@ export class ManagementClient {
 
   /** The raw body of GET /modules/{name}/logs: Docker multiplexed frames (see runtime/daemon/log-frames.ts). */
   moduleLogs(name: string, query: LogsQuery, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
-    return this.logStream(`/modules/${encodeURIComponent(name)}/logs`, query, signal);
+    return this.logStream(`/modules/${encodeURIComponent(name)}/logs`, { ...query }, signal);
   }
 
   /** The raw body of GET /systeminfo/logs: the whole daemon's log, framed as a module's. */
   daemonLogs(query: LogsQuery, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
-    return this.logStream('/systeminfo/logs', query, signal);
+    return this.logStream('/systeminfo/logs', { ...query }, signal);
   }
 
-  private async logStream(
-    path: string,
-    query: LogsQuery,
-    signal?: AbortSignal,
-  ): Promise<AsyncIterable<Buffer>> {
+  /** The raw body of GET /hub/monitor: one JSON object per line, as messages are routed. */
+  monitor(query: MonitorQuery, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
+    return this.logStream('/hub/monitor', { ...query }, signal);
+  }
+
+  /** A streamed answer's raw body (log frames, monitor lines). */
+  private async logStream(path: string, query: Query, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
     const response = await this.open('GET', path, { ...query }, undefined, signal);
     if (response.statusCode !== 200) throw await this.errorOf(response);
     return this.guarded(response);
@@ -208,6 +218,21 @@ export class ManagementClient {
       if (error instanceof ManagementApiError && error.status === 404) return undefined;
       throw error;
     }
+  }
+
+  /** Routes, clients, queues, counters and upstream of the Edge Hub; a clear error while it is not running. */
+  async hubStatus(): Promise<HubStatusReport> {
+    let status: HubStatusReport | undefined;
+    try {
+      status = await this.json<HubStatusReport>('GET', '/hub/status');
+    } catch (error) {
+      if (error instanceof ManagementApiError && error.status === 404)
+        throw new CliError(`The Edge Hub of the IoT Edge daemon at ${this.host} is not running`);
+      throw error;
+    }
+    if (!status || !Array.isArray(status.routes) || !Array.isArray(status.clients))
+      throw this.invalidResponse('GET', '/hub/status');
+    return status;
   }
 
   /** Sets the desired properties of a child edge device from a manifest; resolves to `$edgeAgent`'s version. */

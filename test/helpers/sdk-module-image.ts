@@ -1,15 +1,11 @@
 import path from 'node:path';
 
-import { build } from 'esbuild';
-
 import type { DockerEngine } from '../../src/runtime/modules/docker/docker-engine.js';
 import { FIXTURES } from './daemon.js';
-import { buildFromDockerfile, sharedDiagnosticsImage } from './docker.js';
+import { sharedDiagnosticsImage } from './docker.js';
+import { buildNodeModuleImage } from '../../src/runtime/modules/docker/build-image.js';
 
 export const SDK_MODULE_IMAGE = 'iotedge-ts-test-sdk-module:latest';
-
-/** Where the image keeps the module program. */
-const PROGRAM = '/module/sdk-module.mjs';
 
 /**
  * Builds a module image the way a user's IoT Edge module image is made, without a registry: the
@@ -19,27 +15,10 @@ const PROGRAM = '/module/sdk-module.mjs';
  */
 export async function buildSdkModuleImage(engine: DockerEngine): Promise<string> {
   const base = await sharedDiagnosticsImage(engine);
-  const bundled = await build({
-    entryPoints: [path.join(FIXTURES, 'sdk-module.js')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    write: false,
-    logLevel: 'warning',
-    // the SDK's dependencies are CommonJS and call require() for node's built-ins
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-  });
-  const dockerfile = [
-    `FROM ${base}`,
-    `COPY sdk-module.mjs ${PROGRAM}`,
-    `ENTRYPOINT ${JSON.stringify([process.execPath, PROGRAM])}`,
-    '',
-  ].join('\n');
-  await buildFromDockerfile(engine, SDK_MODULE_IMAGE, dockerfile, {
-    'sdk-module.mjs': Buffer.from(bundled.outputFiles[0]!.contents),
+  await buildNodeModuleImage(engine, {
+    base,
+    tag: SDK_MODULE_IMAGE,
+    entry: path.join(FIXTURES, 'sdk-module.js'),
   });
   return SDK_MODULE_IMAGE;
 }

@@ -1,4 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { moduleInputEndpointId } from '../hub/endpoints/module-input.js';
+import { UPSTREAM_ENDPOINT_ID } from '../hub/endpoints/upstream.js';
+import type { MessageTap } from '../hub/monitor/tap.js';
+import type { MessageWatch, MonitorRequest } from './monitor-route.js';
 import os from 'node:os';
 import type { Agent, ModuleView } from '../agent/agent.js';
 import type { Settings } from '../config/settings.js';
@@ -24,6 +28,7 @@ import {
   type CreatedLeafDevice,
   type DeployAnswer,
   type HubQueue,
+  type HubStatusReport,
   type LeafDeviceDetails,
   type ManagementBackend,
   type MethodInvocation,
@@ -83,6 +88,7 @@ export class DaemonBackend implements ManagementBackend {
       gatewayHostname?(): string;
       restart?(): Promise<void>;
       upstreamStatus?(): UpstreamReport;
+      tap?: MessageTap;
     },
     private readonly daemonLog?: DaemonLogReader,
   ) {}
@@ -153,7 +159,7 @@ export class DaemonBackend implements ManagementBackend {
     if (removed.edge) this.hub?.edgeHub?.forgetEdgeDevice(deviceId);
   }
 
-  private hubStatus(): ModuleDetails['status'] {
+  private edgeHubModuleStatus(): ModuleDetails['status'] {
     const state = this.hub?.status ?? { status: 'stopped', description: 'the Edge Hub is not running' };
     return {
       ...(state.startTime ? { startTime: state.startTime.toISOString() } : {}),
@@ -181,7 +187,7 @@ export class DaemonBackend implements ManagementBackend {
         settings: hubSpec && 'image' in hubSpec.settings ? { image: hubSpec.settings.image } : {},
         env: [],
       },
-      status: this.hubStatus(),
+      status: this.edgeHubModuleStatus(),
     };
     return hubSpec ? [agent, hub] : [agent];
   }
@@ -383,6 +389,27 @@ export class DaemonBackend implements ManagementBackend {
 
   async hubReported(): Promise<Record<string, unknown>> {
     return this.runningHub(404).reported();
+  }
+
+  async hubStatus(): Promise<HubStatusReport> {
+    const edgeHub = this.runningHub(404);
+    const startTime = this.hub?.status.startTime;
+    return {
+      startTime: iso(startTime) ?? null,
+      ...edgeHub.statusReport(),
+      queues: await this.hubQueues(),
+      upstream: await this.upstreamStatus(),
+    };
+  }
+
+  async watchMessages(request: MonitorRequest): Promise<MessageWatch> {
+    const tap = this.hub?.tap;
+    const edgeHub = this.hub?.edgeHub;
+    if (!tap || !edgeHub) throw new ApiError(404, 'the Edge Hub is not running');
+    const endpoint = request.input
+      ? moduleInputEndpointId(`${edgeHub.deviceId}/${request.input.module}`, request.input.input)
+      : UPSTREAM_ENDPOINT_ID;
+    return tap.watch({ endpoint, deviceId: request.deviceId, moduleId: request.moduleId });
   }
 
   async hubQueues(): Promise<HubQueue[]> {

@@ -15,6 +15,7 @@ import { SqliteMessageStores } from '../hub/endpoints/sqlite/sqlite-stores.js';
 import { EdgeHub } from '../hub/hub.js';
 import { IdentityRegistry } from '../hub/identities.js';
 import { LeafDeviceRegistry } from '../hub/leaf-devices.js';
+import { MessageTap } from '../hub/monitor/tap.js';
 import { hubBindings, sameBinding, type Binding } from '../deployment/listen-ports.js';
 import { AmqpHead } from '../hub/amqp-head/head.js';
 import { MqttHead } from '../hub/mqtt-head/head.js';
@@ -63,6 +64,8 @@ interface HubStores {
   /** A child's identities from its parent; none without a parent. */
   scope: ScopeIdentities | undefined;
   identities: IdentityRegistry;
+  /** Routed messages shown to `iotedge monitor`, across restarts of the hub. */
+  tap: MessageTap;
 }
 
 /** One EdgeHub with its protocol heads and its message stores; a restart replaces them. */
@@ -101,7 +104,7 @@ async function loadStores(options: HubServiceOptions): Promise<HubStores> {
     ...(scope ? { scopeIdentities: scope } : {}),
     now: () => new Date(),
   });
-  return { twins, sessions, leaves, scope, identities };
+  return { twins, sessions, leaves, scope, identities, tap: new MessageTap() };
 }
 
 /**
@@ -118,6 +121,7 @@ async function openCore(
   const messages = new SqliteMessageStores({ file: messageDatabasePath(options.settings.homedir), log });
   const hub = new EdgeHub({
     identities: stores.identities,
+    tap: stores.tap,
     twins: stores.twins,
     sessions: stores.sessions,
     stores: messages,
@@ -236,6 +240,11 @@ export class HubService {
 
   get edgeHub(): EdgeHub {
     return this.core.hub;
+  }
+
+  /** Where routed messages are shown to watchers (`iotedge monitor`). */
+  get tap(): MessageTap {
+    return this.stores.tap;
   }
 
   get status(): HubStatus {

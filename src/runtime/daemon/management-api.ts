@@ -8,6 +8,7 @@ import {
   encodeDeploymentNotes,
 } from './deployment-notes.js';
 import { encodeLogFrame } from './log-frames.js';
+import { parseMonitorQuery, sendMonitorStream } from './monitor-route.js';
 import { readBodyText, sendJson } from '../http-json.js';
 import { parseJsonQuietly } from '../json-syntax.js';
 import {
@@ -292,6 +293,21 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       pattern: /^\/hub\/queues$/,
       since: '2020-07-07',
       handler: async ({ response }) => sendJson(response, 200, { queues: await backend.hubQueues() }),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/hub\/status$/,
+      since: '2020-07-07',
+      handler: async ({ response }) => sendJson(response, 200, await backend.hubStatus()),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/hub\/monitor$/,
+      since: '2020-07-07',
+      handler: async (request) => {
+        const watch = await backend.watchMessages(parseMonitorQuery(request.query));
+        await sendMonitorStream(request.response, watch, request.signal);
+      },
     },
     {
       method: 'GET',

@@ -11,6 +11,7 @@ import {
   type ManagementBackend,
   type ModuleDetails,
 } from '../../../src/runtime/daemon/management-types.js';
+import { MessageTap } from '../../../src/runtime/hub/monitor/tap.js';
 import { LeafDeviceInputError, parseNewLeafDevice } from '../../../src/runtime/hub/leaf-device-spec.js';
 import type { LogLine, LogOptions } from '../../../src/runtime/modules/types.js';
 
@@ -58,6 +59,9 @@ export function fakeBackend(): ManagementBackend {
     },
     deploymentStatus: async () => ({}),
     deploymentSource: () => 'local',
+    hubStatus: async () => {
+      throw new ApiError(404, 'the Edge Hub is not running');
+    },
     deployToDevice: async (deviceId, manifest) => {
       if (deviceId !== 'child-1') throw new ApiError(404, `no edge device ${deviceId} is registered here`);
       try {
@@ -74,6 +78,7 @@ export function fakeBackend(): ManagementBackend {
     },
     hubReported: async () => ({}),
     hubQueues: async () => [],
+    watchMessages: async () => new MessageTap().watch({ endpoint: '$upstream' }),
     upstreamStatus: async () => ({ target: 'none', protocol: 'MQTT', connected: false, lastError: 'none' }),
     invokeMethod: async (call) => ({ status: 200, payload: call.payload ?? null }),
     listDevices: async () => [],
