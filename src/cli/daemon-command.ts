@@ -1,13 +1,13 @@
-import { Command, Flags } from '@oclif/core';
-import { CliError, reportCliError } from './cli-error.js';
+import { Flags } from '@oclif/core';
+import { IotedgeCommand } from './iotedge-command.js';
 import type { ManagementClient } from './management-client.js';
 import { DEFAULT_MANAGEMENT_HOST } from './management-host.js';
 
 /**
- * The base of every command that talks to iotedged: the `-H/--host` flag (env IOTEDGE_HOST) and one
- * way of reporting failures, a plain message on stderr and exit code 1, never a stack trace.
+ * The base of every command that talks to iotedged: the `-H/--host` flag (env IOTEDGE_HOST) and
+ * the CLI's one way of reporting failures (see IotedgeCommand).
  */
-export abstract class DaemonCommand extends Command {
+export abstract class DaemonCommand extends IotedgeCommand {
   static override baseFlags = {
     host: Flags.string({
       char: 'H',
@@ -22,13 +22,5 @@ export abstract class DaemonCommand extends Command {
   protected async managementClient(host: string): Promise<ManagementClient> {
     const { ManagementClient } = await import('./management-client.js');
     return new ManagementClient(host);
-  }
-
-  override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    if (error instanceof CliError) {
-      reportCliError(error);
-      return undefined;
-    }
-    return super.catch(error);
   }
 }

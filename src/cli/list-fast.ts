@@ -39,7 +39,7 @@ export async function runListFast(
     process.stdout.write(await listOutput(parsed.host, parsed.json));
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    reportCliError(error);
+    reportCliError(error, parsed.json);
   }
   return true;
 }

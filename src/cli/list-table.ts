@@ -117,3 +117,24 @@ export function renderModuleList(modules: readonly ModuleDetails[], now: Date): 
     .map((module) => [module.name, listStatus(module), describeStatus(module, now), moduleConfig(module)]);
   return tabwrite([['NAME', 'STATUS', 'DESCRIPTION', 'CONFIG'], ...rows]);
 }
+
+/** The fewest characters of CONFIG that a terminal-width cut leaves (the image name's start). */
+const MIN_CONFIG_WIDTH = 12;
+
+/**
+ * `iotedge list` on a terminal `columns` wide: a CONFIG value that would wrap is cut to fit and
+ * ends in `…` (the other columns and the whole value when piped are left as they are). A terminal
+ * too narrow for the other columns and a few characters of CONFIG gets the lines unchanged.
+ */
+export function fitConfigColumn(table: string, columns: number): string {
+  const lines = table.split('\n');
+  const configStart = [...lines[0]].length - 'CONFIG'.length;
+  const room = columns - configStart;
+  if (room < MIN_CONFIG_WIDTH) return table;
+  return lines
+    .map((line) => {
+      const chars = [...line];
+      return chars.length <= columns ? line : `${chars.slice(0, columns - 1).join('')}…`;
+    })
+    .join('\n');
+}

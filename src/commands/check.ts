@@ -1,14 +1,18 @@
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { acceptedCheckIds, resolveDontRun } from '../checks/catalog.js';
+import { CliError } from '../cli/cli-error.js';
+import { IotedgeCommand } from '../cli/iotedge-command.js';
 import { DEFAULT_CONFIG_FILE } from '../runtime/config/settings.js';
 
-export default class Check extends Command {
+export default class Check extends IotedgeCommand {
   static override description = 'Check for common config and deployment issues';
 
   static override examples = [
     '<%= config.bin %> check',
     '<%= config.bin %> check -c ./config.yaml --dont-run container-engine-dns -o json',
   ];
+
+  static override enableJsonFlag = true;
 
   static override flags = {
     'config-file': Flags.string({
@@ -50,7 +54,7 @@ export default class Check extends Command {
     }),
     output: Flags.string({
       char: 'o',
-      description: 'Output format',
+      description: 'Output format (--json is -o json)',
       options: ['text', 'json'],
       default: 'text',
     }),
@@ -65,13 +69,12 @@ export default class Check extends Command {
     const { flags } = await this.parse(Check);
     const dontRun = resolveDontRun(flags['dont-run'] ?? []);
     if (dontRun.unknown.length > 0) {
-      process.stderr.write(
+      throw new CliError(
         `Invalid value for --dont-run: unknown check id(s): ${dontRun.unknown.join(', ')}\n` +
           `Valid ids (see 'iotedge check-list'):\n${acceptedCheckIds()
-            .map((id) => `    ${id}\n`)
-            .join('')}`,
+            .map((id) => `    ${id}`)
+            .join('\n')}`,
       );
-      this.exit(1);
     }
     const { prepareCheckRun } = await import('../checks/prepare.js');
     let prepared;
@@ -80,11 +83,16 @@ export default class Check extends Command {
     } catch (error) {
       this.error((error as Error).message, { exit: 1 });
     }
-    const { runCheckCommand } = await import('../checks/service.js');
+    const [{ runCheckCommand }, { withImageSpinner }] = await Promise.all([
+      import('../checks/service.js'),
+      import('../cli/check-progress.js'),
+    ]);
+    const output = this.jsonEnabled() ? 'json' : (flags.output as 'text' | 'json');
     const exitCode = await runCheckCommand({
       ...prepared,
+      resources: withImageSpinner(prepared.resources, output === 'json'),
       dontRun: dontRun.ids,
-      output: flags.output as 'text' | 'json',
+      output,
       warningsAsErrors: flags['warnings-as-errors'],
       write: (text) => process.stdout.write(text),
     });

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CliError } from '../cli/cli-error.js';
 import { DaemonCommand } from '../cli/daemon-command.js';
+import { withSpinner } from '../cli/progress.js';
 
 function parsePayload(text: string | undefined): unknown {
   if (text === undefined) return null;
@@ -31,6 +32,8 @@ export default class Invoke extends DaemonCommand {
     method: Args.string({ required: true, description: 'The method name' }),
   };
 
+  static override enableJsonFlag = true;
+
   static override flags = {
     payload: Flags.string({ description: 'The request payload, as JSON (default null)' }),
     timeout: Flags.integer({
@@ -47,18 +50,23 @@ export default class Invoke extends DaemonCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Invoke);
     const payload = parsePayload(flags.payload);
     const client = await this.managementClient(flags.host);
-    const result = await client.invokeMethod({
-      target: args.target,
-      methodName: args.method,
-      payload,
-      responseTimeoutInSeconds: flags.timeout,
-      connectTimeoutInSeconds: flags['connect-timeout'],
-    });
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    const json = this.jsonEnabled();
+    const result = await withSpinner(`Invoking ${args.method} on ${args.target}`, json, () =>
+      client.invokeMethod({
+        target: args.target,
+        methodName: args.method,
+        payload,
+        responseTimeoutInSeconds: flags.timeout,
+        connectTimeoutInSeconds: flags['connect-timeout'],
+      }),
+    );
     if (result.status < 200 || result.status > 299) process.exitCode = 1;
+    if (json) return result;
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return undefined;
   }
 }

@@ -1,4 +1,3 @@
-import { Flags } from '@oclif/core';
 import { DaemonCommand } from '../cli/daemon-command.js';
 
 export default class List extends DaemonCommand {
@@ -6,13 +5,11 @@ export default class List extends DaemonCommand {
 
   static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --json'];
 
-  static override flags = {
-    json: Flags.boolean({ description: 'Print the module list as JSON' }),
-  };
+  static override enableJsonFlag = true;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(List);
     const { listOutput } = await import('../cli/list-service.js');
-    process.stdout.write(await listOutput(flags.host, flags.json === true));
+    process.stdout.write(await listOutput(flags.host, this.jsonEnabled()));
   }
 }

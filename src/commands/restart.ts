@@ -13,25 +13,31 @@ export default class Restart extends DaemonCommand {
 
   static override strict = false;
 
+  static override enableJsonFlag = true;
+
   static override args = {
     module: Args.string({ required: true, description: 'The module(s) to restart' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { argv, flags } = await this.parse(Restart);
     const client = await this.managementClient(flags.host);
-    let failed = false;
+    const json = this.jsonEnabled();
+    const restarted: string[] = [];
+    const failed: { module: string; error: string }[] = [];
     for (const name of argv as string[]) {
       try {
         await client.restartModule(name);
-        process.stdout.write(`${name}\n`);
+        restarted.push(name);
+        if (!json) process.stdout.write(`${name}\n`);
       } catch (error) {
         // The daemon being down fails every module alike: say it once.
         if (!(error instanceof CliError) || error instanceof DaemonUnreachableError) throw error;
-        process.stderr.write(`${error.message}\n`);
-        failed = true;
+        failed.push({ module: name, error: error.message });
+        if (!json) process.stderr.write(`${error.message}\n`);
       }
     }
-    if (failed) process.exitCode = 1;
+    if (failed.length > 0) process.exitCode = 1;
+    return json ? { restarted, failed } : undefined;
   }
 }

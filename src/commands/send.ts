@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { DaemonCommand } from '../cli/daemon-command.js';
 import { parseMessageProperties } from '../cli/message-properties.js';
+import { withSpinner } from '../cli/progress.js';
 
 export default class Send extends DaemonCommand {
   static override description =
@@ -19,6 +20,8 @@ export default class Send extends DaemonCommand {
     data: Args.string({ required: true, description: 'The message body (text)' }),
   };
 
+  static override enableJsonFlag = true;
+
   static override flags = {
     props: Flags.string({ description: 'Application properties: key=value pairs separated by ;' }),
     'message-id': Flags.string({ description: 'The message id (default: a new UUID)' }),
@@ -31,17 +34,22 @@ export default class Send extends DaemonCommand {
     }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Send);
     const properties = parseMessageProperties(flags.props);
     const client = await this.managementClient(flags.host);
-    const result = await client.sendCloudToDevice(args.device, {
-      data: args.data,
-      properties,
-      messageId: flags['message-id'],
-      correlationId: flags['correlation-id'],
-      ackTimeoutInSeconds: flags.timeout,
-    });
+    const json = this.jsonEnabled();
+    const result = await withSpinner(`Waiting for ${args.device} to complete the message`, json, () =>
+      client.sendCloudToDevice(args.device, {
+        data: args.data,
+        properties,
+        messageId: flags['message-id'],
+        correlationId: flags['correlation-id'],
+        ackTimeoutInSeconds: flags.timeout,
+      }),
+    );
+    if (json) return result;
     process.stdout.write(`${JSON.stringify(result)}\n`);
+    return undefined;
   }
 }

@@ -138,6 +138,13 @@ export class TestDaemon {
     return JSON.parse(response.body) as T;
   }
 
+  /** Writes `document` as JSON to a file in this daemon's directory (a manifest for the CLI); returns its path. */
+  writeJson(name: string, document: unknown): string {
+    const target = path.join(this.dir, name);
+    writeFileSync(target, JSON.stringify(document));
+    return target;
+  }
+
   /** Runs the `iotedge` CLI against this daemon. */
   cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
     const run = spawnSync(process.execPath, [path.join(ROOT, 'bin/run.js'), ...args], {

@@ -14,6 +14,7 @@ import {
 } from '../../src/runtime/daemon/deployment-notes.js';
 import { encodeLogFrame } from '../../src/runtime/daemon/log-frames.js';
 import type { ModuleDetails } from '../../src/runtime/daemon/management-types.js';
+import { TIME_FORMS } from '../../src/cli/time-args.js';
 import { manifestWith } from '../helpers/manifest-fixture.js';
 
 /**
@@ -402,7 +403,12 @@ test('bad --since, --until and --tail values are refused before any request', as
   ]) {
     const run = await iotedge(['logs', 'worker', '-H', host, flag, value]);
     assert.equal(run.code, 1);
-    assert.equal(run.stderr, `Invalid value for ${flag} parameter\n`);
+    assert.equal(
+      run.stderr,
+      flag === '--tail'
+        ? "Invalid value for --tail parameter: '-3'. Use a number of lines or all.\n"
+        : `Invalid value for ${flag} parameter: '${value}'. Use ${TIME_FORMS}.\n`,
+    );
     assert.equal(run.stdout, '');
   }
   assert.equal(since(marker).length, 0);
@@ -677,8 +683,14 @@ test(
 test('an invalid --host or IOTEDGE_HOST is a one-line error', async () => {
   const run = await iotedge(['list', '-H', 'tcp://example']);
   assert.equal(run.code, 1);
-  assert.equal(run.stderr, 'Invalid value for --host parameter\n');
+  assert.equal(
+    run.stderr,
+    "Invalid value for --host parameter: 'tcp://example' has the scheme tcp:, which the daemon does not serve. Use unix:///path/to/mgmt.sock (a unix socket) or http://HOST:PORT.\n",
+  );
   const fromEnv = await iotedge(['system', 'status'], { IOTEDGE_HOST: '/var/run/iotedge/mgmt.sock' });
   assert.equal(fromEnv.code, 1);
-  assert.equal(fromEnv.stderr, 'Invalid value for --host parameter\n');
+  assert.equal(
+    fromEnv.stderr,
+    "Invalid value for --host parameter: '/var/run/iotedge/mgmt.sock' is a path without the unix:// scheme (write unix:///var/run/iotedge/mgmt.sock). Use unix:///path/to/mgmt.sock (a unix socket) or http://HOST:PORT.\n",
+  );
 });

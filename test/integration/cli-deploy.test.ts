@@ -11,11 +11,7 @@ const sleepers = () => ({ alpha: nodeModule('sleeper.js'), beta: nodeModule('sle
 
 describe('iotedge deploy against iotedged', () => {
   const daemon = new TestDaemon();
-  const file = (name: string, document: unknown): string => {
-    const target = path.join(daemon.dir, name);
-    writeFileSync(target, JSON.stringify(document));
-    return target;
-  };
+  const file = (name: string, document: unknown): string => daemon.writeJson(name, document);
 
   before(() => daemon.start());
   after(() => daemon.cleanup());

@@ -135,7 +135,10 @@ describe('edgeAgent and edgeHub: their logs and restarts', () => {
 
     const bad = daemon.cli(['system', 'logs', '--tail', 'some']);
     assert.equal(bad.code, 1);
-    assert.equal(bad.stderr.trim(), 'Invalid value for --tail parameter');
+    assert.equal(
+      bad.stderr.trim(),
+      "Invalid value for --tail parameter: 'some'. Use a number of lines or all.",
+    );
   });
 
   test('-f follows the new lines of edgeAgent and of the system log', async () => {

@@ -234,14 +234,15 @@ describe('hub status before any deployment', () => {
   after(() => daemon.cleanup());
 
   test('says the Edge Hub is not running, in one line, exit 1', () => {
-    for (const args of [
-      ['hub', 'status'],
-      ['hub', 'status', '--json'],
-    ]) {
-      const run = daemon.cli(args);
-      assert.equal(run.code, 1);
-      assert.equal(run.stdout, '');
-      assert.equal(run.stderr, `The Edge Hub of the IoT Edge daemon at ${daemon.host} is not running\n`);
-    }
+    const message = `The Edge Hub of the IoT Edge daemon at ${daemon.host} is not running`;
+    const run = daemon.cli(['hub', 'status']);
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, '');
+    assert.equal(run.stderr, `${message}\n`);
+    // with --json, the CLI's JSON error line
+    const json = daemon.cli(['hub', 'status', '--json']);
+    assert.equal(json.code, 1);
+    assert.equal(json.stdout, '');
+    assert.equal(json.stderr, `${JSON.stringify({ error: { message, exitCode: 1 } })}\n`);
   });
 });

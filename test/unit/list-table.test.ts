@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   describeStatus,
+  fitConfigColumn,
   listStatus,
   moduleConfig,
   renderModuleList,
@@ -204,4 +205,27 @@ test('tabwrite: elastic columns over adjacent lines, last cell unpadded, tabs an
     'a      bb x\na      b  y\nlonger z\n',
   );
   assert.equal(tabwrite([['a\tb', 'c\nd']], 0, 1), 'a b c d\n');
+});
+
+test('on a terminal a CONFIG value that would wrap is cut to the width with …; other columns stay whole', () => {
+  const modules = [
+    module('worker', 'running', {
+      type: 'process',
+      start: 60,
+      settings: {
+        command: '/usr/bin/node',
+        args: ['/opt/modules/worker/index.js', '--verbose', '--name', 'w1'],
+      },
+    }),
+    module('edgeAgent', 'running', { start: 60, settings: { image: 'agent:1' } }),
+  ];
+  const table = renderModuleList(modules, now);
+  const fitted = fitConfigColumn(table, 80).split('\n');
+  assert.equal(fitted[0], table.split('\n')[0]);
+  assert.equal(fitted[1], table.split('\n')[1], 'a short line is left alone');
+  assert.equal([...fitted[2]].length, 80);
+  assert.match(fitted[2], /^worker +running +Up a minute +\/usr\/bin\/node \/opt\/.*…$/);
+  assert.equal(fitted.at(-1), '', 'the table still ends with a newline');
+  // too narrow to show a useful part of CONFIG: unchanged rather than cut into the other columns
+  assert.equal(fitConfigColumn(table, 60), table);
 });

@@ -5,7 +5,7 @@ import {
   DaemonUnreachableError,
   unreachableMessage,
 } from '../../src/cli/management-errors.js';
-import { parseManagementHost } from '../../src/cli/management-host.js';
+import { hostProblem, parseManagementHost } from '../../src/cli/management-host.js';
 
 test('unix:// hosts name a socket path, http:// hosts a TCP address', () => {
   assert.deepEqual(parseManagementHost('unix:///var/run/iotedge/mgmt.sock'), {
@@ -29,7 +29,11 @@ test('anything else is an invalid --host', () => {
     'tcp://x:1',
     'http://x:1/path',
   ]) {
-    assert.throws(() => parseManagementHost(host), /^CliError: Invalid value for --host parameter$/, host);
+    assert.throws(
+      () => parseManagementHost(host),
+      /^CliError: Invalid value for --host parameter: .+\. Use unix:\/\/\/path\/to\/mgmt\.sock \(a unix socket\) or http:\/\/HOST:PORT\.$/,
+      host,
+    );
   }
 });
 
@@ -56,4 +60,16 @@ test('API errors carry the server message, else the status line', () => {
   assert.equal(apiErrorMessage(404, 'Not Found', '{"message":"Module x not found"}'), 'Module x not found');
   assert.equal(apiErrorMessage(404, 'Not Found', ''), 'The IoT Edge daemon answered 404 Not Found');
   assert.equal(apiErrorMessage(500, '', '<html>'), 'The IoT Edge daemon answered 500');
+});
+
+test('a wrong --host says what is wrong with it and never repeats a password', () => {
+  assert.equal(
+    hostProblem('/run/mgmt.sock'),
+    "'/run/mgmt.sock' is a path without the unix:// scheme (write unix:///run/mgmt.sock)",
+  );
+  assert.equal(hostProblem('mgmt.sock'), "'mgmt.sock' has no scheme");
+  assert.equal(hostProblem('fd://'), "'fd://' has the scheme fd:, which the daemon does not serve");
+  assert.equal(hostProblem('unix://'), "'unix://' names no socket path");
+  assert.equal(hostProblem(''), 'it is empty');
+  assert.doesNotMatch(hostProblem('http://admin:s3cret@host:1'), /s3cret|admin/);
 });

@@ -33,7 +33,7 @@ test('impossible dates and times are not RFC3339', () => {
     assert.equal(parseRfc3339(text), undefined, text);
     assert.throws(
       () => parseTimeArg(text, 'since', now),
-      /^CliError: Invalid value for --since parameter$/,
+      /^CliError: Invalid value for --since parameter: '.*'\. Use an RFC 3339 time .* unix seconds .* or a duration/,
       text,
     );
   }
@@ -98,12 +98,12 @@ test('anything else is an invalid value naming the flag', () => {
     assert.equal(parseTimeValue(text, now), undefined, text);
     assert.throws(
       () => parseTimeArg(text, 'since', now),
-      /^CliError: Invalid value for --since parameter$/,
+      /^CliError: Invalid value for --since parameter: '.*'\. Use an RFC 3339 time .* unix seconds .* or a duration/,
       text,
     );
     assert.throws(
       () => parseTimeArg(text, 'until', now),
-      /^CliError: Invalid value for --until parameter$/,
+      /^CliError: Invalid value for --until parameter: '.*'\. Use an RFC 3339 time .* unix seconds .* or a duration/,
       text,
     );
   }
@@ -114,6 +114,10 @@ test('--tail is all or a non-negative integer', () => {
   assert.equal(parseTail('0'), 0);
   assert.equal(parseTail('250'), 250);
   for (const text of ['', '-1', 'ten', '1.5', 'all5', '99999999999999999999']) {
-    assert.throws(() => parseTail(text), /^CliError: Invalid value for --tail parameter$/, text);
+    assert.throws(
+      () => parseTail(text),
+      /^CliError: Invalid value for --tail parameter: '.*'\. Use a number of lines or all\.$/,
+      text,
+    );
   }
 });

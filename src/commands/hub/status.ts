@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core';
 import { DaemonCommand } from '../../cli/daemon-command.js';
+import { jsonText } from '../../cli/json-text.js';
 
 export default class HubStatus extends DaemonCommand {
   static override description =
@@ -7,9 +7,7 @@ export default class HubStatus extends DaemonCommand {
 
   static override examples = ['<%= config.bin %> hub status', '<%= config.bin %> hub status --json'];
 
-  static override flags = {
-    json: Flags.boolean({ description: 'Print the status as JSON' }),
-  };
+  static override enableJsonFlag = true;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(HubStatus);
@@ -18,6 +16,6 @@ export default class HubStatus extends DaemonCommand {
       client.hubStatus(),
       import('../../cli/hub-status.js'),
     ]);
-    process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : renderHubStatus(status));
+    process.stdout.write(this.jsonEnabled() ? jsonText(status) : renderHubStatus(status));
   }
 }

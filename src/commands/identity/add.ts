@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CliError } from '../../cli/cli-error.js';
 import { DaemonCommand } from '../../cli/daemon-command.js';
+import { jsonText } from '../../cli/json-text.js';
 
 /** The daemon names body fields; the user typed flags. */
 const FLAG_OF: Record<string, string> = {
@@ -31,6 +32,8 @@ export default class IdentityAdd extends DaemonCommand {
     }),
   };
 
+  static override enableJsonFlag = true;
+
   static override flags = {
     key: Flags.string({
       description: 'Primary symmetric key, base64 (default: generated); the secondary is generated',
@@ -55,7 +58,6 @@ export default class IdentityAdd extends DaemonCommand {
       description: 'The edge device (registered here with --edge) that this device sits below',
       helpValue: '<DEVICE_ID>',
     }),
-    json: Flags.boolean({ description: 'Print the device, its keys and connection string as JSON' }),
   };
 
   async run(): Promise<void> {
@@ -87,8 +89,8 @@ export default class IdentityAdd extends DaemonCommand {
       throw new CliError(FLAG_OF[field] ? [FLAG_OF[field], ...rest].join(': ') : error.message);
     }
     process.stdout.write(
-      flags.json
-        ? `${JSON.stringify({ ...created, connectionString: output.gatewayConnectionString(created) }, null, 2)}\n`
+      this.jsonEnabled()
+        ? jsonText({ ...created, connectionString: output.gatewayConnectionString(created) })
         : output.renderCreatedDevice(created),
     );
   }

@@ -1,21 +1,19 @@
-import { Flags } from '@oclif/core';
 import { DaemonCommand } from '../../cli/daemon-command.js';
+import { jsonText } from '../../cli/json-text.js';
 
 export default class IdentityList extends DaemonCommand {
   static override description = 'List the leaf devices registered with this gateway (never their keys)';
 
   static override examples = ['<%= config.bin %> identity list', '<%= config.bin %> identity list --json'];
 
-  static override flags = {
-    json: Flags.boolean({ description: 'Print the devices as JSON' }),
-  };
+  static override enableJsonFlag = true;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(IdentityList);
     const client = await this.managementClient(flags.host);
     const devices = await client.listDevices();
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ devices }, null, 2)}\n`);
+    if (this.jsonEnabled()) {
+      process.stdout.write(jsonText({ devices }));
       return;
     }
     const { renderDeviceTable } = await import('../../cli/leaf-device-output.js');

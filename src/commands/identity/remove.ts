@@ -7,14 +7,18 @@ export default class IdentityRemove extends DaemonCommand {
 
   static override examples = ['<%= config.bin %> identity remove thermostat1'];
 
+  static override enableJsonFlag = true;
+
   static override args = {
     device_id: Args.string({ required: true, description: 'The device id' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { args, flags } = await this.parse(IdentityRemove);
     const client = await this.managementClient(flags.host);
     await client.removeDevice(args.device_id);
+    if (this.jsonEnabled()) return { deviceId: args.device_id, removed: true };
     process.stdout.write(`Removed leaf device ${args.device_id}\n`);
+    return undefined;
   }
 }

@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core';
 import { DaemonCommand } from '../../cli/daemon-command.js';
+import { jsonText } from '../../cli/json-text.js';
 
 export default class SystemStatus extends DaemonCommand {
   static override description =
@@ -7,9 +7,7 @@ export default class SystemStatus extends DaemonCommand {
 
   static override examples = ['<%= config.bin %> system status', '<%= config.bin %> system status --json'];
 
-  static override flags = {
-    json: Flags.boolean({ description: 'Print the status as JSON' }),
-  };
+  static override enableJsonFlag = true;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SystemStatus);
@@ -36,6 +34,6 @@ export default class SystemStatus extends DaemonCommand {
       ...(upstream ? { upstream } : {}),
       ...(info.provisioning?.state ? { provisioning: info.provisioning.state } : {}),
     };
-    process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : renderSystemStatus(status));
+    process.stdout.write(this.jsonEnabled() ? jsonText(status) : renderSystemStatus(status));
   }
 }
