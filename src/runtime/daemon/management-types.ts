@@ -87,6 +87,11 @@ export interface ManagementBackend {
   removeDevice(deviceId: string): Promise<void>;
   /** A cloud-to-device message to a connected leaf device; resolves once the device completed it. */
   sendCloudToDevice(deviceId: string, message: CloudToDeviceInvocation): Promise<{ messageId: string }>;
+  /**
+   * Merges a patch into a leaf device's desired properties (IoT Hub's service-side twin update);
+   * 404 for an unknown device, 400 naming what is wrong with the patch. Resolves to the new version.
+   */
+  patchDeviceDesired(deviceId: string, patch: unknown): Promise<{ deviceId: string; version: number }>;
 }
 
 /** One endpoint's queue as GET /hub/queues shows it. */
