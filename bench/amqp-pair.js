@@ -9,52 +9,18 @@ import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 
+import { AmqpTestClient } from '../dist/test/helpers/amqp-client.js';
+
 const require = createRequire(import.meta.url);
 const rhea = require('rhea');
 
 /** One module's AMQP connection, authenticated with its SAS token (the MQTT options' password). */
-async function connectModule({ port, ca }, deviceId, module, options) {
-  const container = rhea.create_container({ id: `${deviceId}/${module}` });
-  const connection = container.connect({
-    host: '127.0.0.1',
-    port,
-    transport: 'tls',
-    ca,
-    servername: 'localhost',
-    reconnect: false,
-    idle_time_out: 0,
-  });
-  await new Promise((resolve, reject) => {
-    connection.once('connection_open', resolve);
-    connection.once('connection_error', () => reject(new Error(`${module}: AMQP connection refused`)));
-    connection.once('disconnected', () => reject(new Error(`${module}: AMQP connection closed`)));
-  });
-  connection.socket?.setNoDelay?.(true);
+async function connectModule({ port, caFile }, module, options) {
+  const client = await AmqpTestClient.connect(port, caFile);
   const audience = decodeURIComponent(/sr=([^&]+)/.exec(options.password)[1]);
-  const cbsReceiver = connection.open_receiver({ source: { address: '$cbs' } });
-  const cbsSender = connection.open_sender({ target: { address: '$cbs' } });
-  await Promise.all([
-    new Promise((resolve) => cbsReceiver.once('receiver_open', resolve)),
-    new Promise((resolve) => cbsSender.once('sendable', resolve)),
-  ]);
-  const status = await new Promise((resolve) => {
-    cbsReceiver.once('message', (context) =>
-      resolve(Number(context.message.application_properties?.['status-code'])),
-    );
-    cbsSender.send({
-      message_id: rhea.generate_uuid(),
-      reply_to: 'cbs',
-      to: '$cbs',
-      application_properties: {
-        operation: 'put-token',
-        type: 'servicebus.windows.net:sastoken',
-        name: audience,
-      },
-      body: options.password,
-    });
-  });
+  const status = await client.putToken(audience, options.password);
   if (status !== 200) throw new Error(`${module}: put-token answered ${status}`);
-  return connection;
+  return client.connection;
 }
 
 /** The module an MQTT client id `{device}/{module}` names. */
@@ -63,8 +29,8 @@ const moduleOf = (options) => options.clientId.split('/')[1];
 /** A connected publisher (the sender module, output out1) and subscriber (the receiver module's inputs). */
 export async function connectAmqpPair(hub) {
   const address = (options) => `/devices/${hub.deviceId}/modules/${moduleOf(options)}/messages/events`;
-  const senderConnection = await connectModule(hub, hub.deviceId, moduleOf(hub.sender), hub.sender);
-  const receiverConnection = await connectModule(hub, hub.deviceId, moduleOf(hub.receiver), hub.receiver);
+  const senderConnection = await connectModule(hub, moduleOf(hub.sender), hub.sender);
+  const receiverConnection = await connectModule(hub, moduleOf(hub.receiver), hub.receiver);
 
   const link = senderConnection.open_sender({ target: { address: address(hub.sender) } });
   await new Promise((resolve) => link.once('sendable', resolve));

@@ -395,7 +395,7 @@ function markdown(result) {
     `${result.scenarios.fixed_rate[1].p99_ms} ms (hub / Mosquitto TLS ${r.p99_at_rate_hub_to_mosquitto_tls}); ` +
     `target ≤ 10 ms: ${t.p99_met ? 'met' : 'NOT met'}.\n` +
     (r.throughput_hub_amqp_to_hub_mqtt !== undefined
-      ? `- AMQP head (the same route and modules; the load generator's AMQP side is rhea, the ` +
+      ? `- AMQP head (its own module pair on a route of the same shape; the load generator's AMQP side is rhea, the ` +
         `library of the SDK's Amqp transport, one link each way, credit 64): throughput ` +
         `hub AMQP / hub MQTT **${r.throughput_hub_amqp_to_hub_mqtt}**, hub AMQP / Mosquitto TLS ` +
         `${r.throughput_hub_amqp_to_mosquitto_tls}; CPU per message AMQP / MQTT ` +
@@ -570,7 +570,7 @@ async function main() {
       pid: daemon.process.pid,
       amqp: {
         port: hub.amqpPort,
-        ca: hub.ca,
+        caFile: path.join(daemon.homedir, 'hsm', 'certs', 'edge_owner_ca.cert.pem'),
         deviceId: hub.deviceId,
         sender: hub.amqpSender,
         receiver: hub.amqpReceiver,

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { TestDaemon, eventually, hubPorts, manifest } from '../helpers/daemon.js';
+import { TestDaemon, eventually, hubListening, hubPorts, manifest } from '../helpers/daemon.js';
 import { LeafDevice } from '../helpers/leaf-device.js';
 import type { SdkTransport } from '../helpers/sdk-deployment.js';
 import { holdTestLock } from '../helpers/test-lock.js';
@@ -42,17 +42,11 @@ describe('leaf devices with the SDK use their twin through the hub, over every t
     ).systemModules.edgeHub.settings.createOptions = hubPorts(8883, 443, undefined, 5671);
     const result = await daemon.request('POST', '/deployment', document);
     assert.equal(result.status, 200, result.body);
-    await eventually(async () => {
-      const status = await daemon.json<{ systemModules: { edgeHub: { statusDescription: string } } }>(
-        'GET',
-        '/deployment/status',
-      );
-      return /AMQP on 127\.0\.0\.1:5671, HTTPS on 127\.0\.0\.1:443/.test(
-        status.systemModules.edgeHub.statusDescription,
-      )
-        ? true
-        : undefined;
-    }, 'the hub to listen on 8883, 5671 and 443');
+    await hubListening(
+      daemon,
+      /AMQP on 127\.0\.0\.1:5671, HTTPS on 127\.0\.0\.1:443/,
+      'the hub to listen on 8883, 5671 and 443',
+    );
   });
   after(async () => {
     await Promise.all(leaves.map((device) => device.stop()));

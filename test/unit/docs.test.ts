@@ -18,7 +18,6 @@ const README_MAX_BYTES = 12_288;
  * to them is not a broken link; once they all exist, empty this list.
  */
 const PENDING_PAGES = new Set([
-  'docs/amqp.md',
   'docs/cli-output.md',
   'docs/demo.md',
   'docs/hub-status.md',
