@@ -35,11 +35,15 @@ const cpuOf = (pid) => {
   return user + system;
 };
 
-/** A deployment of `modules` and `routes`, the hub's MQTT on `mqttPort` (0: any port). */
-function deployment(modules, routes, mqttPort) {
+/**
+ * A deployment of `modules` and `routes`, the hub's MQTT on `mqttPort` (0: any port), its AMQP on
+ * `amqpPort` when given, its edgeHub `UpstreamProtocol` when given.
+ */
+function deployment(modules, routes, mqttPort, { amqpPort, upstream } = {}) {
   const document = manifest(modules);
-  document.modulesContent.$edgeAgent['properties.desired'].systemModules.edgeHub.settings.createOptions =
-    hubPorts(mqttPort, 0);
+  const hub = document.modulesContent.$edgeAgent['properties.desired'].systemModules.edgeHub;
+  hub.settings.createOptions = hubPorts(mqttPort, 0, undefined, amqpPort);
+  if (upstream !== undefined) hub.env = { UpstreamProtocol: { value: upstream } };
   document.modulesContent.$edgeHub['properties.desired'].routes = routes;
   return document;
 }
@@ -85,8 +89,17 @@ function publishAll(client, topic, count, window) {
  * Runs the scenario and returns its row. `profileDir`: the child runs under `node --cpu-prof`, and
  * the summary of its profile (the whole run) is printed.
  */
-export async function runDaemons({ messages, window, parentRoute = 'drop', profileDir, log = console.log }) {
+export async function runDaemons({
+  messages,
+  window,
+  parentRoute = 'drop',
+  upstream = 'Mqtt',
+  profileDir,
+  log = console.log,
+}) {
   const parentPort = await freePort();
+  // the parent's AMQP port, for a child whose edgeHub UpstreamProtocol is Amqp
+  const parentAmqpPort = await freePort();
   const parent = new BenchDaemon();
   const child = new BenchDaemon([
     `parent_hostname: 127.0.0.1:${parentPort}`,
@@ -94,14 +107,17 @@ export async function runDaemons({ messages, window, parentRoute = 'drop', profi
     `  trusted_ca_certs: ${path.join(parent.homedir, 'hsm/certs/edge_owner_ca.cert.pem')}`,
   ]);
   if (profileDir) child.nodeFlags = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  child.env.IOTEDGE_PARENT_AMQP_PORT = String(parentAmqpPort);
+  const parentPorts = { amqpPort: parentAmqpPort };
   const parentDeployment =
     parentRoute === 'module'
       ? deployment(
           { sink: SLEEPER },
           { fromChild: `FROM /messages/* INTO BrokeredEndpoint("/modules/sink/inputs/in1")` },
           parentPort,
+          parentPorts,
         )
-      : deployment({}, {}, parentPort);
+      : deployment({}, {}, parentPort, parentPorts);
   let publisher;
   try {
     // the parent knows the child, then goes down
@@ -124,7 +140,9 @@ export async function runDaemons({ messages, window, parentRoute = 'drop', profi
     await child.start();
     await deploy(
       child,
-      deployment({ sender: SLEEPER }, { up: 'FROM /messages/modules/sender/* INTO $upstream' }, 0),
+      deployment({ sender: SLEEPER }, { up: 'FROM /messages/modules/sender/* INTO $upstream' }, 0, {
+        upstream,
+      }),
     );
     const childPort = await hubMqttPort(child);
     const { ca, options } = await moduleCredentials(child, ['sender']);
@@ -207,6 +225,7 @@ export async function runDaemons({ messages, window, parentRoute = 'drop', profi
     const row = {
       messages,
       parent_route: parentRoute,
+      upstream,
       publish_window: window,
       held_after_fill: held,
       enqueue_msg_per_s: Math.round(messages / fillSeconds),

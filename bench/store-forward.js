@@ -16,6 +16,7 @@
 // Usage: npm run build && node bench/store-forward.js [--scenarios in-process,daemons]
 //          [--messages 1000000] [--window 10000] [--durability synced,full,normal]
 //          [--daemon-messages 200000] [--publish-window 256] [--parent-route drop|module]
+//          [--upstream Mqtt|Amqp]
 //          [--profile-child <dir>]
 // (writes bench/results/store-forward.{json,md}; a scenario not run keeps its previous figures).
 // --profile-child runs the child iotedged under `node --cpu-prof`, prints where its time went and
@@ -50,6 +51,7 @@ const { values: flags } = parseArgs({
     'daemon-messages': { type: 'string', default: '200000' },
     'publish-window': { type: 'string', default: '256' },
     'parent-route': { type: 'string', default: 'drop' },
+    upstream: { type: 'string', default: 'Mqtt' },
     'profile-child': { type: 'string' },
     child: { type: 'string' },
   },
@@ -138,6 +140,8 @@ const SCENARIOS = flags.scenarios.split(',');
 for (const scenario of SCENARIOS)
   if (!['in-process', 'daemons'].includes(scenario))
     throw new Error(`--scenarios: unknown scenario "${scenario}", expected in-process or daemons`);
+if (!['Mqtt', 'Amqp'].includes(flags.upstream))
+  throw new Error(`--upstream: unknown value "${flags.upstream}", expected Mqtt or Amqp`);
 if (!['drop', 'module'].includes(flags['parent-route']))
   throw new Error(`--parent-route: unknown value "${flags['parent-route']}", expected drop or module`);
 
@@ -195,6 +199,7 @@ if (SCENARIOS.includes('daemons')) {
     messages: Number(flags['daemon-messages']),
     window: Number(flags['publish-window']),
     parentRoute: flags['parent-route'],
+    upstream: flags.upstream,
     profileDir,
   });
   console.log(row);
@@ -205,9 +210,16 @@ if (SCENARIOS.includes('daemons')) {
     row,
     target_met: meets(row),
   };
-  const same = (other) => other.row.messages === row.messages && other.row.parent_route === row.parent_route;
+  const upstreamOf = (r) => r.upstream ?? 'Mqtt';
+  const same = (other) =>
+    other.row.messages === row.messages &&
+    other.row.parent_route === row.parent_route &&
+    upstreamOf(other.row) === upstreamOf(row);
   daemons = [...daemons.filter((other) => !same(other)), run].sort(
-    (a, b) => a.row.messages - b.row.messages || a.row.parent_route.localeCompare(b.row.parent_route),
+    (a, b) =>
+      a.row.messages - b.row.messages ||
+      a.row.parent_route.localeCompare(b.row.parent_route) ||
+      upstreamOf(a.row).localeCompare(upstreamOf(b.row)),
   );
 }
 
@@ -254,14 +266,14 @@ const inProcessSection = (run) => {
 };
 const daemonsSection = (runs) => {
   const options = (r) =>
-    `--scenarios daemons --daemon-messages ${r.messages} --publish-window ${r.publish_window} --parent-route ${r.parent_route}`;
+    `--scenarios daemons --daemon-messages ${r.messages} --publish-window ${r.publish_window} --parent-route ${r.parent_route} --upstream ${r.upstream ?? 'Mqtt'}`;
   return (
     `## Child → parent: two iotedged on loopback\n\n` +
     `A child iotedged (its hub's durable store as deployed: committed and fdatasynced before each PUBACK) gets ` +
     `N messages of ${PAYLOAD_BYTES} bytes from a load generator in the bench's process (mqtt.js over TLS, as the ` +
     `child's module \`sender\`, a window of publishes waiting for their PUBACK), routed \`INTO $upstream\` while its parent ` +
     `iotedged is stopped. Then the parent starts; the child's upstream link reconnects (after its backoff, not counted) ` +
-    `and drains over one MQTT/TLS connection, 256 messages in flight (the link's window to a parent). With \`--parent-route drop\` (the default) the parent ` +
+    `and drains over one MQTT/TLS connection (or, with \`--upstream Amqp\`, the one AMQP/TLS connection of an edgeHub \`UpstreamProtocol\` Amqp), 256 messages in flight (the link's window to a parent). With \`--parent-route drop\` (the default) the parent ` +
     `has no route for them: it authenticates, parses and routes each one, then acknowledges it, so the drain ` +
     `measures the link (the child's store, the connection, the parent's hub) and not the parent's own store, whose ` +
     `appends the enqueue figure already measures on the child; \`module\` routes them to a module input on the parent ` +
@@ -269,13 +281,14 @@ const daemonsSection = (runs) => {
     `held to the first with none. CPU is each daemon's (user + system, from /proc) over that phase, per message; the ` +
     `generator's is this process's. Peak RSS is each daemon's VmHWM. Disk: the child's messages.db with its -wal and ` +
     `-shm, when filled, once its size stopped changing for 3 s after the drain, and once the child stopped.\n\n` +
-    `| N | parent | publish window | enqueue msg/s | child CPU µs/msg | generator CPU µs/msg | reconnect wait s | drain msg/s | child CPU µs/msg | parent CPU µs/msg | child peak RSS MiB | parent peak RSS MiB | disk filled MiB | disk B/msg | cleanup s | 2 s later MiB (WAL) | stopped MiB | target |\n` +
-    `|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n` +
+    `| N | parent | upstream | publish window | enqueue msg/s | child CPU µs/msg | generator CPU µs/msg | reconnect wait s | drain msg/s | child CPU µs/msg | parent CPU µs/msg | child peak RSS MiB | parent peak RSS MiB | disk filled MiB | disk B/msg | cleanup s | 2 s later MiB (WAL) | stopped MiB | target |\n` +
+    `|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n` +
     runs
       .map(({ row: r, target_met }) =>
         [
           r.messages,
           r.parent_route,
+          r.upstream ?? 'Mqtt',
           r.publish_window,
           r.enqueue_msg_per_s,
           r.enqueue_child_cpu_us_per_msg,

@@ -10,6 +10,7 @@ import {
 import type {
   CreatedLeafDevice,
   HubQueue,
+  HubStatusReport,
   LeafDeviceDetails,
   ModuleDetails,
 } from '../runtime/daemon/management-types.js';
@@ -208,6 +209,21 @@ export class ManagementClient {
       if (error instanceof ManagementApiError && error.status === 404) return undefined;
       throw error;
     }
+  }
+
+  /** Routes, clients, queues, counters and upstream of the Edge Hub; a clear error while it is not running. */
+  async hubStatus(): Promise<HubStatusReport> {
+    let status: HubStatusReport | undefined;
+    try {
+      status = await this.json<HubStatusReport>('GET', '/hub/status');
+    } catch (error) {
+      if (error instanceof ManagementApiError && error.status === 404)
+        throw new CliError(`The Edge Hub of the IoT Edge daemon at ${this.host} is not running`);
+      throw error;
+    }
+    if (!status || !Array.isArray(status.routes) || !Array.isArray(status.clients))
+      throw this.invalidResponse('GET', '/hub/status');
+    return status;
   }
 
   /** Sets the desired properties of a child edge device from a manifest; resolves to `$edgeAgent`'s version. */

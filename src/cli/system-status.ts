@@ -12,14 +12,13 @@ export interface SystemStatus {
 }
 
 /**
- * The upstream line: `none (reason)`, `MQTT to host:port (parent), connected since T`, or
- * `MQTT to host:port (iothub), offline since T: last error`.
+ * The upstream line: `none (reason)`, `AMQP to host:port (parent), connected since T`, or
+ * `MQTT to host:port (iothub), offline since T: last error`; the deployment's `UpstreamProtocol`
+ * in brackets when it names one.
  */
 export function renderUpstream(upstream: UpstreamReport): string {
   if (!('since' in upstream)) return `none (${upstream.lastError})`;
-  const asked = upstream.requestedProtocol
-    ? ` (UpstreamProtocol ${upstream.requestedProtocol} is not supported yet)`
-    : '';
+  const asked = upstream.requestedProtocol ? ` (UpstreamProtocol ${upstream.requestedProtocol})` : '';
   const where = `${upstream.protocol}${asked} to ${upstream.target} (${upstream.kind === 'parent' ? 'parent edge device' : 'IoT Hub'})`;
   if (upstream.connected) return `${where}, connected since ${upstream.since}`;
   const error = upstream.lastError === undefined ? '' : `; last error: ${upstream.lastError}`;
@@ -95,7 +94,7 @@ export function formatBytes(bytes: number): string {
 }
 
 /** One line per endpoint of the hub: messages held, their bytes, the oldest one's age, duplicates. */
-function renderQueues(queues: readonly HubQueue[]): string[] {
+export function renderQueues(queues: readonly HubQueue[]): string[] {
   if (queues.length === 0) return ['Queues:  none'];
   return [
     'Queues:',

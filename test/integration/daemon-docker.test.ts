@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { BUSYBOX_IMAGE, busyboxMissing, ensureBusyboxImage } from '../helpers/busybox-image.js';
-import { TestDaemon, eventually, manifest, nodeModule } from '../helpers/daemon.js';
-import { DOCKER_URI, testEngine, uniqueName } from '../helpers/docker.js';
-import { holdTestLock } from '../helpers/test-lock.js';
-
-const { engine, skip: noEngine } = await testEngine();
-const skip = noEngine || busyboxMissing();
-const image = `${BUSYBOX_IMAGE.split(':')[0]}-daemon:1`;
+import { describe, test } from 'node:test';
+import { eventually, manifest, nodeModule } from '../helpers/daemon.js';
+import { dockerDaemonFixture, dockerDaemonSkip, shellModule } from '../helpers/docker-daemon.js';
 
 interface Details {
   name: string;
@@ -15,32 +9,8 @@ interface Details {
   status: { runtimeStatus: { status: string } };
 }
 
-describe('iotedged with docker modules beside process modules', { skip }, () => {
-  const daemon = new TestDaemon({}, ['moby_runtime:', `  uri: ${DOCKER_URI}`, '  network: host']);
-  const name = uniqueName('boxed');
-  let createdImage = false;
-  let release: (() => Promise<void>) | undefined;
-
-  before(async () => {
-    release = await holdTestLock('docker-agent');
-    createdImage = await ensureBusyboxImage(engine!, image);
-    await daemon.start();
-  });
-  after(async () => {
-    await daemon.request('POST', '/deployment', manifest({})).catch(() => undefined);
-    if (process.env.DEBUG_DAEMON) console.log(daemon.output);
-    await daemon.cleanup();
-    await engine!.client
-      .getContainer(name)
-      .remove({ force: true })
-      .catch(() => undefined);
-    if (createdImage)
-      await engine!.client
-        .getImage(image)
-        .remove({ force: true })
-        .catch(() => undefined);
-    await release?.();
-  });
+describe('iotedged with docker modules beside process modules', { skip: dockerDaemonSkip }, () => {
+  const { daemon, image, name, engine } = dockerDaemonFixture('daemon', 'boxed');
 
   const details = async (module: string) =>
     (await daemon.json<{ modules: Details[] }>('GET', '/modules')).modules.find((m) => m.name === module);
@@ -50,18 +20,7 @@ describe('iotedged with docker modules beside process modules', { skip }, () => 
       'POST',
       '/deployment',
       manifest({
-        [name]: {
-          type: 'docker',
-          status: 'running',
-          restartPolicy: 'always',
-          imagePullPolicy: 'never',
-          settings: {
-            image,
-            createOptions: JSON.stringify({
-              Cmd: ['/bin/sh', '-c', 'echo hello from $IOTEDGE_MODULEID; sleep 1000'],
-            }),
-          },
-        },
+        [name]: shellModule(image, 'echo hello from $IOTEDGE_MODULEID; sleep 1000'),
         local: nodeModule('sleeper.js'),
       }),
     );

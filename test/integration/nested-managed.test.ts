@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ROOT, TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
-import { childDaemon, cleanupDaemons, rootCaOf } from '../helpers/nested.js';
+import { childDaemon, cleanupDaemons, expectLeafReachedFromParent } from '../helpers/nested.js';
 
 type Twin = { desired: Record<string, unknown>; reported: Record<string, unknown> };
 
@@ -291,44 +290,7 @@ describe('nested edge: a child edge device managed from above', () => {
     const onChild = child.cli(['identity', 'add', 'sensor7', '--key', key, '--json']);
     assert.equal(onChild.code, 0, onChild.stderr);
     const { connectionString } = JSON.parse(onChild.stdout) as { connectionString: string };
-    const leaf = spawn(process.execPath, [path.join(ROOT, 'test/fixtures/leaf-device.js'), '0'], {
-      env: {
-        ...process.env,
-        LEAF_CS: connectionString,
-        LEAF_CA: rootCaOf(child),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    leaf.stdout.on('data', (chunk) => (output += chunk));
-    leaf.stderr.on('data', (chunk) => (output += chunk));
-    try {
-      await eventually(async () => (output.includes('connected') ? true : undefined), 'the leaf connected');
-      // the child opens sensor7's channel upstream once the leaf is connected to it
-      const sent = await eventually(
-        async () => {
-          const result = await parent.cliAsync(['send', 'sensor7', 'hello', '--props', 'k=v']);
-          return result.code === 0 ? result : undefined;
-        },
-        'the parent to reach sensor7 through the child',
-        30_000,
-      );
-      const received = await eventually(
-        async () => /^c2d hello id=(\S+) cid=\S* props=\{"k":"v"\}$/m.exec(output)?.[1],
-        'the C2D message at the leaf',
-      );
-      assert.ok(sent.stdout.includes(received), 'the message id the parent gave it');
-      const invoked = await parent.cliAsync(['invoke', 'sensor7', 'reboot', '--payload', '{"a":1}']);
-      assert.equal(invoked.code, 0, invoked.stderr);
-      assert.deepEqual(JSON.parse(invoked.stdout), {
-        status: 200,
-        payload: { rebooting: true, asked: { a: 1 } },
-      });
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; the leaf printed:\n${output}`);
-    } finally {
-      leaf.kill('SIGKILL');
-    }
+    await expectLeafReachedFromParent(parent, child, 'sensor7', connectionString);
   });
 });
 

@@ -20,11 +20,7 @@ const README_MAX_BYTES = 12_288;
 const PENDING_PAGES = new Set([
   'docs/cli-output.md',
   'docs/demo.md',
-  'docs/hub-status.md',
-  'docs/install.md',
   'docs/monitor.md',
-  'docs/support-bundle.md',
-  'docs/upstream-amqp.md',
 ]);
 
 /** Folders never searched: installed packages, build output, version control. */

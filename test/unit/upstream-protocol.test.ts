@@ -16,7 +16,7 @@ test("edgeHub's UpstreamProtocol is read case-insensitively; unset is undefined;
   });
 });
 
-test('a protocol the link does not speak yet is logged once, shown in the status, and MQTT is used', () => {
+test('the requested protocol is logged once, chooses the transport, and shows in the status', () => {
   const lines: string[] = [];
   const link = new UpstreamLink({
     address: { kind: 'parent', host: '127.0.0.1', port: 18883 },
@@ -25,19 +25,27 @@ test('a protocol the link does not speak yet is logged once, shown in the status
     productInfo: 'test',
     endpoint: new UpstreamEndpoint(new MemoryMessageStore()),
     log: (line) => lines.push(line),
+    amqpPort: 15671,
+    httpsPort: 10443,
   });
+  assert.equal(link.status().protocol, 'MQTT');
   link.requestProtocol('AmqpWs');
   link.requestProtocol('AmqpWs');
-  assert.deepEqual(lines, [
-    'hub: upstream: UpstreamProtocol AmqpWs is not supported yet; the link speaks MQTT',
-  ]);
+  assert.deepEqual(lines, ['hub: upstream: UpstreamProtocol AmqpWs: the link speaks AMQP over WebSocket']);
   const status = link.status();
-  assert.equal(status.protocol, 'MQTT');
+  assert.equal(status.protocol, 'AMQP over WebSocket');
   assert.equal(status.requestedProtocol, 'AmqpWs');
   assert.match(
     renderUpstream(status),
-    /^MQTT \(UpstreamProtocol AmqpWs is not supported yet\) to 127\.0\.0\.1:18883 /,
+    /^AMQP over WebSocket \(UpstreamProtocol AmqpWs\) to 127\.0\.0\.1:10443 /,
   );
+  link.requestProtocol('Amqp');
+  assert.equal(link.status().protocol, 'AMQP');
+  assert.equal(link.status().target, '127.0.0.1:15671');
   link.requestProtocol('Mqtt');
+  assert.equal(link.status().protocol, 'MQTT');
+  assert.equal(link.status().target, '127.0.0.1:18883');
+  link.requestProtocol(undefined);
   assert.equal(link.status().requestedProtocol, undefined);
+  link.stop();
 });

@@ -26,6 +26,7 @@ import {
   type CreatedLeafDevice,
   type DeployAnswer,
   type HubQueue,
+  type HubStatusReport,
   type LeafDeviceDetails,
   type ManagementBackend,
   type MethodInvocation,
@@ -164,7 +165,7 @@ export class DaemonBackend implements ManagementBackend {
     if (removed.edge) this.hub?.edgeHub?.forgetEdgeDevice(deviceId);
   }
 
-  private hubStatus(): ModuleDetails['status'] {
+  private edgeHubModuleStatus(): ModuleDetails['status'] {
     const state = this.hub?.status ?? { status: 'stopped', description: 'the Edge Hub is not running' };
     return {
       ...(state.startTime ? { startTime: state.startTime.toISOString() } : {}),
@@ -192,7 +193,7 @@ export class DaemonBackend implements ManagementBackend {
         settings: hubSpec && 'image' in hubSpec.settings ? { image: hubSpec.settings.image } : {},
         env: [],
       },
-      status: this.hubStatus(),
+      status: this.edgeHubModuleStatus(),
     };
     return hubSpec ? [agent, hub] : [agent];
   }
@@ -394,6 +395,17 @@ export class DaemonBackend implements ManagementBackend {
 
   async hubReported(): Promise<Record<string, unknown>> {
     return this.runningHub(404).reported();
+  }
+
+  async hubStatus(): Promise<HubStatusReport> {
+    const edgeHub = this.runningHub(404);
+    const startTime = this.hub?.status.startTime;
+    return {
+      startTime: iso(startTime) ?? null,
+      ...edgeHub.statusReport(),
+      queues: await this.hubQueues(),
+      upstream: await this.upstreamStatus(),
+    };
   }
 
   async hubQueues(): Promise<HubQueue[]> {

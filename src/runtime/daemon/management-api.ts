@@ -311,6 +311,12 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
     },
     {
       method: 'GET',
+      pattern: /^\/hub\/status$/,
+      since: '2020-07-07',
+      handler: async ({ response }) => sendJson(response, 200, await backend.hubStatus()),
+    },
+    {
+      method: 'GET',
       pattern: /^\/systeminfo\/upstream$/,
       since: '2020-07-07',
       handler: async ({ response }) => sendJson(response, 200, await backend.upstreamStatus()),

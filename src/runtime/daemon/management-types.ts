@@ -1,6 +1,7 @@
 import type { UpstreamReport } from './upstream-service.js';
 import type { LogLine, LogOptions, RuntimeStatus } from '../modules/types.js';
 import type { DeploymentNotes } from './deployment-notes.js';
+import type { HubCoreReport } from '../hub/hub.js';
 
 /** JSON shapes of the management API (as IoT Edge 1.1 has it; field names exact). */
 export interface ModuleDetails {
@@ -74,6 +75,8 @@ export interface ManagementBackend {
   hubQueues(): Promise<HubQueue[]>;
   /** The Edge Hub's upstream link: target, protocol, connected or offline since when, last error. */
   upstreamStatus(): Promise<UpstreamReport>;
+  /** Routes, clients, queues, counters and upstream of the Edge Hub: 404 while it is not running. */
+  hubStatus(): Promise<HubStatusReport>;
   /**
    * A direct method through the Edge Hub on a module of this device (by name), a leaf device, or a
    * module of a child edge device (`child/module`).
@@ -105,6 +108,14 @@ export interface HubQueue {
   oldestMessageAgeSeconds: number | null;
   /** Sent again after a crash or restart lost their acknowledgement. */
   duplicates: number;
+}
+
+/** GET /hub/status: the Edge Hub as `iotedge hub status` shows it. */
+export interface HubStatusReport extends HubCoreReport {
+  /** When the hub (last) started: its counters count from then. */
+  startTime: string | null;
+  queues: HubQueue[];
+  upstream: UpstreamReport;
 }
 
 /** The body of POST /devices/{id}/messages. */

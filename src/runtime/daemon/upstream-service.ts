@@ -4,6 +4,7 @@ import { edgeHubModuleKey } from '../identity/module-keys.js';
 import { upstreamAddress, UpstreamAddressError } from '../hub/upstream/upstream-address.js';
 import { UpstreamLink, type UpstreamStatus } from '../hub/upstream/upstream-link.js';
 import { fetchDeviceScope } from '../hub/upstream/scope-client.js';
+import { AMQP_TLS_PORT, HTTPS_PORT, portOr } from '../hub/upstream/upstream-transport.js';
 import { ScopeIdentities } from '../hub/scope-identities.js';
 import { packageVersion } from '../../version.js';
 
@@ -23,14 +24,17 @@ export interface UpstreamServiceOptions {
 /** Environment variables for tests: a shorter keepalive and idle time (seconds). */
 const KEEPALIVE_ENV = 'IOTEDGE_UPSTREAM_KEEPALIVE_SECS';
 const IDLE_ENV = 'IOTEDGE_UPSTREAM_IDLE_SECS';
+/** Lifetime of the tokens the link presents (seconds; an hour unless set), to see renewals in tests. */
+const TOKEN_ENV = 'IOTEDGE_UPSTREAM_TOKEN_SECS';
 /** Between two periodic refreshes of the device scope from the parent (seconds; 300 unless set). */
 const SCOPE_REFRESH_ENV = 'IOTEDGE_UPSTREAM_SCOPE_REFRESH_SECS';
 /** The parent hub's HTTPS port, for several devices on one machine (443 unless set). */
 const PARENT_HTTPS_PORT_ENV = 'IOTEDGE_PARENT_HTTPS_PORT';
+/** The parent hub's AMQP port, for the same reason (5671 unless set). */
+const PARENT_AMQP_PORT_ENV = 'IOTEDGE_PARENT_AMQP_PORT';
 const DEFAULT_SCOPE_REFRESH_SECONDS = 300;
 /** Least time between two refreshes asked for by clients no registration knows. */
 const UNKNOWN_CLIENT_REFRESH_MS = 5000;
-const HTTPS_PORT = 443;
 
 function secondsFromEnv(name: string): number | undefined {
   const value = Number(process.env[name]);
@@ -62,6 +66,7 @@ export function openUpstream(
   const { deviceKey } = options.device;
   const keepaliveSeconds = secondsFromEnv(KEEPALIVE_ENV);
   const idleSeconds = secondsFromEnv(IDLE_ENV);
+  const tokenSeconds = secondsFromEnv(TOKEN_ENV);
   const link = new UpstreamLink({
     address,
     ...(address.kind === 'parent' ? { ca: options.trustBundlePem() } : { onDemand: true }),
@@ -73,6 +78,13 @@ export function openUpstream(
     log: options.log,
     ...(keepaliveSeconds === undefined ? {} : { keepaliveSeconds }),
     ...(idleSeconds === undefined ? {} : { idleMs: idleSeconds * 1000 }),
+    ...(tokenSeconds === undefined ? {} : { tokenSeconds }),
+    ...(address.kind === 'parent'
+      ? {
+          amqpPort: portOr(process.env[PARENT_AMQP_PORT_ENV], AMQP_TLS_PORT),
+          httpsPort: portOr(process.env[PARENT_HTTPS_PORT_ENV], HTTPS_PORT),
+        }
+      : {}),
   });
   link.start();
   return { link };
@@ -102,11 +114,7 @@ export function openDeviceScope(
     options.log('hub: device scope: this device has no symmetric key to ask its parent with');
     return undefined;
   }
-  const port = Number(process.env[PARENT_HTTPS_PORT_ENV]);
-  const address = {
-    host,
-    port: Number.isInteger(port) && port > 0 && port <= 65_535 ? port : HTTPS_PORT,
-  };
+  const address = { host, port: portOr(process.env[PARENT_HTTPS_PORT_ENV], HTTPS_PORT) };
   const edgeHubKey = edgeHubModuleKey(deviceKey);
   return new ScopeIdentities({
     file: options.file,

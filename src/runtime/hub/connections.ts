@@ -17,6 +17,10 @@ export interface ClientIdentity {
 /** One connected client, as the hub core talks to it: its session's subscriptions and its proxy. */
 export interface ClientLink extends InputReceiver {
   readonly identity: ClientIdentity;
+  /** How the client connected (`MQTT`, `AMQP-WS`...), when its head says. */
+  readonly protocol?: string;
+  /** When the client's session was attached. */
+  readonly connectedAt?: Date;
   readonly subscriptions: ReadonlySet<Subscription>;
   sendDesiredPatch(patch: Record<string, unknown>, version: number): void;
   sendMethodRequest(method: string, requestId: string, payload: Buffer): void;

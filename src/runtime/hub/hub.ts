@@ -14,6 +14,7 @@ import { memoryStores } from './endpoints/memory-store.js';
 import type { MessageStores } from './endpoints/message-store.js';
 import type { Authentication, IdentityRegistry } from './identities.js';
 import type { HubMessage } from '../routing/message.js';
+import { DEFAULT_PRIORITY } from '../routing/route-table.js';
 import type { HubMetrics } from './metrics.js';
 import { HubRequestError } from './hub-request-error.js';
 import { MethodDispatcher, type MethodCall, type MethodResult } from './methods.js';
@@ -47,6 +48,23 @@ export interface EdgeHubOptions {
   version?: string;
   now?: () => Date;
   log: (line: string) => void;
+}
+
+/** What `iotedge hub status` shows of the hub core (`GET /hub/status`). */
+export interface HubCoreReport {
+  /** The routes in effect, in the deployment's order. */
+  routes: { name: string; route: string; priority: number | null; timeToLiveSecs: number }[];
+  /** The clients connected now, by identity, with how and since when. */
+  clients: { id: string; protocol: string | null; connectedSince: string | null }[];
+  /** Since the hub (last) started; `unrouted` messages matched no route. */
+  counters: {
+    received: number;
+    routed: number;
+    unrouted: number;
+    delivered: number;
+    expired: number;
+    evicted: number;
+  };
 }
 
 export interface ClientRecord {
@@ -336,6 +354,27 @@ export class EdgeHub implements SessionCore {
     for (const listener of this.reportedListeners) listener(identity.id);
     await this.router.route(twinChangeNotification(identity, patch, version, this.now()));
     return version;
+  }
+
+  /** The routes in effect, who is connected, and what the router counted. */
+  statusReport(): HubCoreReport {
+    const { routed, dropped, delivered, expired, evicted } = this.router.counters;
+    return {
+      routes: (this.desired?.routes ?? []).map((route) => ({
+        name: route.name,
+        route: route.route.text,
+        priority: route.priority === DEFAULT_PRIORITY ? null : route.priority,
+        timeToLiveSecs: route.timeToLiveSecs,
+      })),
+      clients: [...this.connections.all()]
+        .map((link) => ({
+          id: link.identity.id,
+          protocol: link.protocol ?? null,
+          connectedSince: link.connectedAt?.toISOString() ?? null,
+        }))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      counters: { received: routed + dropped, routed, unrouted: dropped, delivered, expired, evicted },
+    };
   }
 
   /** `$edgeHub` reported properties (as IoT Edge has it). */

@@ -45,22 +45,24 @@ export class RouteTable {
   /** Deliveries in the order their endpoints are first routed to; empty means the message is dropped. */
   evaluate(message: HubMessage): Delivery[] {
     const key = sourceKey(message);
-    let byEndpoint: Map<string, Delivery> | undefined;
+    // a deployment has few endpoints: a search of this short list costs less than a Map per message
+    const deliveries: Delivery[] = [];
     for (let i = 0; i < this.routes.length; i++) {
       const { name, route, priority, timeToLiveSecs } = this.routes[i]!;
       if (!route.matchesKey(message, key)) continue;
       const id = this.endpointIds[i]!;
-      byEndpoint ??= new Map();
-      const current = byEndpoint.get(id);
-      if (current !== undefined && current.priority <= priority) continue;
-      byEndpoint.set(id, {
+      const at = deliveries.findIndex((delivery) => delivery.endpointId === id);
+      if (at >= 0 && deliveries[at]!.priority <= priority) continue;
+      const delivery: Delivery = {
         endpoint: route.sink,
         endpointId: id,
         priority,
         timeToLiveSecs: timeToLiveSecs > 0 ? timeToLiveSecs : this.defaultTimeToLiveSecs,
         route: name,
-      });
+      };
+      if (at >= 0) deliveries[at] = delivery;
+      else deliveries.push(delivery);
     }
-    return byEndpoint === undefined ? [] : [...byEndpoint.values()];
+    return deliveries;
   }
 }

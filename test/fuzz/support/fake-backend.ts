@@ -58,6 +58,9 @@ export function fakeBackend(): ManagementBackend {
     },
     deploymentStatus: async () => ({}),
     deploymentSource: () => 'local',
+    hubStatus: async () => {
+      throw new ApiError(404, 'the Edge Hub is not running');
+    },
     deployToDevice: async (deviceId, manifest) => {
       if (deviceId !== 'child-1') throw new ApiError(404, `no edge device ${deviceId} is registered here`);
       try {

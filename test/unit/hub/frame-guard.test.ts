@@ -39,3 +39,39 @@ test('a first packet that is not a CONNECT, or a remaining length of five bytes,
     'malformed remaining length',
   );
 });
+
+test('whole packets come out in order, however the bytes are split, a body never cut', () => {
+  const packets = [
+    CONNECT,
+    Buffer.concat([publishHeader(300), Buffer.alloc(300, 1)]),
+    Buffer.from([0x40, 2, 0, 9]),
+    Buffer.concat([publishHeader(2), Buffer.from([2, 3])]),
+    Buffer.concat([publishHeader(200_000), Buffer.alloc(200_000, 4)]),
+  ];
+  const stream = Buffer.concat(packets);
+  for (const step of [1, 3, 7, 500, 16_384, stream.length]) {
+    const guard = new FrameGuard(300_000);
+    const seen: Buffer[] = [];
+    for (let at = 0; at < stream.length; at += step) {
+      const problem = guard.feed(stream.subarray(at, at + step), (packet) => seen.push(Buffer.from(packet)));
+      assert.equal(problem, undefined);
+    }
+    assert.deepEqual(seen, packets, `in pieces of ${step} bytes`);
+  }
+});
+
+test('where the body starts: after the fixed header and its remaining length', () => {
+  const starts: number[] = [];
+  const guard = new FrameGuard(300_000);
+  guard.feed(
+    Buffer.concat([
+      CONNECT,
+      publishHeader(200),
+      Buffer.alloc(200),
+      publishHeader(20_000),
+      Buffer.alloc(20_000),
+    ]),
+    (_packet, bodyAt) => starts.push(bodyAt),
+  );
+  assert.deepEqual(starts, [2, 3, 4]);
+});

@@ -160,6 +160,54 @@ describe('the hub core through its session API', () => {
     );
   });
 
+  test('statusReport: routes in effect, clients with protocol and since, counters', async () => {
+    const hub = newHub({ inputWindow: 2 });
+    const before = Date.now();
+    const sender = await connect(hub, 'sender');
+    const auth = await hub.authenticate(DEVICE, 'receiver', { sas: token('receiver') });
+    assert.ok(auth.ok);
+    const session = hub.openSession(auth.identity, { sessionId: 'r', clean: true, protocol: 'AMQP-WS' });
+    const proxy = new FakeProxy();
+    session.attach(proxy);
+    await session.subscribe('inputs');
+    await sendAll(sender.session, sender.identity, [20, 22, 23]);
+    proxy.inputs[0]!.ack();
+    await flush();
+
+    const report = hub.statusReport();
+    assert.deepEqual(report.routes, [
+      {
+        name: 'warm',
+        route:
+          'FROM /messages/modules/sender/outputs/out1 WHERE $body.temperature > 21 INTO BrokeredEndpoint("/modules/receiver/inputs/in1")',
+        priority: null,
+        timeToLiveSecs: 0,
+      },
+    ]);
+    assert.deepEqual(
+      report.clients.map((client) => [client.id, client.protocol]),
+      [
+        [`${DEVICE}/receiver`, 'AMQP-WS'],
+        [`${DEVICE}/sender`, null],
+      ],
+    );
+    assert.ok(Date.parse(report.clients[0]!.connectedSince!) >= before - 1000);
+    assert.deepEqual(report.counters, {
+      received: 3,
+      routed: 2,
+      unrouted: 1,
+      delivered: 1,
+      expired: 0,
+      evicted: 0,
+    });
+    session.detach();
+    assert.deepEqual(
+      hub.statusReport().clients.map((client) => client.id),
+      [`${DEVICE}/sender`],
+      'a client that left is no longer listed',
+    );
+  });
+
   test('a second connection of an identity replaces the first', async () => {
     const hub = newHub();
     const first = await connect(hub, 'receiver');

@@ -2,8 +2,14 @@
 
 export const SAS_TOKEN_TYPE = 'servicebus.windows.net:sastoken';
 
+/**
+ * The application property of a put-token that makes it one "on behalf of" (nested edge): the
+ * auth-chain, target first and the acting child edge device last, whose `$edgeHub` token the body is.
+ */
+export const AUTH_CHAIN_PROPERTY = 'auth-chain';
+
 export type PutToken =
-  | { ok: true; deviceId: string; moduleId?: string; token: string }
+  | { ok: true; deviceId: string; moduleId?: string; token: string; authChain?: string }
   | { ok: false; status: number; reason: string };
 
 /**
@@ -25,7 +31,8 @@ export function audienceIdentity(audience: string): { deviceId: string; moduleId
 
 /**
  * Reads a message sent to `$cbs`: application properties `operation` = `put-token`, `type` =
- * the SAS token type, `name` = the audience; the token is the body (a string, or bytes).
+ * the SAS token type, `name` = the audience, optionally `auth-chain`; the token is the body (a
+ * string, or bytes).
  */
 export function parsePutToken(properties: Record<string, unknown> | undefined, body: unknown): PutToken {
   const operation = properties?.operation;
@@ -40,7 +47,10 @@ export function parsePutToken(properties: Record<string, unknown> | undefined, b
   const token = bodyText(body);
   if (token === undefined || token === '')
     return { ok: false, status: 400, reason: 'the put-token carries no token' };
-  return { ok: true, ...identity, token };
+  const authChain = properties?.[AUTH_CHAIN_PROPERTY];
+  if (authChain !== undefined && typeof authChain !== 'string')
+    return { ok: false, status: 400, reason: `${AUTH_CHAIN_PROPERTY} must be a string` };
+  return { ok: true, ...identity, token, ...(authChain === undefined ? {} : { authChain }) };
 }
 
 /** The text of an AMQP body: an AMQP string, or a data section's bytes. */

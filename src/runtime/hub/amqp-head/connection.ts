@@ -4,6 +4,7 @@ import rhea, { type Connection, type Delivery, type EventContext, type Receiver,
 
 import type { EdgeHub } from '../hub.js';
 import { HubRequestError } from '../hub-request-error.js';
+import { clientProtocol } from '../client-protocol.js';
 import { peerCertificate } from '../peer-certificate.js';
 import type { CloseReason } from '../session/client-proxy.js';
 import { ownsTarget, parseLinkAddress, targetIdentityId, type LinkTarget } from './addresses.js';
@@ -50,7 +51,8 @@ let connectionCount = 0;
  * One AMQP connection as IoT Hub and edgeHub serve it. A client authenticates one identity or
  * several: with SASL PLAIN (username `{id}@sas.{hub}`, password a SAS token) or, after SASL
  * ANONYMOUS, by sending a put-token to the `$cbs` node for each identity (again before the token
- * expires, to refresh it). Each identity then opens links to its own addresses only; every link
+ * expires, to refresh it); a child edge device's hub puts its own `$edgeHub` token with an
+ * `auth-chain` for each identity in its scope, all on one connection. Each identity then opens links to its own addresses only; every link
  * becomes a call on that identity's session in the hub core.
  */
 export class AmqpConnection {
@@ -200,6 +202,7 @@ export class AmqpConnection {
     const session = this.hub.openSession(identity, {
       sessionId: `${this.id}/${identity.id}`,
       clean: true,
+      protocol: clientProtocol('AMQP', this.socket),
       ...(expiresAt ? { expiresAt } : {}),
     });
     const proxy = new AmqpIdentity(identity, session, (closed, reason) =>
@@ -445,7 +448,12 @@ export class AmqpConnection {
       status = request.status;
       description = request.reason;
     } else {
-      const result = await this.hub.authenticate(request.deviceId, request.moduleId, { sas: request.token });
+      const result = await this.hub.authenticate(
+        request.deviceId,
+        request.moduleId,
+        { sas: request.token },
+        request.authChain,
+      );
       if (result.ok) this.admit(result.identity, result.expiresAt);
       else {
         status = 401;

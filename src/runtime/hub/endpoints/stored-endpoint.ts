@@ -38,10 +38,11 @@ export abstract class StoredEndpoint implements Endpoint {
     return figuresOf(this.store);
   }
 
-  async enqueue(message: HubMessage, options: EnqueueOptions): Promise<void> {
-    await this.store.append(this.held(message), options);
-    this.loop.pump();
+  enqueue(message: HubMessage, options: EnqueueOptions): Promise<void> {
+    return this.store.append(this.held(message), options).then(this.pump);
   }
+
+  private readonly pump = (): void => this.loop.pump();
 
   close(): void {
     this.loop.close();

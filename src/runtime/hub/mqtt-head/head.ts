@@ -3,12 +3,14 @@ import tls from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 
 import type { Credentials, EdgeHub } from '../hub.js';
+import { clientProtocol } from '../client-protocol.js';
 import { peerCertificate } from '../peer-certificate.js';
 import type { ProtocolHead } from '../protocol-head.js';
 import type { DeviceSession, TwinReply } from '../session/device-session.js';
 import { FrameGuard } from './frame-guard.js';
 import { MqttLink } from './link.js';
-import { OrderedAcks, writePuback } from './ordered-acks.js';
+import { OrderedAcks } from './ordered-acks.js';
+import { readPuback, readPublish, writePuback, type ReadPublish } from './packets.js';
 import type { Wire } from './wire.js';
 
 export interface MqttHeadOptions {
@@ -55,6 +57,12 @@ function skipFanOutOfClientPublishes(broker: Aedes): void {
       return publish(packet, client, done);
     if (done) process.nextTick(done, null);
   };
+}
+
+/** As the broker does for every packet it handles: the client's keep-alive starts again. */
+function refreshKeepalive(client: Client): void {
+  const keepalive = client as Client & { _keepaliveInterval?: number; _keepaliveTimer?: NodeJS.Timeout };
+  if ((keepalive._keepaliveInterval ?? 0) > 0) keepalive._keepaliveTimer?.refresh();
 }
 
 /**
@@ -112,49 +120,30 @@ export class MqttHead implements ProtocolHead {
    * Hands a (TLS) connection to the broker, behind a guard on its packet headers: aedes buffers a
    * packet whole before anyone may judge it, so a header announcing more than the limit (up to
    * 256 MiB) would hold the connection open and its bytes in memory until keep-alive ends it.
+   * The guard cuts the bytes into whole packets: telemetry publishes and the PUBACKs of the hub's
+   * deliveries are read and taken here, the rest goes on to the broker's parser, in order.
    */
   handle = (socket: import('node:stream').Duplex): void => {
-    const client = this.broker.handle(socket) as Client & {
-      _parser?: {
-        parse(buffer: Buffer): unknown;
-        on(event: 'packet', listener: (packet: { cmd: string }) => void): void;
-        listeners(event: 'packet'): ((packet: { cmd: string }) => void)[];
-        removeAllListeners(event: 'packet'): void;
-      };
-    };
+    const client = this.broker.handle(socket) as Client & { _parser?: { parse(buffer: Buffer): unknown } };
     const parser = client._parser;
-    if (
-      typeof parser?.parse !== 'function' ||
-      typeof parser.on !== 'function' ||
-      typeof parser.listeners !== 'function' ||
-      typeof parser.removeAllListeners !== 'function'
-    ) {
+    if (typeof parser?.parse !== 'function') {
       if (!this.unguarded)
         this.options.log(
-          'hub: mqtt: packet sizes are not guarded and clean sessions are not acknowledged (aedes has no _parser)',
+          'hub: mqtt: packet sizes are not guarded and deliveries are never acknowledged (aedes has no _parser)',
         );
       this.unguarded = true;
       return;
     }
-    // telemetry is taken here, the rest goes to the broker (its packet listeners, in order)
-    const brokerListeners = parser.listeners('packet');
-    parser.removeAllListeners('packet');
-    parser.on('packet', (packet) => {
-      if (this.takeTelemetry(client, packet as import('aedes').PublishPacket)) return;
-      for (const listener of brokerListeners) listener.call(parser, packet);
-    });
-    // the broker's acknowledgement event names no packet for a clean session: follow its PUBACKs here
-    parser.on('packet', (packet) => {
-      if (packet.cmd === 'puback') this.links.get(client)?.pubackInOrder();
-    });
     // an accepted publish has at most 4 bytes of MQTT framing besides its topic and body
     const guard = new FrameGuard(this.hub.maxMessageBytes + 4);
     const parse = parser.parse.bind(parser);
+    const onFrame = (packet: Buffer, bodyAt: number) => {
+      if (!this.takeFrame(client, packet, bodyAt)) parse(packet);
+    };
     parser.parse = (buffer: Buffer) => {
-      const problem = guard.feed(buffer);
-      if (problem === undefined) return parse(buffer);
+      const problem = guard.feed(buffer, onFrame);
       // the broker's own error path: logged as a client error, the connection destroyed, the will sent
-      client.emit('error', new Error(problem));
+      if (problem !== undefined) client.emit('error', new Error(problem));
       return 0;
     };
   };
@@ -192,10 +181,6 @@ export class MqttHead implements ProtocolHead {
       // a refused CONNECT was logged with its reason when it was refused
       if ((error as Partial<AuthenticateError>).returnCode === NOT_AUTHORIZED) return;
       this.options.log(`hub: mqtt: ${client.id}: ${error.message}`);
-    });
-    broker.on('ack', (packet, client) => {
-      const payload = (packet as { payload?: unknown } | undefined)?.payload;
-      if (Buffer.isBuffer(payload)) this.links.get(client)?.acknowledged(payload);
     });
     broker.on('unsubscribe', (topics, client) => {
       const session = this.sessions.get(client);
@@ -279,6 +264,7 @@ export class MqttHead implements ProtocolHead {
         const session = this.hub.openSession(result.identity, {
           sessionId: client.id,
           clean: client.clean,
+          protocol: clientProtocol('MQTT', client.conn),
           ...(result.expiresAt ? { expiresAt: result.expiresAt } : {}),
         });
         this.sessions.set(client, session);
@@ -297,20 +283,16 @@ export class MqttHead implements ProtocolHead {
    * the store promises, in arrival order. False: the broker handles the packet (anything else,
    * a topic it would refuse, or too many publishes already waiting).
    */
-  private takeTelemetry(client: Client, packet: import('aedes').PublishPacket): boolean {
-    if (packet.cmd !== 'publish' || (packet.qos !== 0 && packet.qos !== 1)) return false;
+  private takeTelemetry(client: Client, packet: ReadPublish): boolean {
     const session = this.sessions.get(client);
     if (!session || !this.links.has(client) || !client.connected) return false;
     const { topic } = packet;
     if (topic.length === 0 || topic.includes('#') || topic.includes('+')) return false;
     const acks = this.acksOf(client);
     if (acks.pending >= PIPELINED_PUBLISHES) return false;
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const inbound = this.options.wire.publish(topic, payload, session.identity);
+    const inbound = this.options.wire.publish(topic, packet.payload, session.identity);
     if (inbound.kind !== 'telemetry') return false;
-    // as the broker does for every packet it handles
-    const keepalive = client as Client & { _keepaliveInterval?: number; _keepaliveTimer?: NodeJS.Timeout };
-    if ((keepalive._keepaliveInterval ?? 0) > 0) keepalive._keepaliveTimer?.refresh();
+    refreshKeepalive(client);
     const message = inbound.message;
     if (packet.retain) message.properties['mqtt-retain'] = 'true';
     if (packet.dup) message.properties['mqtt-dup'] = 'true';
@@ -324,6 +306,21 @@ export class MqttHead implements ProtocolHead {
       (error) => client.emit('error', error),
     );
     return true;
+  }
+
+  /**
+   * A whole packet the head takes without the broker: a telemetry publish, or a PUBACK for one of
+   * the hub's deliveries (which the broker never saw). False: the broker's parser reads it.
+   */
+  private takeFrame(client: Client, packet: Buffer, bodyAt: number): boolean {
+    const messageId = readPuback(packet, bodyAt);
+    if (messageId !== undefined) {
+      if (!this.links.get(client)?.puback(messageId)) return false;
+      refreshKeepalive(client);
+      return true;
+    }
+    const publish = readPublish(packet, bodyAt);
+    return publish !== undefined && this.takeTelemetry(client, publish);
   }
 
   private acksOf(client: Client): OrderedAcks {

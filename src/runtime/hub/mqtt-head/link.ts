@@ -3,9 +3,10 @@ import type { Client } from 'aedes';
 import type { ClientIdentity } from '../connections.js';
 import type { CloudToDeviceMessage, HubMessage } from '../../routing/message.js';
 import type { ClientProxy, CloseReason } from '../session/client-proxy.js';
+import { publishQos1Packet, writeCorked } from './packets.js';
 
-/** Publishes to this one client (not through the broker's fan-out). */
-export type DirectPublish = (client: Client, topic: string, payload: Buffer, qos: 0 | 1) => Promise<void>;
+/** Publishes at QoS 0 to this one client (not through the broker's fan-out). */
+export type DirectPublish = (client: Client, topic: string, payload: Buffer, qos: 0) => Promise<void>;
 
 export interface OutboundTopics {
   input(identity: ClientIdentity, inputName: string, message: HubMessage): string;
@@ -21,13 +22,15 @@ interface InFlight {
 }
 
 /**
- * One MQTT connection as the hub core sends through it (its ClientProxy). Input messages go at QoS 1 and count as delivered
- * when the client's PUBACK arrives (for a persistent session matched by the payload buffer, which
- * the broker keeps by reference; for a clean session by order); twin and method traffic is QoS 0,
- * as the SDK uses it.
+ * One MQTT connection as the hub core sends through it (its ClientProxy). Input and
+ * cloud-to-device messages go at QoS 1, written by the link itself with message ids of its own,
+ * and count as delivered when the client's PUBACK for that id arrives; the broker keeps nothing of
+ * them (the hub redelivers what a lost connection left unacknowledged). Twin and method traffic is
+ * QoS 0 through the broker, as the SDK uses it.
  */
 export class MqttLink implements ClientProxy {
-  private readonly inFlight = new Map<Buffer, InFlight>();
+  private readonly inFlight = new Map<number, InFlight>();
+  private nextMessageId = 1;
   private closed = false;
 
   constructor(
@@ -48,35 +51,31 @@ export class MqttLink implements ClientProxy {
   /** Publishes at QoS 1 and resolves once the client has acknowledged it (PUBACK). */
   private deliverQos1(topic: string, body: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new Error('disconnected'));
-    // a Buffer object of its own per delivery (a view on the same bytes, no copy), so that its
-    // acknowledgement is told apart from another delivery of the same message
-    const payload = Buffer.from(body.buffer, body.byteOffset, body.length);
+    const messageId = this.freeMessageId();
     return new Promise<void>((resolve, reject) => {
-      this.inFlight.set(payload, { resolve, reject });
-      this.publish(this.client, topic, payload, 1).catch((error: Error) => {
-        this.inFlight.delete(payload);
-        reject(error);
-      });
+      this.inFlight.set(messageId, { resolve, reject });
+      if (writeCorked(this.client.conn, publishQos1Packet(topic, body, messageId))) return;
+      this.inFlight.delete(messageId);
+      reject(new Error('disconnected'));
     });
   }
 
-  /**
-   * A PUBACK from a clean-session client. The broker keeps nothing for such a session, so its
-   * acknowledgement event names no packet; but MQTT 3.1.1 has a client acknowledge QoS 1 messages
-   * in the order they arrived [MQTT-4.6.0-2], and deliveries are the only QoS 1 messages the
-   * hub sends (inputs and cloud-to-device messages), so it acknowledges the oldest delivery in flight (the map keeps sending order).
-   */
-  pubackInOrder(): void {
-    if (!this.client.clean) return;
-    const oldest = this.inFlight.keys().next();
-    if (!oldest.done) this.acknowledged(oldest.value);
+  /** A PUBACK from the client: true when it acknowledged one of this link's deliveries. */
+  puback(messageId: number): boolean {
+    const pending = this.inFlight.get(messageId);
+    if (!pending) return false;
+    this.inFlight.delete(messageId);
+    pending.resolve();
+    return true;
   }
 
-  acknowledged(payload: Buffer): void {
-    const pending = this.inFlight.get(payload);
-    if (!pending) return;
-    this.inFlight.delete(payload);
-    pending.resolve();
+  /** The next message id (1 to 65535, round) that no delivery in flight holds. */
+  private freeMessageId(): number {
+    for (;;) {
+      const id = this.nextMessageId;
+      this.nextMessageId = id >= 65_535 ? 1 : id + 1;
+      if (!this.inFlight.has(id)) return id;
+    }
   }
 
   sendDesiredPatch(patch: Record<string, unknown>, version: number): void {

@@ -1,4 +1,10 @@
-import type { Duplex } from 'node:stream';
+/** One publish waiting for its acknowledgement. */
+interface Waiting {
+  done: boolean;
+  error: Error | undefined;
+  acknowledge(): void;
+  fail(error: Error): void;
+}
 
 /**
  * The acknowledgements of one connection's telemetry publishes, in the order the publishes
@@ -7,39 +13,52 @@ import type { Duplex } from 'node:stream';
  * one have settled. `pending` counts the publishes still waiting, so the head can stop taking more.
  */
 export class OrderedAcks {
-  private tail: Promise<void> = Promise.resolve();
-  pending = 0;
+  /** Publishes in arrival order; those before `head` are acknowledged already. */
+  private waiting: Waiting[] = [];
+  private head = 0;
+  private idle: (() => void)[] = [];
+
+  get pending(): number {
+    return this.waiting.length - this.head;
+  }
 
   /** `acknowledge` after `work` (and every earlier publish) succeeded; `fail` when `work` failed. */
   add(work: Promise<unknown>, acknowledge: () => void, fail: (error: Error) => void): void {
-    this.pending++;
+    const entry: Waiting = { done: false, error: undefined, acknowledge, fail };
+    this.waiting.push(entry);
     // a handler at once: a failure is never an unhandled rejection while earlier ones still wait
-    const outcome = work.then(
-      () => undefined,
-      (error: Error) => error,
+    work.then(
+      () => this.settle(entry, undefined),
+      (error: Error) => this.settle(entry, error),
     );
-    this.tail = this.tail
-      .then(() => outcome)
-      .then((error) => {
-        this.pending--;
-        if (error) fail(error);
-        else acknowledge();
-      });
   }
 
   /** Resolves once every publish added so far has been acknowledged or failed. */
   settled(): Promise<void> {
-    return this.tail;
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
-}
 
-/**
- * Writes an MQTT PUBACK (4 bytes) for `messageId`. The socket is corked until the current
- * callbacks and promise reactions have run, so the acknowledgements of one commit leave in one write.
- */
-export function writePuback(socket: Duplex, messageId: number): void {
-  if (socket.destroyed || !socket.writable) return;
-  socket.cork();
-  socket.write(Buffer.from([0x40, 0x02, messageId >> 8, messageId & 0xff]));
-  process.nextTick(() => socket.uncork());
+  private settle(entry: Waiting, error: Error | undefined): void {
+    entry.done = true;
+    entry.error = error;
+    while (this.head < this.waiting.length && this.waiting[this.head]!.done) {
+      const next = this.waiting[this.head++]!;
+      if (next.error) next.fail(next.error);
+      else next.acknowledge();
+    }
+    if (this.head < this.waiting.length) {
+      // a connection that always has publishes waiting: drop the acknowledged ones now and then
+      if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
+        this.waiting = this.waiting.slice(this.head);
+        this.head = 0;
+      }
+      return;
+    }
+    this.waiting = [];
+    this.head = 0;
+    const idle = this.idle;
+    this.idle = [];
+    for (const resolve of idle) resolve();
+  }
 }

@@ -37,6 +37,8 @@ export interface SessionOptions {
   clean: boolean;
   /** When the SAS token the client authenticated with expires (none for a certificate). */
   expiresAt?: Date;
+  /** How the client connected, as the SDKs name it: `MQTT`, `MQTT-WS`, `AMQP`, `AMQP-WS`. */
+  protocol?: string;
 }
 
 const SUBSCRIPTION_LOG: Record<Subscription, string> = {
@@ -82,6 +84,8 @@ export class DeviceSession {
     const { identity } = this;
     const link: ClientLink = {
       identity,
+      ...(this.options.protocol ? { protocol: this.options.protocol } : {}),
+      connectedAt: new Date(),
       subscriptions: this.subscriptions,
       deliverInput: (inputName, message) => proxy.deliverInput(inputName, message),
       deliverC2D: (message) => proxy.deliverC2D(message),

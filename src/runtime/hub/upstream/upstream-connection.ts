@@ -1,5 +1,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 
+import type { HubMessage } from '../../routing/message.js';
+import { WEBSOCKET_PATH } from '../http/websocket-route.js';
 import type { UpstreamAddress } from './upstream-address.js';
 
 export interface UpstreamConnectionOptions {
@@ -12,6 +14,8 @@ export interface UpstreamConnectionOptions {
   /** MQTT keepalive: a link that stops answering is declared lost within about 1.5 times this. */
   keepaliveSeconds: number;
   connectTimeoutMs: number;
+  /** MQTT over WebSockets (`/$iothub/websocket` on `address`'s port, the HTTPS port) instead of TLS. */
+  webSocket?: boolean;
 }
 
 /** Why an upstream connection ended or could not start; `refused` when the CONNACK said no. */
@@ -36,6 +40,8 @@ export interface UpstreamChannel {
   onClose(listener: (error: UpstreamConnectionError) => void): void;
   /** Resolves when the upstream acknowledged the message. */
   publish(topic: string, body: Buffer): Promise<void>;
+  /** Sends a routed message as the channel's identity, when the channel has a way of its own. */
+  send?(message: HubMessage): Promise<void>;
   /** Resolves once the upstream granted every filter (QoS 1); rejects when it refused one. */
   subscribe(filters: string[]): Promise<void>;
   /** Every PUBLISH the upstream sends this connection. */
@@ -72,7 +78,8 @@ export class UpstreamConnection implements UpstreamChannel {
     const { default: mqtt } = await import('mqtt');
     if (this.ended) throw this.ended;
     const clientOptions: IClientOptions = {
-      protocol: 'mqtts',
+      protocol: options.webSocket ? 'wss' : 'mqtts',
+      ...(options.webSocket ? { path: WEBSOCKET_PATH, hostname: options.address.host } : {}),
       host: options.address.host,
       port: options.address.port,
       clientId: options.clientId,

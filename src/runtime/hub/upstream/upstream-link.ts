@@ -6,6 +6,16 @@ import type { UpstreamProtocol } from '../../deployment/upstream-protocol.js';
 import { reconnectDelayMs } from './backoff.js';
 import { formatAddress, type UpstreamAddress } from './upstream-address.js';
 import type { ManagedChannel } from './managed-channel.js';
+import { AmqpIdentityChannel } from './amqp-identity-channel.js';
+import { AmqpUpstreamConnection } from './amqp-upstream-connection.js';
+import {
+  AMQP_TLS_PORT,
+  HTTPS_PORT,
+  isAmqp,
+  transportName,
+  transportPlan,
+  type TransportEndpoint,
+} from './upstream-transport.js';
 import {
   UpstreamConnection,
   UpstreamConnectionError,
@@ -53,8 +63,11 @@ export interface UpstreamLinkOptions {
    * a device without `$upstream` routes never needs (and then never loads the MQTT client for).
    */
   onDemand?: boolean;
-  /** How connections are made (tests pass a fake). */
+  /** How MQTT connections are made (tests pass a fake). */
   connect?: (options: UpstreamConnectionOptions) => UpstreamChannel;
+  /** The upstream's AMQP and HTTPS ports (5671 and 443 unless set); its MQTT port is the address's. */
+  amqpPort?: number;
+  httpsPort?: number;
 }
 
 /** The link's state as `iotedge system status` shows it. */
@@ -62,14 +75,15 @@ export interface UpstreamStatus {
   /** `host:port` of the upstream. */
   target: string;
   kind: 'parent' | 'iothub';
-  protocol: 'MQTT';
-  /** The deployment's `UpstreamProtocol` when it asks for one this link does not speak yet. */
+  /** The transport in use (or tried first, while offline). */
+  protocol: ReturnType<typeof transportName>;
+  /** The deployment's `UpstreamProtocol`, when it names one. */
   requestedProtocol?: UpstreamProtocol;
   connected: boolean;
   /** When the link came up (connected) or went down / never came up (offline). */
   since: string;
   lastError?: string;
-  /** Identities with an open upstream connection (the hub's own included). */
+  /** Identities with an open upstream connection (the hub's own included); over AMQP, all on one. */
   connections: number;
   /** Messages dropped because the upstream refused their identity. */
   refused: number;
@@ -94,7 +108,7 @@ const MANAGED_RETRY_MS = 2_000;
 const MANAGED_REFUSED_RETRY_MS = 60_000;
 
 /**
- * The Edge Hub's link to its upstream (a parent edge device or IoT Hub) over MQTT: the hub's own
+ * The Edge Hub's link to its upstream (a parent edge device or IoT Hub). Over MQTT the hub's own
  * identity (`{device}/$edgeHub`) keeps one connection that stands for the link; while it is up the
  * `$upstream` endpoint is attached and its messages go up, each on a connection of its own origin
  * (created on demand, closed when idle) authenticated on behalf of that origin with the hub's token.
@@ -102,7 +116,8 @@ const MANAGED_REFUSED_RETRY_MS = 60_000;
  * then tries again with jittered exponential backoff, for ever. A message whose origin the upstream
  * refuses (not in this device's scope there, or unknown to IoT Hub) cannot ever be delivered: it is
  * dropped, counted and logged, as IoT Edge drops invalid messages, so that it does not hold back
- * the messages behind it.
+ * the messages behind it. Over AMQP (edgeHub `UpstreamProtocol` `Amqp` or `AmqpWs`) the same
+ * identities are channels of ONE connection, each authenticated by a put-token of its own.
  */
 export class UpstreamLink implements DeliveryTarget {
   private main: UpstreamChannel | undefined;
@@ -115,6 +130,11 @@ export class UpstreamLink implements DeliveryTarget {
   private since: Date;
   private lastError: string | undefined;
   private requestedProtocol: UpstreamProtocol | undefined;
+  /** The endpoints tried in order for the requested protocol. */
+  private plan: TransportEndpoint[];
+  /** The AMQP connection every identity shares, while the link speaks AMQP. */
+  private amqp: AmqpUpstreamConnection | undefined;
+  private started = false;
   private failures = 0;
   private refused = 0;
   /** When the upstream last refused an identity (ms since the epoch), by identity id. */
@@ -133,6 +153,7 @@ export class UpstreamLink implements DeliveryTarget {
     this.now = options.now ?? (() => new Date());
     this.since = this.now();
     this.self = { deviceId: options.edgeDeviceId, moduleId: EDGE_HUB_MODULE_ID };
+    this.plan = this.planFor(undefined);
     const idleMs = options.idleMs ?? DEFAULTS.idleMs;
     this.idleTimer = setInterval(() => this.closeIdle(idleMs), Math.max(1_000, idleMs / 2));
     this.idleTimer.unref();
@@ -140,6 +161,7 @@ export class UpstreamLink implements DeliveryTarget {
 
   /** Starts connecting (and keeps trying until stop); on demand, once a message waits. */
   start(): void {
+    this.started = true;
     if (!this.options.onDemand || this.options.endpoint.pending > 0) {
       this.connectMain();
       return;
@@ -154,24 +176,52 @@ export class UpstreamLink implements DeliveryTarget {
     this.demandTimer.unref();
   }
 
+  private planFor(protocol: UpstreamProtocol | undefined): TransportEndpoint[] {
+    const { options } = this;
+    return transportPlan(protocol, {
+      mqtt: options.address.port,
+      amqp: options.amqpPort ?? AMQP_TLS_PORT,
+      https: options.httpsPort ?? HTTPS_PORT,
+    });
+  }
+
   /**
-   * The deployment's edgeHub `UpstreamProtocol`. The link speaks MQTT only (AMQP and the WebSocket
-   * transports come later): another choice is logged once and shown in the status, and MQTT is used.
+   * The deployment's edgeHub `UpstreamProtocol` (none: MQTT). A change closes the link's connections
+   * and connects again at once with the new protocol; the messages held wait for it.
    */
   requestProtocol(protocol: UpstreamProtocol | undefined): void {
-    const unsupported = protocol === undefined || protocol === 'Mqtt' ? undefined : protocol;
-    if (unsupported !== undefined && unsupported !== this.requestedProtocol)
-      this.options.log(
-        `hub: upstream: UpstreamProtocol ${unsupported} is not supported yet; the link speaks MQTT`,
-      );
-    this.requestedProtocol = unsupported;
+    if (protocol === this.requestedProtocol) return;
+    this.requestedProtocol = protocol;
+    this.plan = this.planFor(protocol);
+    this.options.log(
+      `hub: upstream: UpstreamProtocol ${protocol ?? 'not set'}: the link speaks ${transportName(this.plan[0]!.kind)}`,
+    );
+    if (!this.started || this.stopped || (this.main === undefined && this.retryTimer === undefined)) return;
+    this.connected = false;
+    this.options.endpoint.detach();
+    this.closeAll('the upstream protocol changed');
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.failures = 0;
+    this.connectMain();
+  }
+
+  /** `host:port` of the transport in use. */
+  private where(): string {
+    return formatAddress({ host: this.options.address.host, port: this.transport().port });
+  }
+
+  /** The transport in use: where the AMQP connection went (maybe its WebSocket fallback), else the first tried. */
+  private transport(): TransportEndpoint {
+    return this.amqp?.endpoint ?? this.plan[0]!;
   }
 
   status(): UpstreamStatus {
+    const transport = this.transport();
     return {
-      target: formatAddress(this.options.address),
+      target: this.where(),
       kind: this.options.address.kind,
-      protocol: 'MQTT',
+      protocol: transportName(transport.kind),
       ...(this.requestedProtocol === undefined ? {} : { requestedProtocol: this.requestedProtocol }),
       connected: this.connected,
       since: this.since.toISOString(),
@@ -193,14 +243,16 @@ export class UpstreamLink implements DeliveryTarget {
     this.refusals.delete(id);
     const connection = this.connectionFor(origin);
     try {
-      await connection.publish(upstreamTopic(origin, message), message.body);
+      await (connection.send
+        ? connection.send(message)
+        : connection.publish(upstreamTopic(origin, message), message.body));
     } catch (error) {
       const failure = asConnectionError(error);
       if (failure.refused && connection !== this.main) {
         this.refused += 1;
         this.refusals.set(id, Date.now());
         this.options.log(
-          `hub: upstream: ${formatAddress(this.options.address)} refused ${id} (${failure.message}); its messages are dropped (asked again after ${REFUSAL_MEMORY_MS / 1000} s)`,
+          `hub: upstream: ${this.where()} refused ${id} (${failure.message}); its messages are dropped (asked again after ${REFUSAL_MEMORY_MS / 1000} s)`,
         );
         return;
       }
@@ -280,7 +332,8 @@ export class UpstreamLink implements DeliveryTarget {
     return connection;
   }
 
-  private open(identity: UpstreamIdentity): UpstreamChannel {
+  /** A fresh `$edgeHub` token, which every identity presents (the hub's own, or on behalf of one). */
+  private token(): { token: string; expiry: number } {
     const { options } = this;
     const key = options.edgeHubKey;
     if (key === undefined)
@@ -289,13 +342,50 @@ export class UpstreamLink implements DeliveryTarget {
         false,
       );
     const expiry = Math.floor(this.now().getTime() / 1000) + (options.tokenSeconds ?? DEFAULTS.tokenSeconds);
-    const password = buildSasToken({
+    const token = buildSasToken({
       audience: edgeHubAudience(options.iothubHostname, options.edgeDeviceId),
       key,
       expiry,
     });
+    return { token, expiry };
+  }
+
+  private open(identity: UpstreamIdentity): UpstreamChannel {
+    return isAmqp(this.plan) ? this.openAmqp(identity) : this.openMqtt(identity);
+  }
+
+  /** A channel of `identity` on the one AMQP connection (made first when there is none). */
+  private openAmqp(identity: UpstreamIdentity): UpstreamChannel {
+    const { options } = this;
+    this.token();
+    if (!this.amqp || this.amqp.closed) {
+      const keepaliveSeconds = options.keepaliveSeconds ?? DEFAULTS.keepaliveSeconds;
+      this.amqp = new AmqpUpstreamConnection({
+        host: options.address.host,
+        endpoints: this.plan,
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+        connectTimeoutMs: 10_000,
+        // a silent upstream is declared lost after 1.5 keepalives, as over MQTT
+        idleTimeoutMs: keepaliveSeconds * 750,
+        log: options.log,
+      });
+    }
+    return new AmqpIdentityChannel(this.amqp, identity, {
+      iothubHostname: options.iothubHostname,
+      edgeDeviceId: options.edgeDeviceId,
+      token: () => this.token(),
+      now: () => this.now().getTime(),
+      log: options.log,
+    });
+  }
+
+  private openMqtt(identity: UpstreamIdentity): UpstreamChannel {
+    const { options } = this;
+    const { token: password } = this.token();
+    const endpoint = this.plan[0]!;
     const connectionOptions: UpstreamConnectionOptions = {
-      address: options.address,
+      address: { ...options.address, port: endpoint.port },
+      ...(endpoint.kind === 'mqtt-ws' ? { webSocket: true } : {}),
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       clientId: identityId(identity),
       username: upstreamUsername({
@@ -330,7 +420,8 @@ export class UpstreamLink implements DeliveryTarget {
         this.connected = true;
         this.failures = 0;
         this.since = this.now();
-        this.options.log(`hub: upstream: connected to ${formatAddress(this.options.address)}`);
+        const transport = this.transport();
+        this.options.log(`hub: upstream: connected to ${this.where()} over ${transportName(transport.kind)}`);
         this.options.endpoint.attach(this);
         for (const channel of this.managed.values()) this.attachManaged(channel);
       },
@@ -350,7 +441,7 @@ export class UpstreamLink implements DeliveryTarget {
     const delay = reconnectDelayMs(this.failures, this.options.random);
     this.failures += 1;
     this.options.log(
-      `hub: upstream: ${formatAddress(this.options.address)} ${wasConnected ? 'lost' : 'unreachable'}: ${error.message}; next attempt in ${(delay / 1000).toFixed(1)} s`,
+      `hub: upstream: ${this.where()} ${wasConnected ? 'lost' : 'unreachable'}: ${error.message}; next attempt in ${(delay / 1000).toFixed(1)} s`,
     );
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -369,6 +460,9 @@ export class UpstreamLink implements DeliveryTarget {
     const main = this.main;
     this.main = undefined;
     main?.close(reason);
+    const amqp = this.amqp;
+    this.amqp = undefined;
+    amqp?.close(reason);
   }
 
   private closeIdle(idleMs: number): void {

@@ -11,6 +11,8 @@ export interface RingCommit {
   consumed: number[];
 }
 
+/** The ring's numbers are little-endian, the byte order of the machines the runtime runs on (no swapping). */
+const LE = true;
 /** Control words: bytes written and bytes read so far (wrapping 32-bit counts), the reader's idle flag. */
 const WRITTEN = 0;
 const READ = 1;
@@ -64,40 +66,40 @@ export class CommitRing {
     const skip = at + bound > this.capacity ? this.capacity - at : 0;
     if (bound + skip > free) return { added: false, wake: false };
     if (skip > 0) {
-      this.view.setUint32(at, WRAP);
+      this.view.setUint32(at, WRAP, LE);
       at = 0;
     }
     const start = at;
     at += HEADER;
     for (const row of commit.rows) {
-      this.view.setFloat64(at, row.offset);
-      this.view.setFloat64(at + 8, row.queue);
-      this.view.setFloat64(at + 16, row.enqueuedAt);
-      this.view.setFloat64(at + 24, row.expiresAt);
-      this.view.setFloat64(at + 32, row.size);
+      this.view.setFloat64(at, row.offset, LE);
+      this.view.setFloat64(at + 8, row.queue, LE);
+      this.view.setFloat64(at + 16, row.enqueuedAt, LE);
+      this.view.setFloat64(at + 24, row.expiresAt, LE);
+      this.view.setFloat64(at + 32, row.size, LE);
       const metaLength = this.bytes.write(row.meta, at + ROW_FIXED);
-      this.view.setUint32(at + 40, metaLength);
-      this.view.setUint32(at + 44, row.body.length);
+      this.view.setUint32(at + 40, metaLength, LE);
+      this.view.setUint32(at + 44, row.body.length, LE);
       at += ROW_FIXED + metaLength;
       this.bytes.set(row.body, at);
       at += row.body.length;
     }
     for (const queue of commit.queues) {
-      this.view.setFloat64(at, queue.id);
-      this.view.setFloat64(at + 8, queue.checkpoint);
-      this.view.setFloat64(at + 16, queue.readMark);
+      this.view.setFloat64(at, queue.id, LE);
+      this.view.setFloat64(at + 8, queue.checkpoint, LE);
+      this.view.setFloat64(at + 16, queue.readMark, LE);
       at += 24;
     }
     for (const offset of commit.consumed) {
-      this.view.setFloat64(at, offset);
+      this.view.setFloat64(at, offset, LE);
       at += 8;
     }
     const length = align(at - start);
-    this.view.setUint32(start, length);
-    this.view.setUint32(start + 4, commit.id);
-    this.view.setUint32(start + 8, commit.rows.length);
-    this.view.setUint32(start + 12, commit.queues.length);
-    this.view.setUint32(start + 16, commit.consumed.length);
+    this.view.setUint32(start, length, LE);
+    this.view.setUint32(start + 4, commit.id, LE);
+    this.view.setUint32(start + 8, commit.rows.length, LE);
+    this.view.setUint32(start + 12, commit.queues.length, LE);
+    this.view.setUint32(start + 16, commit.consumed.length, LE);
     Atomics.store(this.control, WRITTEN, (written + skip + length) | 0);
     const wake = Atomics.exchange(this.control, IDLE, 0) === 1;
     if (wake) Atomics.notify(this.control, IDLE);
@@ -115,26 +117,26 @@ export class CommitRing {
     if (read === Atomics.load(this.control, WRITTEN)) return undefined;
     let at = read & (this.capacity - 1);
     let skip = 0;
-    if (this.view.getUint32(at) === WRAP) {
+    if (this.view.getUint32(at, LE) === WRAP) {
       skip = this.capacity - at;
       at = 0;
     }
-    const length = this.view.getUint32(at);
-    const commit: RingCommit = { id: this.view.getUint32(at + 4), rows: [], queues: [], consumed: [] };
-    const rows = this.view.getUint32(at + 8);
-    const queues = this.view.getUint32(at + 12);
-    const consumed = this.view.getUint32(at + 16);
+    const length = this.view.getUint32(at, LE);
+    const commit: RingCommit = { id: this.view.getUint32(at + 4, LE), rows: [], queues: [], consumed: [] };
+    const rows = this.view.getUint32(at + 8, LE);
+    const queues = this.view.getUint32(at + 12, LE);
+    const consumed = this.view.getUint32(at + 16, LE);
     let p = at + HEADER;
     for (let index = 0; index < rows; index++) {
-      const metaLength = this.view.getUint32(p + 40);
-      const bodyLength = this.view.getUint32(p + 44);
+      const metaLength = this.view.getUint32(p + 40, LE);
+      const bodyLength = this.view.getUint32(p + 44, LE);
       const metaAt = p + ROW_FIXED;
       commit.rows.push({
-        offset: this.view.getFloat64(p),
-        queue: this.view.getFloat64(p + 8),
-        enqueuedAt: this.view.getFloat64(p + 16),
-        expiresAt: this.view.getFloat64(p + 24),
-        size: this.view.getFloat64(p + 32),
+        offset: this.view.getFloat64(p, LE),
+        queue: this.view.getFloat64(p + 8, LE),
+        enqueuedAt: this.view.getFloat64(p + 16, LE),
+        expiresAt: this.view.getFloat64(p + 24, LE),
+        size: this.view.getFloat64(p + 32, LE),
         meta: this.bytes.toString('utf8', metaAt, metaAt + metaLength),
         // its own copy: the ring's bytes are written over once the record is read
         body: Buffer.from(this.bytes.subarray(metaAt + metaLength, metaAt + metaLength + bodyLength)),
@@ -143,11 +145,11 @@ export class CommitRing {
     }
     for (let index = 0; index < queues; index++, p += 24)
       commit.queues.push({
-        id: this.view.getFloat64(p),
-        checkpoint: this.view.getFloat64(p + 8),
-        readMark: this.view.getFloat64(p + 16),
+        id: this.view.getFloat64(p, LE),
+        checkpoint: this.view.getFloat64(p + 8, LE),
+        readMark: this.view.getFloat64(p + 16, LE),
       });
-    for (let index = 0; index < consumed; index++, p += 8) commit.consumed.push(this.view.getFloat64(p));
+    for (let index = 0; index < consumed; index++, p += 8) commit.consumed.push(this.view.getFloat64(p, LE));
     Atomics.store(this.control, READ, (read + skip + length) | 0);
     return commit;
   }

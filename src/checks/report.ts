@@ -1,0 +1,54 @@
+import { CHECKS } from './catalog.js';
+import { renderJson } from './render-json.js';
+import { NO_PAINT, TextReport } from './render-text.js';
+import { runChecks, type RunOptions } from './runner.js';
+import { collectAdditionalInfo } from '../runtime/system-info.js';
+import type { CheckDefinition, CheckInputs } from './types.js';
+
+export interface CheckReports {
+  /** As `iotedge check --verbose` prints it, without colour. */
+  text: string;
+  /** As `iotedge check -o json` prints it. */
+  json: string;
+}
+
+/**
+ * Runs the checks once and renders both reports (the support bundle holds the two). Checks that
+ * need the diagnostics image are left out (reported as ignored) when `withoutDiagnosticsImage`:
+ * building that image can take minutes.
+ */
+export async function checkReports(options: {
+  inputs: CheckInputs;
+  checks: readonly CheckDefinition[];
+  resources?: RunOptions['resources'];
+  withoutDiagnosticsImage: boolean;
+}): Promise<CheckReports> {
+  const { inputs, checks } = options;
+  const info = new Map(CHECKS.map((check) => [check.id, check]));
+  let text = '';
+  const report = new TextReport({
+    verbose: true,
+    warningsAsErrors: false,
+    paint: NO_PAINT,
+    write: (part) => (text += part),
+  });
+  const dontRun = new Set(
+    options.withoutDiagnosticsImage
+      ? checks.filter((check) => check.needs?.includes('diagnosticsImage')).map((check) => check.id)
+      : [],
+  );
+  const { records, facts } = await runChecks({
+    checks,
+    inputs,
+    dontRun,
+    fallbackFacts: inputs.iothubHostname ? { iothubHostname: inputs.iothubHostname } : {},
+    resources: options.resources,
+    onResult: (id, result) => report.add(info.get(id)!, result),
+  });
+  report.finish();
+  const additionalInfo = await collectAdditionalInfo({
+    docker_version: facts.docker?.serverVersion,
+    iotedged_version: facts.iotedgedVersion,
+  });
+  return { text, json: renderJson(records, additionalInfo, false) };
+}
