@@ -22,7 +22,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
-import { manifest, nodeModule } from '../dist/test/helpers/daemon.js';
+import { hubPorts, manifest, nodeModule } from '../dist/test/helpers/daemon.js';
+import { connectAmqpPair } from './amqp-pair.js';
 import { cpuSeconds, syscalls } from '../dist/test/helpers/proc-stats.js';
 import {
   BenchDaemon,
@@ -65,24 +66,42 @@ const MOSQUITTO_INFLIGHT = 64;
 const ROUTE =
   'FROM /messages/modules/sender/outputs/out1 INTO BrokeredEndpoint("/modules/receiver/inputs/in1")';
 const LOAD_BEFORE = loadAverage();
+const AMQP_SUBJECT = 'Edge Hub AMQP (iotedged, TLS)';
+const AMQP_ROUTE =
+  'FROM /messages/modules/amqpsender/outputs/out1 INTO BrokeredEndpoint("/modules/amqpreceiver/inputs/in1")';
 
 /** The hub's MQTT port and, for each module, its MQTT connect options (SAS token from its workload socket). */
 async function deployHub(daemon) {
   const document = manifest({
     receiver: nodeModule('sleeper.js', ['600000']),
     sender: nodeModule('sleeper.js', ['600000'], { startupOrder: 1 }),
+    // the AMQP pair's own identities: one connection per identity, as IoT Hub has it
+    amqpreceiver: nodeModule('sleeper.js', ['600000']),
+    amqpsender: nodeModule('sleeper.js', ['600000']),
   });
-  document.modulesContent.$edgeHub['properties.desired'].routes = { bench: ROUTE };
+  document.modulesContent.$edgeHub['properties.desired'].routes = { bench: ROUTE, benchAmqp: AMQP_ROUTE };
+  // the AMQP head too, on a port of its own: the same route serves modules over either protocol
+  const amqpPort = await freePort();
+  document.modulesContent.$edgeAgent['properties.desired'].systemModules.edgeHub.settings.createOptions =
+    hubPorts(0, 0, undefined, amqpPort);
   const deployed = await daemon.request('POST', '/deployment', document);
   if (deployed.status !== 200) throw new Error(`deployment failed: ${deployed.body}`);
   const port = await hubMqttPort(daemon);
-  const { ca, deviceId, options } = await moduleCredentials(daemon, ['sender', 'receiver']);
+  const { ca, deviceId, options } = await moduleCredentials(daemon, [
+    'sender',
+    'receiver',
+    'amqpsender',
+    'amqpreceiver',
+  ]);
   return {
     port,
+    amqpPort,
     ca,
     deviceId,
     sender: options.sender,
     receiver: options.receiver,
+    amqpSender: options.amqpsender,
+    amqpReceiver: options.amqpreceiver,
     serverCert: path.join(daemon.homedir, 'hub', 'server.cert.pem'),
     serverKey: path.join(daemon.homedir, 'hub', 'server.key.pem'),
   };
@@ -375,6 +394,14 @@ function markdown(result) {
     `- p99 at ${p.rate} msg/s: hub ${result.scenarios.fixed_rate[0].p99_ms} ms, Mosquitto TLS ` +
     `${result.scenarios.fixed_rate[1].p99_ms} ms (hub / Mosquitto TLS ${r.p99_at_rate_hub_to_mosquitto_tls}); ` +
     `target ≤ 10 ms: ${t.p99_met ? 'met' : 'NOT met'}.\n` +
+    (r.throughput_hub_amqp_to_hub_mqtt !== undefined
+      ? `- AMQP head (its own module pair on a route of the same shape; the load generator's AMQP side is rhea, the ` +
+        `library of the SDK's Amqp transport, one link each way, credit 64): throughput ` +
+        `hub AMQP / hub MQTT **${r.throughput_hub_amqp_to_hub_mqtt}**, hub AMQP / Mosquitto TLS ` +
+        `${r.throughput_hub_amqp_to_mosquitto_tls}; CPU per message AMQP / MQTT ` +
+        `${r.cpu_per_msg_hub_amqp_to_hub_mqtt}; p99 at ${p.rate} msg/s AMQP / MQTT ` +
+        `${r.p99_at_rate_hub_amqp_to_hub_mqtt}.\n`
+      : '') +
     (result.scenarios.max_throughput[1].generator_cpu_percent >= 90
       ? `- With Mosquitto TLS at full load the load generator used ` +
         `${result.scenarios.max_throughput[1].generator_cpu_percent}% CPU and Mosquitto ` +
@@ -388,8 +415,12 @@ function markdown(result) {
 
 /** Ratios, targets, and the results files. */
 function report(subjects, pairs, rows, mosquittoVersion, write) {
-  const [hubMax, mosqMax, tcpMax] = rows.max_throughput;
+  const [hubMax, mosqMax] = rows.max_throughput;
   const [hubRate, mosqRate] = rows.fixed_rate;
+  const named = (list, name) => list.find((row) => row.subject === name);
+  const tcpMax = named(rows.max_throughput, 'Mosquitto (plain TCP)');
+  const amqpMax = named(rows.max_throughput, AMQP_SUBJECT);
+  const amqpRate = named(rows.fixed_rate, AMQP_SUBJECT);
   const ratio = (a, b) => Number((a / b).toFixed(2));
   const result = {
     date: new Date().toISOString(),
@@ -419,6 +450,17 @@ function report(subjects, pairs, rows, mosquittoVersion, write) {
         mosqRate.broker_cpu_us_per_msg,
       ),
       p99_at_rate_hub_to_mosquitto_tls: ratio(hubRate.p99_ms, mosqRate.p99_ms),
+      ...(amqpMax && amqpRate
+        ? {
+            throughput_hub_amqp_to_hub_mqtt: ratio(amqpMax.msg_per_s, hubMax.msg_per_s),
+            throughput_hub_amqp_to_mosquitto_tls: ratio(amqpMax.msg_per_s, mosqMax.msg_per_s),
+            cpu_per_msg_hub_amqp_to_hub_mqtt: ratio(
+              amqpMax.broker_cpu_us_per_msg,
+              hubMax.broker_cpu_us_per_msg,
+            ),
+            p99_at_rate_hub_amqp_to_hub_mqtt: ratio(amqpRate.p99_ms, hubRate.p99_ms),
+          }
+        : {}),
     },
     targets: {
       throughput_ratio_min: 0.5,
@@ -522,7 +564,20 @@ async function main() {
         subscribe: 'bench/tcp/#',
       });
     }
-    for (const subject of subjects) pairs.push(await connectPair(subject));
+    // the hub's AMQP head, the same modules and route, the SDK's AMQP library as load generator
+    subjects.push({
+      name: AMQP_SUBJECT,
+      pid: daemon.process.pid,
+      amqp: {
+        port: hub.amqpPort,
+        caFile: path.join(daemon.homedir, 'hsm', 'certs', 'edge_owner_ca.cert.pem'),
+        deviceId: hub.deviceId,
+        sender: hub.amqpSender,
+        receiver: hub.amqpReceiver,
+      },
+    });
+    for (const subject of subjects)
+      pairs.push(await (subject.amqp ? connectAmqpPair(subject.amqp) : connectPair(subject)));
     const scenarios = [
       { key: 'max_throughput', mode: { window: WINDOW } },
       { key: 'fixed_rate', mode: { rate: RATE } },

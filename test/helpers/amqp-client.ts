@@ -121,7 +121,7 @@ export class AmqpTestClient {
 export const dataBody = (text: string): unknown => rhea.message.data_section(Buffer.from(text));
 
 /** Resolves once the hub answered the link's attach: open, or detached with an error. */
-function opened(link: Sender | Receiver): Promise<Outcome> {
+export function opened(link: Sender | Receiver): Promise<Outcome> {
   return new Promise((resolve) => {
     const kind = link.is_sender() ? 'sender' : 'receiver';
     // a refused link is answered with an attach naming no terminus for this end, then a detach

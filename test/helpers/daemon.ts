@@ -272,3 +272,14 @@ export async function eventually<T>(
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+/** Waits until the edgeHub's status description (the heads and where they listen) matches `pattern`. */
+export function hubListening(daemon: TestDaemon, pattern: RegExp, description: string): Promise<true> {
+  return eventually(async () => {
+    const status = await daemon.json<{ systemModules: { edgeHub: { statusDescription: string } } }>(
+      'GET',
+      '/deployment/status',
+    );
+    return pattern.test(status.systemModules.edgeHub.statusDescription) ? true : undefined;
+  }, description);
+}

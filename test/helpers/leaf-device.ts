@@ -18,6 +18,8 @@ export class LeafDevice {
     count: number,
     x509?: { cert: string; key: string },
     transport: 'mqtt' | 'amqp' | 'mqttws' | 'amqpws' = 'mqtt',
+    /** Read the twin, report, and print desired patches (LEAF_TWIN). */
+    twin = false,
   ) {
     this.process = spawn(process.execPath, [LEAF, String(count)], {
       env: {
@@ -27,6 +29,7 @@ export class LeafDevice {
         LEAF_CERT: x509?.cert,
         LEAF_KEY: x509?.key,
         LEAF_TRANSPORT: transport,
+        LEAF_TWIN: twin ? '1' : undefined,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

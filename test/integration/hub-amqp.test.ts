@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
-import { AmqpTestClient, dataBody } from '../helpers/amqp-client.js';
+import { AmqpTestClient, dataBody, opened } from '../helpers/amqp-client.js';
+import { memory } from '../helpers/proc-stats.js';
 import { TestDaemon, eventually, hubPorts, manifest } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
 import {
@@ -254,6 +255,145 @@ describe('the AMQP head: leaf devices with the SDK over AMQP, and what it refuse
       1,
       'logged once',
     );
+  });
+
+  test("a put-token whose token is for another audience is refused: another device's, another hub's, a module's, nobody's", async () => {
+    const client = await connect();
+    const signed = (audience: string, id: string) =>
+      buildSasToken({ audience, key: keys[id]!, expiry: Date.now() / 1000 + 3600 });
+    // leaf2's valid token, put for leaf1; leaf1's key over another hub's or one of its modules' audience
+    assert.equal(await client.putToken(`${HUB}/devices/leaf1`, token('leaf2')), 401);
+    assert.equal(
+      await client.putToken(`${HUB}/devices/leaf1`, signed('other-hub.example.net/devices/leaf1', 'leaf1')),
+      401,
+    );
+    assert.equal(
+      await client.putToken(
+        `other-hub.example.net/devices/leaf1`,
+        signed('other-hub.example.net/devices/leaf1', 'leaf1'),
+      ),
+      401,
+    );
+    assert.equal(
+      await client.putToken(`${HUB}/devices/leaf1`, signed(`${HUB}/devices/leaf1/modules/m1`, 'leaf1')),
+      401,
+    );
+    assert.equal(
+      await client.putToken(`${HUB}/devices/nobody`, signed(`${HUB}/devices/nobody`, 'leaf1')),
+      401,
+    );
+    // none of them opened anything; the connection still takes a good token
+    const { outcome } = await client.sender('/devices/leaf1/messages/events');
+    assert.equal((outcome as { condition?: string }).condition, 'amqp:unauthorized-access');
+    assert.equal(await client.putToken(`${HUB}/devices/leaf1`, token('leaf1')), 200);
+    assert.deepEqual((await client.sender('/devices/leaf1/messages/events')).outcome, { ok: true });
+  });
+
+  test('thousands of links over many sessions and connections: refused past the limits, memory bounded, others unaffected', async () => {
+    const pid = daemon.process!.pid!;
+    const healthy = await connect();
+    assert.equal(await healthy.putToken(`${HUB}/devices/leaf2`, token('leaf2')), 200);
+    const { link: healthyLink } = await healthy.sender('/devices/leaf2/messages/events');
+    const before = memory(pid);
+
+    // 8 connections, each with 60 sessions of 20 links (1200 links and the $cbs pair each): half
+    // telemetry links of the connection's own device (one connection per identity, as IoT Hub
+    // has it), half links to $cbs
+    const CONNECTIONS = 8;
+    const SESSIONS = 60;
+    const LINKS = 20;
+    const devices = Array.from({ length: CONNECTIONS }, (_, index) => `flood${index}`);
+    for (const id of devices) {
+      const added = daemon.cli(['identity', 'add', id, '--json']);
+      assert.equal(added.code, 0, added.stderr);
+      keys[id] = (JSON.parse(added.stdout) as { primaryKey: string }).primaryKey;
+    }
+    /** One flood: every connection opens its links, the refusals are checked, then all close. */
+    const floodRound = async () => {
+      const flood = await Promise.all(devices.map(() => connect()));
+      const outcomes = await Promise.all(
+        flood.map(async (client, index) => {
+          const id = devices[index]!;
+          assert.equal(await client.putToken(`${HUB}/devices/${id}`, token(id)), 200);
+          const links = Array.from({ length: SESSIONS }, () => {
+            const session = client.connection.create_session();
+            session.begin();
+            return Array.from({ length: LINKS }, (_, index) =>
+              opened(
+                session.open_sender({
+                  target: { address: index % 2 ? '$cbs' : `/devices/${id}/messages/events` },
+                } as never),
+              ),
+            );
+          });
+          return Promise.all(links.flat());
+        }),
+      );
+      const during = memory(pid);
+      for (const perConnection of outcomes) {
+        const refused = perConnection.filter((outcome) => !outcome.ok);
+        // 1024 links per connection, its own $cbs pair among them
+        assert.equal(perConnection.length - refused.length, 1022);
+        assert.deepEqual(refused[0], {
+          ok: false,
+          condition: 'amqp:resource-limit-exceeded',
+          description: 'a connection holds at most 1024 links',
+        });
+      }
+      // the connection that was there before goes on, and a new one is served
+      assert.deepEqual(
+        await AmqpTestClient.send(healthyLink, { body: dataBody('{"seq":16,"from":"leaf2"}') }),
+        {
+          ok: true,
+        },
+      );
+      const late = await connect();
+      assert.equal(await late.putToken(`${HUB}/devices/leaf1`, token('leaf1')), 200);
+      const { link: lateLink } = await late.sender('/devices/leaf1/messages/events');
+      assert.deepEqual(await AmqpTestClient.send(lateLink, { body: dataBody('{"seq":17,"from":"leaf1"}') }), {
+        ok: true,
+      });
+      await Promise.all(
+        [...flood, late].map(
+          (client) =>
+            new Promise((resolve) => {
+              client.connection.once('connection_close', resolve);
+              client.connection.once('disconnected', resolve);
+              client.close();
+            }),
+        ),
+      );
+      // the hub lets go of connections their clients closed cleanly: their devices are disconnected
+      await eventually(async () => {
+        const { devices: listed } = await daemon.json<{
+          devices: { deviceId: string; connectionState: string }[];
+        }>('GET', '/devices');
+        return listed.every(
+          (device) => !devices.includes(device.deviceId) || device.connectionState === 'Disconnected',
+        )
+          ? true
+          : undefined;
+      }, 'the flood devices to be disconnected');
+      return { during, after: memory(pid) };
+    };
+
+    const first = await floodRound();
+    const second = await floodRound();
+    const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
+    console.log(
+      `daemon RSS: ${mib(before.rss)} MiB before; with ${CONNECTIONS * 1024} links open ${mib(first.during.rss)} MiB, ` +
+        `then ${mib(first.after.rss)} MiB; a second flood ${mib(second.during.rss)} MiB, then ${mib(second.after.rss)} MiB`,
+    );
+    // generous bounds: a link costs the hub kilobytes, and a second flood reuses what the first took
+    assert.ok(
+      first.during.rss - before.rss < 256 * 1024 * 1024,
+      `grew ${mib(first.during.rss - before.rss)} MiB`,
+    );
+    assert.ok(
+      second.after.rss - first.after.rss < 32 * 1024 * 1024,
+      `a second flood kept ${mib(second.after.rss - first.after.rss)} MiB more`,
+    );
+    assert.ok(!daemon.output.includes(keys.flood0!), 'keys never reach the log');
   });
 
   test('SASL PLAIN: the username names the device, the password is its token', async () => {

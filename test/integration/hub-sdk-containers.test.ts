@@ -4,7 +4,12 @@ import { after, before, describe, test } from 'node:test';
 
 import { TestDaemon, manifest } from '../helpers/daemon.js';
 import { DOCKER_URI, removeContainer, removeImage, testEngine } from '../helpers/docker.js';
-import { expectSdkExchange, moduleLogs, sdkDeployment } from '../helpers/sdk-deployment.js';
+import {
+  expectSdkExchange,
+  moduleLogs,
+  sdkDeployment,
+  type SdkTransport,
+} from '../helpers/sdk-deployment.js';
 import { buildSdkModuleImage, SDK_MODULE_IMAGE } from '../helpers/sdk-module-image.js';
 import { holdTestLock } from '../helpers/test-lock.js';
 
@@ -23,13 +28,15 @@ const containerModule = (cmd: string[], fields: Record<string, unknown> = {}) =>
   ...fields,
 });
 
-const deployment = (desired: Record<string, unknown>) =>
+/** The two SDK modules in containers; the image's first argument chooses the SDK transport. */
+const deployment = (desired: Record<string, unknown>, transport: SdkTransport = 'mqtt') =>
   sdkDeployment(
     {
-      receiver: containerModule(['receiver']),
-      sender: containerModule(['sender', '5', 'receiver'], { startupOrder: 1 }),
+      receiver: containerModule([transport, 'receiver']),
+      sender: containerModule([transport, 'sender', '5', 'receiver'], { startupOrder: 1 }),
     },
     desired,
+    transport,
   );
 
 /** Signs with the module's key from inside its container, through the socket the runtime bound there. */
@@ -135,4 +142,29 @@ describe('SDK modules in Docker containers talk through the hub', { skip }, () =
       );
     }
   });
+
+  // the same exchange over the SDK's other transports: the containers are made again with the
+  // transport as their first argument, and reach the hub on 5671 (Amqp) or 443 (MqttWs, AmqpWs)
+  for (const transport of ['amqp', 'amqpws', 'mqttws'] as const) {
+    test(`over ${transport}: output → route → input; twin; direct methods between containers and from iotedge`, async () => {
+      const result = await daemon.request('POST', '/deployment', deployment({ threshold: 5 }, transport));
+      assert.equal(result.status, 200, result.body);
+      const receiver = await inspect('receiver');
+      assert.deepEqual(receiver.Config.Cmd, [transport, 'receiver']);
+      assert.ok(
+        receiver.Config.Env.includes('IOTEDGE_GATEWAYHOSTNAME=localhost'),
+        receiver.Config.Env.join('\n'),
+      );
+      await expectSdkExchange(daemon);
+      const invoked = daemon.cli(['invoke', 'receiver', 'ping', '--payload', `{"over":"${transport}"}`]);
+      assert.equal(invoked.code, 0, invoked.stderr);
+      assert.deepEqual(JSON.parse(invoked.stdout), {
+        status: 200,
+        payload: { pong: { over: transport }, from: 'receiver' },
+      });
+      const changed = await daemon.request('POST', '/deployment', deployment({ threshold: 6 }, transport));
+      assert.equal(changed.status, 200, changed.body);
+      await logged('receiver', /desired \{"threshold":6,"\$version":\d+\}/);
+    });
+  }
 });

@@ -6,7 +6,7 @@ import tls from 'node:tls';
 
 import { WebSocket } from 'ws';
 
-import { TestDaemon, eventually, hubPorts, manifest } from '../helpers/daemon.js';
+import { TestDaemon, eventually, hubListening, hubPorts, manifest } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
 import { LeafDevice, expectRebootAnswered } from '../helpers/leaf-device.js';
 import { holdTestLock } from '../helpers/test-lock.js';
@@ -82,15 +82,11 @@ describe('MQTT and AMQP over WebSockets on the HTTPS port: what it refuses', () 
     agent.systemModules.edgeHub.settings.createOptions = hubPorts(mqttPort, httpsPort);
     const result = await daemon.request('POST', '/deployment', document);
     assert.equal(result.status, 200, result.body);
-    await eventually(async () => {
-      const status = await daemon.json<{ systemModules: { edgeHub: { statusDescription: string } } }>(
-        'GET',
-        '/deployment/status',
-      );
-      return status.systemModules.edgeHub.statusDescription.includes(`HTTPS on 127.0.0.1:${httpsPort}`)
-        ? true
-        : undefined;
-    }, 'the HTTPS head to listen');
+    await hubListening(
+      daemon,
+      new RegExp(`HTTPS on 127\\.0\\.0\\.1:${httpsPort}`),
+      'the HTTPS head to listen',
+    );
   });
   after(async () => {
     await Promise.all(leaves.map((device) => device.stop()));

@@ -9,6 +9,8 @@ import { parseDeviceDeployment } from '../deployment/device-deployment.js';
 import type { EdgeHub } from '../hub/hub.js';
 import type { JsonObject } from '../hub/twin-store.js';
 import { LeafDeviceInputError } from '../hub/leaf-device-spec.js';
+import { reportedPatchError } from '../hub/twin/reported-validation.js';
+import { isTwinObject } from '../hub/twin/twin-json.js';
 import type { UpstreamReport } from './upstream-service.js';
 import { LeafDeviceExistsError, type LeafDeviceRegistry } from '../hub/leaf-devices.js';
 import { HubRequestError } from '../hub/hub-request-error.js';
@@ -118,6 +120,15 @@ export class DaemonBackend implements ManagementBackend {
     const edgeHub = this.runningHub(503);
     if (this.leafDevices().get(deviceId) === undefined) throw new ApiError(404, `no leaf device ${deviceId}`);
     return answered(edgeHub.sendToDevice(deviceId, { ...message, body: Buffer.from(message.data, 'utf8') }));
+  }
+
+  async patchDeviceDesired(deviceId: string, patch: unknown): Promise<{ deviceId: string; version: number }> {
+    const edgeHub = this.runningHub(503);
+    if (this.leafDevices().get(deviceId) === undefined) throw new ApiError(404, `no leaf device ${deviceId}`);
+    if (!isTwinObject(patch)) throw new ApiError(400, 'properties.desired: expected a JSON object');
+    const invalid = reportedPatchError(patch);
+    if (invalid) throw new ApiError(400, `properties.desired: ${invalid.message}`);
+    return { deviceId, version: await answered(edgeHub.patchDeviceDesired(deviceId, patch as JsonObject)) };
   }
 
   /** The Edge Hub while it runs; otherwise an API error with `status`. */

@@ -255,6 +255,22 @@ export function managementRoutes(backend: ManagementBackend): Route[] {
       },
     },
     {
+      method: 'PATCH',
+      pattern: /^\/devices\/([^/]+)\/twin$/,
+      since: '2020-07-07',
+      handler: async (request) => {
+        const update = jsonObject<{ properties?: { desired?: unknown } }>(
+          await request.body(),
+          '{properties: {desired: {...}}}',
+        );
+        sendJson(
+          request.response,
+          200,
+          await backend.patchDeviceDesired(name(request), update.properties?.desired),
+        );
+      },
+    },
+    {
       method: 'POST',
       pattern: /^\/devices\/([^/]+)\/deployment$/,
       since: '2020-07-07',

@@ -96,6 +96,11 @@ export interface ManagementBackend {
   sendCloudToDevice(deviceId: string, message: CloudToDeviceInvocation): Promise<{ messageId: string }>;
   /** A new registration with DPS; 400 unless the device provisions through DPS, 502 when it fails. */
   reprovision(): Promise<ReprovisionAnswer>;
+  /**
+   * Merges a patch into a leaf device's desired properties (IoT Hub's service-side twin update);
+   * 404 for an unknown device, 400 naming what is wrong with the patch. Resolves to the new version.
+   */
+  patchDeviceDesired(deviceId: string, patch: unknown): Promise<{ deviceId: string; version: number }>;
 }
 
 /** One endpoint's queue as GET /hub/queues shows it. */

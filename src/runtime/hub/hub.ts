@@ -26,6 +26,7 @@ import { SessionStore } from './sessions.js';
 import { twinChangeNotification } from './twin/twin-change.js';
 import { TwinStore, type JsonObject } from './twin-store.js';
 import { withoutMetadata } from './twin/twin-document.js';
+import { mergePatch } from './twin/twin-json.js';
 
 /** What a client presents to authenticate: a SAS token, or the certificate of its TLS handshake. */
 export type Credentials = { sas: string } | { certificate: Buffer };
@@ -292,6 +293,24 @@ export class EdgeHub implements SessionCore {
     }
     for (const id of changed) this.notifyDesired(id);
     return this.twins.get(`${deviceId}/$edgeAgent`).desired.$version;
+  }
+
+  /**
+   * A leaf device's desired properties changed from the service side, as IoT Hub's twin update does
+   * it: `patch` merged in (a null removes a property), saved, then sent to the device if it listens.
+   * Resolves to the new desired version; a failed write is a HubRequestError 503.
+   */
+  async patchDeviceDesired(deviceId: string, patch: JsonObject): Promise<number> {
+    const current = withoutMetadata(this.twins.get(deviceId).desired);
+    this.twins.setDesired(deviceId, mergePatch(current, patch));
+    try {
+      await this.twins.save();
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'a write error';
+      throw new HubRequestError(503, `the twin could not be saved (${reason}); try again later`);
+    }
+    this.notifyDesired(deviceId);
+    return this.twins.get(deviceId).desired.$version;
   }
 
   /** The reported properties of a twin kept here (without `$version`); `{}` when none arrived. */

@@ -105,5 +105,6 @@ export function fakeBackend(): ManagementBackend {
       throw new ApiError(404, `no leaf device ${deviceId}`);
     },
     sendCloudToDevice: async () => ({ messageId: 'id-1' }),
+    patchDeviceDesired: async (deviceId) => ({ deviceId, version: 2 }),
   };
 }

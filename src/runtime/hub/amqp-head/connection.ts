@@ -170,6 +170,10 @@ export class AmqpConnection {
     });
     container.on('error', (error: Error) => this.log(`error: ${error.message}`));
     container.on('disconnected', () => this.end());
+    // rhea tells 'disconnected' only of a connection that was not closed: one the client closed
+    // cleanly ends with its close frame, or at the latest with its socket
+    container.on('connection_close', () => this.end());
+    this.socket.once('close', () => this.end());
   }
 
   /** SASL PLAIN: the username names the identity, the password is its SAS token. */
