@@ -11,6 +11,7 @@ export interface DpsDaemonOptions {
   port?: number;
   transport?: 'http' | 'mqtt';
   alwaysReprovisionOnStartup?: boolean;
+  dynamicReprovisioning?: boolean;
   scopeId?: string;
   /** PEM certificates the daemon trusts (certificates.trusted_ca_certs): the local DPS's CA at least. */
   trustedCas: string[];
@@ -31,6 +32,7 @@ export function dpsDaemon(dps: LocalDps, options: DpsDaemonOptions): TestDaemon 
     `  scope_id: ${options.scopeId ?? dps.scopeId}`,
     ...(options.transport ? [`  transport: ${options.transport}`] : []),
     ...(options.alwaysReprovisionOnStartup === false ? ['  always_reprovision_on_startup: false'] : []),
+    ...(options.dynamicReprovisioning ? ['  dynamic_reprovisioning: true'] : []),
     '  attestation:',
     ...options.attestation,
     '',

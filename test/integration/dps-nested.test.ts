@@ -12,6 +12,7 @@ import { cleanupDaemons, nestedDeployment as deployment, recorded, rootCaOf } fr
 
 const COUNT = 50;
 const CHILD = 'edge-from-dps';
+const MOVED = 'edge-moved';
 
 describe('end to end: DPS assigns a child edge device to its parent, and the child sends telemetry through it', () => {
   const pki = testPki();
@@ -20,6 +21,7 @@ describe('end to end: DPS assigns a child edge device to its parent, and the chi
   let child: TestDaemon | undefined;
   const records = path.join(parent.dir, 'received.txt');
   let parentPort = 0;
+  let childKey = '';
 
   before(async () => {
     parentPort = await freePort();
@@ -40,6 +42,7 @@ describe('end to end: DPS assigns a child edge device to its parent, and the chi
     const added = parent.cli(['identity', 'add', CHILD, '--edge', '--json']);
     assert.equal(added.code, 0, added.stderr);
     const { primaryKey } = JSON.parse(added.stdout) as { primaryKey: string };
+    childKey = primaryKey;
     dps.enrollments.set('child-registration', { key: primaryKey, assignedHub: 'localhost', deviceId: CHILD });
     child = dpsDaemon(dps, {
       attestation: [
@@ -49,6 +52,7 @@ describe('end to end: DPS assigns a child edge device to its parent, and the chi
       ],
       trustedCas: [pki.ca.cert, readFileSync(rootCaOf(parent), 'utf8')],
       extraYaml: [`parent_hostname: 127.0.0.1:${parentPort}`],
+      dynamicReprovisioning: true,
     });
     child.env.IOTEDGE_UPSTREAM_KEEPALIVE_SECS = '2';
   });
@@ -93,5 +97,37 @@ describe('end to end: DPS assigns a child edge device to its parent, and the chi
     ).upstream;
     assert.equal(upstream?.connected, true);
     assert.equal(upstream?.kind, 'parent');
+  });
+
+  test('dynamic_reprovisioning: the parent refuses the old identity, DPS moves the child, it restarts under the new one', async () => {
+    const running = child!;
+    // the child's new identity on the parent, the old one removed; DPS now assigns the new one
+    const added = parent.cli(['identity', 'add', MOVED, '--edge', '--key', childKey]);
+    assert.equal(added.code, 0, added.stderr);
+    const removed = parent.cli(['identity', 'remove', CHILD]);
+    assert.equal(removed.code, 0, removed.stderr);
+    dps.enrollments.set('child-registration', { key: childKey, assignedHub: 'localhost', deviceId: MOVED });
+    const exited = new Promise<number | null>((resolve) =>
+      running.process!.once('exit', (code) => resolve(code)),
+    );
+    // the parent restarts: the child connects again, as the old identity, and is refused
+    assert.equal(await parent.signal('SIGTERM'), 0);
+    await parent.start();
+    assert.equal(await exited, 75, running.output);
+    assert.match(running.output, /dynamic reprovisioning: the upstream refused this device/);
+    assert.match(running.output, new RegExp(`dynamic reprovisioning: DPS assigned ${MOVED} on localhost`));
+
+    await running.start();
+    assert.equal(provisioningState(running)?.deviceId, MOVED);
+    await eventually(
+      async () => {
+        const status = JSON.parse(running.cli(['system', 'status', '--json']).stdout) as {
+          upstream?: { connected: boolean };
+        };
+        return status.upstream?.connected ? true : undefined;
+      },
+      'the child connected to its parent as its new identity',
+      60_000,
+    );
   });
 });

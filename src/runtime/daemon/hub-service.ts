@@ -46,6 +46,8 @@ export interface HubServiceOptions {
   /** The hub's TLS server certificate, which the daemon's edge CA issues and renews. */
   certificates: ServerCertificateSource;
   log(line: string): void;
+  /** The upstream refused this device's own identity. */
+  onDeviceRefused?(reason: string): void;
 }
 
 export interface HubStatus {

@@ -221,6 +221,10 @@ export async function main(argv: string[]): Promise<number> {
     import('./workload-service.js'),
   ]);
   const generationId = (module: string) => agentStore.lookup(module);
+  // Set below: stops the daemon, clears the old identity's state and exits for the service manager to restart it.
+  let restartReassigned = (): void => undefined;
+  const { DpsReprovisioning, reprovisionOnRefusal } = await import('./reprovision.js');
+  const reprovisioning = provisioner && new DpsReprovisioning(provisioner, () => restartReassigned());
   // The edge CA and the hub's server certificate are the daemon's: the workload API issues from it too.
   let edgeCa: EdgeCaService | undefined;
   let hub: HubService;
@@ -233,6 +237,9 @@ export async function main(argv: string[]): Promise<number> {
       wire: IOTHUB_WIRE,
       certificates: edgeCa,
       log: hubLog,
+      ...(reprovisioning && settings.provisioning.dynamic_reprovisioning
+        ? { onDeviceRefused: reprovisionOnRefusal(reprovisioning, log) }
+        : {}),
     });
   } catch (error) {
     edgeCa?.close();
@@ -299,23 +306,13 @@ export async function main(argv: string[]): Promise<number> {
     log(`agent: could not read the local deployment: ${(error as Error).message}`);
   }
 
-  // Set below: stops the daemon, clears the old identity's state and exits for the service manager to restart it.
-  let restartReassigned = (): void => undefined;
-  const { DpsReprovisioning } = await import('./reprovision.js');
   let socketPath: string;
   let server: Awaited<ReturnType<typeof startManagementServer>>;
   try {
     socketPath = await managementSocket(settings);
     server = await startManagementServer(
       socketPath,
-      new DaemonBackend(
-        agent,
-        settings,
-        version,
-        hub,
-        daemonLog,
-        provisioner && new DpsReprovisioning(provisioner, () => restartReassigned()),
-      ),
+      new DaemonBackend(agent, settings, version, hub, daemonLog, reprovisioning),
       log,
     );
   } catch (error) {

@@ -49,6 +49,37 @@ export class DpsReprovisioning implements Reprovisioning {
   }
 }
 
+/** Least time between two registrations that refusals by the upstream ask for. */
+const REFUSAL_REPROVISION_INTERVAL_MS = 60_000;
+
+/**
+ * config.yaml's `dynamic_reprovisioning`, as IoT Edge 1.1 has it: when the upstream refuses this
+ * device's own identity (the device was deleted, disabled or moved to another hub), register with
+ * DPS again, at most once a minute; a new assignment restarts the daemon under it, the same one
+ * leaves the link retrying with its backoff.
+ */
+export function reprovisionOnRefusal(
+  provisioning: Reprovisioning,
+  log: (line: string) => void,
+  now: () => number = Date.now,
+): (reason: string) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  return (reason) => {
+    if (now() - last < REFUSAL_REPROVISION_INTERVAL_MS) return;
+    last = now();
+    log(`dynamic reprovisioning: the upstream refused this device (${reason}); registering with DPS again`);
+    provisioning.reprovision().then(
+      (answer) =>
+        log(
+          answer.changed
+            ? `dynamic reprovisioning: DPS assigned ${answer.deviceId} on ${answer.iothubHostname}; restarting under it`
+            : `dynamic reprovisioning: DPS assigned the same hub and device id`,
+        ),
+      (error: Error) => log(`dynamic reprovisioning: ${error.message}`),
+    );
+  };
+}
+
 /** POST /device/reprovision: 400 unless the device provisions through DPS; 502 naming why DPS failed. */
 export async function reprovisionThrough(
   provisioning: Reprovisioning | undefined,

@@ -19,6 +19,8 @@ export interface UpstreamServiceOptions {
   /** The device's trust bundle (PEM): a parent's server certificate must chain to it. */
   trustBundlePem(): string;
   log(line: string): void;
+  /** The upstream refused this device's own identity (config.yaml's dynamic_reprovisioning acts on it). */
+  onDeviceRefused?(reason: string): void;
 }
 
 /** Environment variables for tests: a shorter keepalive and idle time (seconds). */
@@ -85,6 +87,7 @@ export function openUpstream(
           httpsPort: portOr(process.env[PARENT_HTTPS_PORT_ENV], HTTPS_PORT),
         }
       : {}),
+    ...(options.onDeviceRefused ? { onSelfRefused: options.onDeviceRefused } : {}),
   });
   link.start();
   return { link };

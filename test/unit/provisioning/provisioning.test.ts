@@ -5,6 +5,7 @@ import { dpsEndpoint, hostWithPort } from '../../../src/runtime/provisioning/dps
 import { describeDpsFailure } from '../../../src/runtime/provisioning/dps-errors.js';
 import { deriveDeviceKey } from '../../../src/runtime/provisioning/group-key.js';
 import { renderProvisioning } from '../../../src/cli/system-status.js';
+import { reprovisionOnRefusal } from '../../../src/runtime/daemon/reprovision.js';
 
 const context = {
   endpoint: { host: 'dps.example.net', port: 443 },
@@ -94,4 +95,37 @@ test('system status: the provisioning line', () => {
     }),
     'waiting for DPS (attempt 2, next at 2026-01-01T00:00:00.000Z): e',
   );
+});
+
+test('dynamic reprovisioning registers again on a refusal, at most once a minute, and logs the outcome', async () => {
+  let clock = 1_000_000;
+  let calls = 0;
+  const lines: string[] = [];
+  const refused = reprovisionOnRefusal(
+    {
+      state: { status: 'provisioned' } as never,
+      reprovision: async () => {
+        calls += 1;
+        return { deviceId: 'edge-2', iothubHostname: 'hub-2', changed: calls > 1 };
+      },
+    },
+    (line) => lines.push(line),
+    () => clock,
+  );
+  refused('Connection refused: Not authorized');
+  refused('Connection refused: Not authorized');
+  clock += 59_000;
+  refused('again');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(calls, 1);
+  clock += 2_000;
+  refused('after a minute');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(calls, 2);
+  assert.deepEqual(lines, [
+    'dynamic reprovisioning: the upstream refused this device (Connection refused: Not authorized); registering with DPS again',
+    'dynamic reprovisioning: DPS assigned the same hub and device id',
+    'dynamic reprovisioning: the upstream refused this device (after a minute); registering with DPS again',
+    'dynamic reprovisioning: DPS assigned edge-2 on hub-2; restarting under it',
+  ]);
 });

@@ -68,6 +68,8 @@ export interface UpstreamLinkOptions {
   /** The upstream's AMQP and HTTPS ports (5671 and 443 unless set); its MQTT port is the address's. */
   amqpPort?: number;
   httpsPort?: number;
+  /** The upstream refused this device's own identity (credentials or identity unknown there). */
+  onSelfRefused?(reason: string): void;
 }
 
 /** The link's state as `iotedge system status` shows it. */
@@ -433,6 +435,7 @@ export class UpstreamLink implements DeliveryTarget {
   private lost(error: UpstreamConnectionError): void {
     this.lastError = error.message;
     if (this.retryTimer !== undefined || this.stopped) return;
+    if (error.refused) this.options.onSelfRefused?.(error.message);
     const wasConnected = this.connected;
     this.connected = false;
     if (wasConnected || this.failures === 0) this.since = this.now();
