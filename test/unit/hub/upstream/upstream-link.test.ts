@@ -115,6 +115,15 @@ function harness(
 
 const settle = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until `done()` holds (the link's timers run late on a busy machine); fails naming `what`. */
+async function until(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await settle(5);
+  }
+}
+
 describe('the upstream link', () => {
   let stop: (() => void) | undefined;
   afterEach(() => stop?.());
@@ -166,7 +175,7 @@ describe('the upstream link', () => {
     assert.equal(offline.lastError, 'connection closed');
     assert.match(log.at(-1)!, /127\.0\.0\.1:18883 lost: connection closed; next attempt in 0\.5 s/);
 
-    await settle(700);
+    await until(() => events.length === 3, 'the link to reconnect');
     assert.deepEqual(events, ['attach', 'detach', 'attach'], 'attached again once reconnected');
     assert.equal(link.status().connected, true);
     await link.deliver(message('child-1', 'sensor'));
@@ -229,7 +238,7 @@ describe('the upstream link', () => {
     assert.equal(channels.length, 0);
     assert.equal(link.status().lastError, 'not tried yet: no message waits to go up');
     endpoint.pending = 1;
-    await settle(1_200);
+    await until(() => events.length > 0, 'the link to connect once a message waits');
     assert.deepEqual(events, ['attach']);
     assert.equal(channels[0].options.clientId, 'child-1/$edgeHub');
   });
@@ -296,14 +305,14 @@ describe('managed channels on the upstream link', () => {
     answerTwins(link, server.answer);
     link.manage(channel);
     link.start();
-    await settle(10);
+    await until(() => desired.length > 0, 'the twin read on connecting');
     const agent = channels.find((c) => c.options.clientId === 'child-1/$edgeAgent');
     assert.ok(agent, 'the managed identity has a connection of its own');
     assert.match(agent.options.username, /auth-chain=child-1%2F%24edgeAgent%3Bchild-1/);
     assert.deepEqual(desired, [{ a: 1, $version: 3 }]);
     server.twin.desired = { a: 5, $version: 4 };
     channels[0].close('parent restarted');
-    await settle(1_100);
+    await until(() => (desired.at(-1) as { a?: number }).a === 5, 'the twin read again after reconnecting');
     const again = channels.filter((c) => c.options.clientId === 'child-1/$edgeAgent').at(-1)!;
     assert.notEqual(again, agent, 'a new connection after the link came back');
     assert.deepEqual(desired.at(-1), { a: 5, $version: 4 }, 'the whole twin read again');
@@ -347,13 +356,16 @@ describe('managed channels on the upstream link', () => {
     );
     answerTwins(link, server.answer);
     link.manage(channel);
-    await settle(10);
+    await until(() => channel.online, 'the leaf identity online upstream');
     const leaf = channels.find((c) => c.options.clientId === 'leaf-a')!;
     assert.ok(channel.online);
     assert.ok(leaf.subscriptions.includes('devices/leaf-a/messages/devicebound/#'));
     leaf.deliver('$iothub/methods/POST/reboot/?$rid=7', Buffer.from('"now"'));
     leaf.deliver('devices/leaf-a/messages/devicebound/k=v', Buffer.from('hello'));
-    await settle(10);
+    await until(
+      () => leaf.published.includes('$iothub/methods/res/201/?$rid=7') && c2d.length > 0,
+      'the method answer and the C2D message',
+    );
     assert.ok(leaf.published.includes('$iothub/methods/res/201/?$rid=7'));
     assert.deepEqual(c2d, ['hello v']);
 
@@ -382,7 +394,7 @@ describe('managed channels on the upstream link', () => {
     answerTwins(link, server.answer);
     link.manage(channel);
     link.start();
-    await settle(10);
+    await until(() => server.patches.length > 0, 'the first reported patch');
     assert.deepEqual(server.patches, [{ old: null, status: 'running' }], 'the difference against upstream');
     state = { kept: 'x', status: 'running', n: 1 };
     await mirror.sync();
@@ -396,7 +408,7 @@ describe('managed channels on the upstream link', () => {
     state = { kept: 'y', status: 'stopped', n: 3 };
     await mirror.sync();
     assert.equal(server.patches.length, 2, 'offline: nothing sent');
-    await settle(1_100);
+    await until(() => server.patches.length > 2, 'a patch after reconnecting');
     assert.deepEqual(server.patches.at(-1), { kept: 'y', status: 'stopped', n: 3 }, 'one merged patch');
   });
 
@@ -422,7 +434,7 @@ describe('managed channels on the upstream link', () => {
     answerTwins(link, refusing);
     link.manage(channel);
     link.start();
-    await settle(10);
+    await until(() => channel.online, 'the agent identity online upstream');
     mirror.connected({ $version: 1 } as never);
     await mirror.sync();
     await mirror.sync();
@@ -472,13 +484,14 @@ describe('managed channels on the upstream link', () => {
     answerTwins(link, server.answer);
     link.manage(channel);
     link.start();
-    await settle(10);
+    await until(() => attaches > 0, 'the agent identity attached');
     assert.equal(attaches, 1);
     // the parent closes the agent's connection first (its retry waits 2 s), then the link's
     channels.find((c) => c.options.clientId === 'child-1/$edgeAgent')!.close('parent stopping');
     channels[0].close('parent stopping');
+    // past the agent's own retry (2 s), so that a second attachment would show
     await settle(2_500);
-    assert.equal(channel.online, true);
+    await until(() => channel.online, 'the agent identity online again');
     const agentConnections = channels.filter((c) => c.options.clientId === 'child-1/$edgeAgent');
     assert.equal(agentConnections.filter((c) => !c.closed).length, 1, 'one live connection for the identity');
     assert.equal(attaches, 2, 'read once per connection');
