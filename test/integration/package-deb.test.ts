@@ -94,6 +94,11 @@ describe('Debian package', { skip }, () => {
       ),
     );
     assert.deepEqual(leftovers, []);
+    // the demo's modules need the device SDK, a development dependency: they stay in the repository
+    assert.deepEqual(
+      lines.filter((line) => /\/dist\/src\/demo\//.test(line)),
+      [],
+    );
   });
 
   test('iotedge(1) lists every command and iotedged(8) every option of iotedged --help', async () => {
