@@ -1,8 +1,7 @@
-import { CHECKS } from './catalog.js';
 import { renderJson } from './render-json.js';
 import { NO_PAINT, TextReport } from './render-text.js';
-import { runChecks, type RunOptions } from './runner.js';
-import { collectAdditionalInfo } from '../runtime/system-info.js';
+import type { RunOptions } from './runner.js';
+import { additionalInfoOf, runCheckSet } from './service.js';
 import type { CheckDefinition, CheckInputs } from './types.js';
 
 export interface CheckReports {
@@ -24,7 +23,6 @@ export async function checkReports(options: {
   withoutDiagnosticsImage: boolean;
 }): Promise<CheckReports> {
   const { inputs, checks } = options;
-  const info = new Map(CHECKS.map((check) => [check.id, check]));
   let text = '';
   const report = new TextReport({
     verbose: true,
@@ -37,18 +35,14 @@ export async function checkReports(options: {
       ? checks.filter((check) => check.needs?.includes('diagnosticsImage')).map((check) => check.id)
       : [],
   );
-  const { records, facts } = await runChecks({
+  const { records, facts } = await runCheckSet({
     checks,
     inputs,
     dontRun,
-    fallbackFacts: inputs.iothubHostname ? { iothubHostname: inputs.iothubHostname } : {},
     resources: options.resources,
-    onResult: (id, result) => report.add(info.get(id)!, result),
+    onResult: (check, result) => report.add(check, result),
   });
   report.finish();
-  const additionalInfo = await collectAdditionalInfo({
-    docker_version: facts.docker?.serverVersion,
-    iotedged_version: facts.iotedgedVersion,
-  });
+  const additionalInfo = await additionalInfoOf(facts);
   return { text, json: renderJson(records, additionalInfo, false) };
 }

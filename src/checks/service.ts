@@ -4,7 +4,7 @@ import { TextReport, type Paint } from './render-text.js';
 import { runChecks, type RunOptions } from './runner.js';
 import { collectAdditionalInfo } from '../runtime/system-info.js';
 import { tally } from './tally.js';
-import type { CheckDefinition, CheckInputs } from './types.js';
+import type { CheckDefinition, CheckInputs, CheckResult } from './types.js';
 
 export interface CheckCommandOptions {
   inputs: CheckInputs;
@@ -18,32 +18,54 @@ export interface CheckCommandOptions {
   resources?: RunOptions['resources'];
 }
 
-/** Runs `iotedge check` and renders it; resolves to the process exit code (1 when errors were raised). */
-export async function runCheckCommand(options: CheckCommandOptions): Promise<number> {
-  const { inputs, output, warningsAsErrors, write } = options;
+/** Runs the checks with the host name fallback `iotedge check` uses, showing each result to `onResult`. */
+export function runCheckSet(options: {
+  checks: readonly CheckDefinition[];
+  inputs: CheckInputs;
+  dontRun: ReadonlySet<string>;
+  resources?: RunOptions['resources'];
+  onResult(check: (typeof CHECKS)[number], result: CheckResult): void;
+}) {
   const info = new Map(CHECKS.map((check) => [check.id, check]));
-  const report =
-    output === 'text'
-      ? new TextReport({ verbose: inputs.verbose, warningsAsErrors, paint: options.paint, write })
-      : undefined;
-
-  const { records, facts } = await runChecks({
+  const { inputs } = options;
+  return runChecks({
     checks: options.checks,
     inputs,
     dontRun: options.dontRun,
     fallbackFacts: inputs.iothubHostname ? { iothubHostname: inputs.iothubHostname } : {},
     resources: options.resources,
-    onResult: (id, result) => report?.add(info.get(id)!, result),
+    onResult: (id, result) => options.onResult(info.get(id)!, result),
+  });
+}
+
+/** The JSON report's `additional_info`, from what the checks learned. */
+export function additionalInfoOf(facts: Awaited<ReturnType<typeof runChecks>>['facts']) {
+  return collectAdditionalInfo({
+    docker_version: facts.docker?.serverVersion,
+    iotedged_version: facts.iotedgedVersion,
+  });
+}
+
+/** Runs `iotedge check` and renders it; resolves to the process exit code (1 when errors were raised). */
+export async function runCheckCommand(options: CheckCommandOptions): Promise<number> {
+  const { inputs, output, warningsAsErrors, write } = options;
+  const report =
+    output === 'text'
+      ? new TextReport({ verbose: inputs.verbose, warningsAsErrors, paint: options.paint, write })
+      : undefined;
+
+  const { records, facts } = await runCheckSet({
+    checks: options.checks,
+    inputs,
+    dontRun: options.dontRun,
+    resources: options.resources,
+    onResult: (check, result) => report?.add(check, result),
   });
 
   if (report) {
     report.finish();
   } else {
-    const additionalInfo = await collectAdditionalInfo({
-      docker_version: facts.docker?.serverVersion,
-      iotedged_version: facts.iotedgedVersion,
-    });
-    write(renderJson(records, additionalInfo, warningsAsErrors));
+    write(renderJson(records, await additionalInfoOf(facts), warningsAsErrors));
   }
   return tally(
     records.map((record) => record.result),
