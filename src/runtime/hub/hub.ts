@@ -99,6 +99,7 @@ export class EdgeHub implements SessionCore {
   /** Told of every reported patch saved, by identity id (the upstream link forwards them). */
   private readonly reportedListeners: ((identityId: string) => void)[] = [];
   private isoCache = { ms: Number.NaN, iso: '' };
+  private twinReadGate: ((identityId: string) => Promise<void> | undefined) | undefined;
 
   constructor(private readonly options: EdgeHubOptions) {
     this.now = options.now ?? (() => new Date());
@@ -206,6 +207,22 @@ export class EdgeHub implements SessionCore {
 
   subscriptionsChanged(identityId: string): void {
     this.connections.changed(identityId);
+    // a change of desired properties between the client's twin read and its subscription to
+    // desired patches reaches it now, as the difference from what it read
+    this.notifyDesired(identityId);
+  }
+
+  /**
+   * Twin reads of an identity wait for what `gate` returns (the first read of its twin upstream,
+   * on a child edge device), so a module that reads its twin at start sees upstream's desired
+   * properties rather than an empty or stale copy.
+   */
+  gateTwinReads(gate: (identityId: string) => Promise<void> | undefined): void {
+    this.twinReadGate = gate;
+  }
+
+  whenTwinCurrent(identityId: string): Promise<void> | undefined {
+    return this.twinReadGate?.(identityId);
   }
 
   isConnected(identityId: string): boolean {

@@ -218,7 +218,10 @@ describe('the hub core through its session API', () => {
   test('twins: desired from the deployment, a valid reported patch 204 with its version, an invalid one 400', async () => {
     const hub = newHub();
     const receiver = await connect(hub, 'receiver');
-    const twin = receiver.session.getTwin() as { status: number; body: { desired: Record<string, unknown> } };
+    const twin = (await receiver.session.getTwin()) as {
+      status: number;
+      body: { desired: Record<string, unknown> };
+    };
     assert.equal(twin.status, 200);
     assert.equal(twin.body.desired.threshold, 5);
 
@@ -235,6 +238,38 @@ describe('the hub core through its session API', () => {
       7,
       'a subscribed client hears a desired change',
     );
+  });
+
+  test('a desired change between the twin read and the subscription is heard when the client subscribes', async () => {
+    const hub = newHub();
+    const receiver = await connect(hub, 'receiver');
+    await receiver.session.getTwin();
+    hub.applyDeployment(undefined, { receiver: { threshold: 8 } });
+    assert.equal(receiver.proxy.desired.length, 0, 'not subscribed yet: nothing sent');
+    await receiver.session.subscribe('desired');
+    assert.deepEqual(
+      receiver.proxy.desired.map((change) => change.patch),
+      [{ threshold: 8 }],
+      'the difference from what it read, once',
+    );
+    await receiver.session.subscribe('desired');
+    assert.equal(receiver.proxy.desired.length, 1, 'subscribing again sends nothing new');
+  });
+
+  test('a twin read waits for what the read gate returns, and reads the twin after it', async () => {
+    const hub = newHub();
+    const receiver = await connect(hub, 'receiver');
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    hub.gateTwinReads((id) => (id === `${DEVICE}/receiver` ? gate : undefined));
+    let answered: { body?: unknown } | undefined;
+    const reading = receiver.session.getTwin().then((reply) => (answered = reply));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(answered, undefined, 'held while the gate is closed');
+    hub.applyDeployment(undefined, { receiver: { threshold: 9 } });
+    open();
+    const reply = await reading;
+    assert.equal((reply.body as { desired: { threshold: number } }).desired.threshold, 9);
   });
 
   test('direct methods: the call reaches the subscribed module and its answer comes back', async () => {

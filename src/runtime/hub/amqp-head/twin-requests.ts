@@ -14,7 +14,7 @@ export async function answerTwinRequest(identity: AmqpIdentity, message: AmqpMes
   const correlationId = message.correlation_id;
   const session = identity.session;
   if (operation === 'GET') {
-    const reply = session.getTwin();
+    const reply = await session.getTwin();
     return identity.sendTwinResponse(correlationId, reply.status, reply.body);
   }
   if (operation === 'PATCH' && resource === '/properties/reported') {

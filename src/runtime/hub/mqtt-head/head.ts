@@ -359,8 +359,11 @@ export class MqttHead implements ProtocolHead {
         return;
       }
       case 'twin-get':
-        this.twinResponse(client!, inbound.requestId, session.getTwin());
-        return done(null);
+        void session.getTwin().then((reply) => {
+          this.twinResponse(client!, inbound.requestId, reply);
+          done(null);
+        });
+        return;
       case 'twin-patch-reported':
         void session.patchReported(payload).then((reply) => {
           this.twinResponse(client!, inbound.requestId, reply);

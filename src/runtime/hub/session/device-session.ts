@@ -25,6 +25,8 @@ export interface SessionCore {
   subscriptionsChanged(identityId: string): void;
   telemetry(message: HubMessage): Promise<number>;
   getTwin(identity: ClientIdentity): { desired: JsonObject; reported: JsonObject };
+  /** What a twin read waits for first (the identity's twin being read upstream), if anything. */
+  whenTwinCurrent(identityId: string): Promise<void> | undefined;
   patchReported(identity: ClientIdentity, patch: JsonObject): Promise<number>;
   answerMethod(identityId: string, requestId: string, status: number, payload: Buffer): void;
   log(line: string): void;
@@ -173,7 +175,9 @@ export class DeviceSession {
     this.changed();
   }
 
-  getTwin(): TwinReply {
+  async getTwin(): Promise<TwinReply> {
+    const current = this.core.whenTwinCurrent(this.identity.id);
+    if (current) await current;
     return { status: 200, body: this.core.getTwin(this.identity) };
   }
 

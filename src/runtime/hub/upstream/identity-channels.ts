@@ -9,11 +9,29 @@ import type { UpstreamLink } from './upstream-link.js';
 
 /** How long an identity's upstream connection stays after its local client left. */
 const LINGER_MS = 60_000;
+/** How long a client's twin read waits for its twin's first read upstream (then it gets the hub's copy). */
+const FIRST_READ_WAIT_MS = 5_000;
 
 interface Managed {
   channel: ManagedChannel;
   mirror: ReportedMirror;
   release?: NodeJS.Timeout;
+  /** Settles once upstream's desired properties are in the hub's twin, or after the wait. */
+  firstRead?: Promise<void>;
+}
+
+/** A promise settled by `settle()` or after `ms`, whichever comes first. */
+function settledWithin(ms: number): { promise: Promise<void>; settle: () => void } {
+  let settle!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    settle = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  return { promise, settle };
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -42,15 +60,18 @@ export class IdentityChannels {
 
   constructor(
     private readonly hub: EdgeHub,
-    private readonly link: Pick<UpstreamLink, 'manage' | 'release'>,
+    private readonly link: Pick<UpstreamLink, 'manage' | 'release' | 'online'>,
     private readonly log: (line: string) => void,
-    private readonly options: { desiredFromUpstream: boolean; lingerMs?: number },
+    private readonly options: { desiredFromUpstream: boolean; lingerMs?: number; firstReadWaitMs?: number },
   ) {
     hub.onClients({
       connected: (identity) => this.connected(identity),
       disconnected: (identity) => this.disconnected(identity),
     });
     hub.onReportedSaved((id) => void this.managed.get(id)?.mirror.sync());
+    // as IoT Edge's hub reads a twin from the cloud while it is online: a module that reads its
+    // twin as it starts gets the desired properties upstream holds, not an empty or stale copy
+    if (options.desiredFromUpstream) hub.gateTwinReads((id) => this.managed.get(id)?.firstRead);
   }
 
   private connected(identity: ClientIdentity): void {
@@ -63,6 +84,10 @@ export class IdentityChannels {
       return;
     }
     const events: { connected?: (reported: Record<string, unknown>) => void } = {};
+    const firstRead =
+      this.options.desiredFromUpstream && this.link.online
+        ? settledWithin(this.options.firstReadWaitMs ?? FIRST_READ_WAIT_MS)
+        : undefined;
     const channel = new ManagedChannel(
       identity.moduleId === undefined
         ? { deviceId: identity.deviceId }
@@ -70,7 +95,12 @@ export class IdentityChannels {
       {
         connected: (twin) => events.connected?.(twin.reported),
         ...(this.options.desiredFromUpstream
-          ? { desired: (desired: TwinProperties) => this.hub.setUpstreamDesired(identity.id, desired) }
+          ? {
+              desired: (desired: TwinProperties) => {
+                this.hub.setUpstreamDesired(identity.id, desired);
+                firstRead?.settle();
+              },
+            }
           : {}),
         method: (name, payload) => this.method(identity.id, name, payload),
         ...(identity.moduleId === undefined
@@ -81,7 +111,12 @@ export class IdentityChannels {
     );
     const mirror = new ReportedMirror(channel, () => this.hub.reportedOf(identity.id), this.log);
     events.connected = (reported) => mirror.connected(reported as never);
-    this.managed.set(identity.id, { channel, mirror });
+    const managed: Managed = { channel, mirror };
+    if (firstRead) {
+      managed.firstRead = firstRead.promise;
+      void firstRead.promise.then(() => delete managed.firstRead);
+    }
+    this.managed.set(identity.id, managed);
     this.link.manage(channel);
   }
 

@@ -218,6 +218,11 @@ export class UpstreamLink implements DeliveryTarget {
     return this.amqp?.endpoint ?? this.plan[0]!;
   }
 
+  /** Whether the link is connected upstream now. */
+  get online(): boolean {
+    return this.connected;
+  }
+
   status(): UpstreamStatus {
     const transport = this.transport();
     return {

@@ -15,10 +15,12 @@ function fakeHub() {
   const listeners: Partial<ConnectionEvents>[] = [];
   const desired: [string, unknown][] = [];
   const c2d: [string, string][] = [];
+  const gates: { current?: (id: string) => Promise<void> | undefined } = {};
   const hub = {
     deviceId: 'child-1',
     onClients: (listener: Partial<ConnectionEvents>) => listeners.push(listener),
     onReportedSaved: () => undefined,
+    gateTwinReads: (gate: (id: string) => Promise<void> | undefined) => (gates.current = gate),
     reportedOf: () => ({}),
     setUpstreamDesired: (id: string, properties: unknown) => desired.push([id, properties]),
     invokeMethod: async (target: string, call: { methodName: string; payload: unknown }) => {
@@ -34,14 +36,15 @@ function fakeHub() {
   };
   const emit = (event: keyof ConnectionEvents, identity: ClientIdentity) =>
     listeners.forEach((listener) => listener[event]?.(identity));
-  return { hub: hub as unknown as EdgeHub, emit, desired, c2d };
+  return { hub: hub as unknown as EdgeHub, emit, desired, c2d, gates };
 }
 
-function fakeLink() {
+function fakeLink(online = true) {
   const managed: ManagedChannel[] = [];
   const released: string[] = [];
   return {
     link: {
+      online,
       manage: (channel: ManagedChannel) => managed.push(channel),
       release: (channel: ManagedChannel) => released.push(channel.id),
     },
@@ -104,5 +107,31 @@ describe("a child's modules and leaf devices managed from upstream", () => {
     emit('disconnected', leaf);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepEqual(released, ['sensor7']);
+  });
+
+  test("a module's twin read waits for its first read upstream: until desired came, at most the wait, not when offline", async () => {
+    const settled = (promise: Promise<void> | undefined) =>
+      Promise.race([promise?.then(() => true), new Promise((resolve) => setImmediate(() => resolve(false)))]);
+    const { hub, emit, gates } = fakeHub();
+    const { link, managed } = fakeLink();
+    new IdentityChannels(hub, link, () => undefined, { desiredFromUpstream: true, firstReadWaitMs: 200 });
+    emit('connected', { id: 'child-1/filter', deviceId: 'child-1', moduleId: 'filter' });
+    const gate = gates.current!('child-1/filter');
+    assert.ok(gate, 'a read waits while the link is up and nothing came yet');
+    assert.equal(await settled(gate), false);
+    events(managed[0]!).desired!({ threshold: 3, $version: 2 });
+    assert.equal(await settled(gate), true, 'open once desired came down');
+    assert.equal(gates.current!('child-1/filter'), undefined, 'later reads do not wait');
+
+    emit('connected', { id: 'child-1/slow', deviceId: 'child-1', moduleId: 'slow' });
+    const bounded = gates.current!('child-1/slow');
+    assert.equal(await settled(bounded), false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await settled(bounded), true, 'open after the wait when upstream never answers');
+
+    const offline = fakeHub();
+    new IdentityChannels(offline.hub, fakeLink(false).link, () => undefined, { desiredFromUpstream: true });
+    offline.emit('connected', { id: 'child-1/filter', deviceId: 'child-1', moduleId: 'filter' });
+    assert.equal(offline.gates.current!('child-1/filter'), undefined, 'offline: the hub copy at once');
   });
 });
