@@ -97,17 +97,38 @@ export async function expectLeafReachedFromParent(
   }
 }
 
-/** A deployment with the given modules and routes; the hub's MQTT on `mqttPort` (0: any). */
+/** Where a deployment binds the hub's listeners on 127.0.0.1 (0: any port; AMQP unbound when absent). */
+export interface HubPortSet {
+  mqtt: number;
+  https: number;
+  amqp?: number;
+}
+
+/**
+ * A deployment with the given modules and routes; the hub's MQTT on `ports` (a number: MQTT alone,
+ * 0 any), its edgeHub `UpstreamProtocol` set when given.
+ */
 export function nestedDeployment(
   modules: Record<string, Record<string, unknown>>,
   routes: Record<string, string>,
-  mqttPort = 0,
+  ports: number | HubPortSet = 0,
+  upstreamProtocol?: string,
 ) {
   const document = manifest(modules);
   const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
-    systemModules: { edgeHub: { settings: { createOptions: string } } };
+    systemModules: {
+      edgeHub: { settings: { createOptions: string }; env?: Record<string, { value: string }> };
+    };
   };
-  agent.systemModules.edgeHub.settings.createOptions = hubPorts(mqttPort, 0);
+  const bound = typeof ports === 'number' ? { mqtt: ports, https: 0 } : ports;
+  agent.systemModules.edgeHub.settings.createOptions = hubPorts(
+    bound.mqtt,
+    bound.https,
+    undefined,
+    bound.amqp,
+  );
+  if (upstreamProtocol !== undefined)
+    agent.systemModules.edgeHub.env = { UpstreamProtocol: { value: upstreamProtocol } };
   document.modulesContent.$edgeHub['properties.desired'].routes = routes;
   return document;
 }
@@ -119,4 +140,80 @@ export function recorded(file: string): number[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => Number(line.split(' ')[0]));
+}
+
+/** Writes `document` as a manifest file in the daemon's directory (for `iotedge deploy FILE`). */
+export function writeManifest(daemon: TestDaemon, document: unknown): string {
+  const file = path.join(daemon.dir, `manifest-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(document));
+  return file;
+}
+
+/** The upstream link as `iotedge system status --json` shows it. */
+export interface UpstreamJson {
+  protocol: string;
+  target: string;
+  requestedProtocol?: string;
+  connected: boolean;
+  /** Since when it is connected (or, while not, disconnected). */
+  since: string;
+  connections: number;
+  refused: number;
+}
+
+/** The daemon's upstream link (`iotedge system status --json`); undefined while it cannot say. */
+export function upstreamOf(daemon: TestDaemon): UpstreamJson | undefined {
+  const run = daemon.cli(['system', 'status', '--json']);
+  if (run.code !== 0) return undefined;
+  return (JSON.parse(run.stdout) as { upstream?: UpstreamJson }).upstream;
+}
+
+/** The modules running on `daemon` (edgeAgent and edgeHub aside), by name. */
+export function runningModules(daemon: TestDaemon): string[] {
+  const listed = daemon.cli(['list', '--json']);
+  const { modules } = JSON.parse(listed.stdout) as {
+    modules: { name: string; status: { runtimeStatus: { status: string } } }[];
+  };
+  return modules
+    .filter(
+      (module) =>
+        module.status.runtimeStatus.status === 'running' && !['edgeAgent', 'edgeHub'].includes(module.name),
+    )
+    .map((module) => module.name)
+    .sort();
+}
+
+/**
+ * Waits until `deploy --status --device DEVICE` on `parent` shows `module` running (what the child's
+ * agent reported up) and checks that the deployment it reports was accepted (200).
+ */
+export async function expectReportedRunning(parent: TestDaemon, deviceId: string, module: string) {
+  const reported = await eventually(
+    async () => {
+      const status = parent.cli(['deploy', '--status', '--device', deviceId]);
+      if (status.code !== 0) return undefined;
+      const report = JSON.parse(status.stdout) as {
+        lastDesiredStatus?: { code: number };
+        modules?: Record<string, { runtimeStatus?: string }>;
+      };
+      return report.modules?.[module]?.runtimeStatus === 'running' ? report : undefined;
+    },
+    `${deviceId}'s report of ${module} running, at the parent`,
+    30_000,
+  );
+  assert.equal(reported.lastDesiredStatus?.code, 200);
+}
+
+/** Invokes `ping` on `target` (`device/module`) through `daemon`; the SDK module answers with its name. */
+export async function expectPingAnswered(
+  daemon: TestDaemon,
+  target: string,
+  payload: Record<string, unknown>,
+): Promise<void> {
+  const invoked = await daemon.cliAsync(['invoke', target, 'ping', '--payload', JSON.stringify(payload)]);
+  assert.equal(invoked.code, 0, invoked.stderr);
+  assert.deepEqual(JSON.parse(invoked.stdout), {
+    status: 200,
+    payload: { pong: payload, from: target.split('/')[1] },
+  });
 }

@@ -4,10 +4,17 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
-import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
+import { TestDaemon, eventually, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
 import { connect, end, mqttAddress, type HubEndpoint, type MqttClient } from '../helpers/mqtt-client.js';
-import { childDaemon, cleanupDaemons, expectLeafReachedFromParent, rootCaOf } from '../helpers/nested.js';
+import {
+  childDaemon,
+  cleanupDaemons,
+  expectLeafReachedFromParent,
+  nestedDeployment as deployment,
+  rootCaOf,
+  upstreamOf,
+} from '../helpers/nested.js';
 
 /** Leaf devices below the child, each its own identity upstream. */
 const LEAVES = 50;
@@ -20,31 +27,6 @@ const TOKEN_SECONDS = 6;
 
 const leafId = (index: number) => `leaf-${String(index).padStart(2, '0')}`;
 const leafKey = (index: number) => Buffer.alloc(32, index + 1).toString('base64');
-
-/** A deployment with the given modules and routes; the hub's ports bound as given (0: any). */
-function deployment(
-  modules: Record<string, Record<string, unknown>>,
-  routes: Record<string, string>,
-  ports: { mqtt: number; https: number; amqp?: number },
-  upstreamProtocol?: string,
-) {
-  const document = manifest(modules);
-  const agent = document.modulesContent.$edgeAgent['properties.desired'] as {
-    systemModules: {
-      edgeHub: { settings: { createOptions: string }; env?: Record<string, { value: string }> };
-    };
-  };
-  agent.systemModules.edgeHub.settings.createOptions = hubPorts(
-    ports.mqtt,
-    ports.https,
-    undefined,
-    ports.amqp,
-  );
-  if (upstreamProtocol !== undefined)
-    agent.systemModules.edgeHub.env = { UpstreamProtocol: { value: upstreamProtocol } };
-  document.modulesContent.$edgeHub['properties.desired'].routes = routes;
-  return document;
-}
 
 /** The records the parent's recorder module wrote: `seq messageId body`, in arrival order. */
 function recorded(file: string): { seq: number; body: string }[] {
@@ -98,21 +80,6 @@ function parentTwin(
     twins: Record<string, { desired: Record<string, unknown>; reported: Record<string, unknown> }>;
   };
   return saved.twins[id];
-}
-
-interface UpstreamJson {
-  protocol: string;
-  target: string;
-  requestedProtocol?: string;
-  connected: boolean;
-  connections: number;
-  refused: number;
-}
-
-function upstreamOf(daemon: TestDaemon): UpstreamJson | undefined {
-  const run = daemon.cli(['system', 'status', '--json']);
-  if (run.code !== 0) return undefined;
-  return (JSON.parse(run.stdout) as { upstream?: UpstreamJson }).upstream;
 }
 
 /** Checks that each leaf's messages `from..to-1` arrived, each sender's first arrivals in order. */

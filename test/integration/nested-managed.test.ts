@@ -5,7 +5,14 @@ import { after, before, describe, test } from 'node:test';
 
 import { TestDaemon, eventually, hubPorts, manifest, nodeModule } from '../helpers/daemon.js';
 import { freePort } from '../helpers/free-port.js';
-import { childDaemon, cleanupDaemons, expectLeafReachedFromParent } from '../helpers/nested.js';
+import {
+  childDaemon,
+  cleanupDaemons,
+  expectLeafReachedFromParent,
+  expectPingAnswered,
+  runningModules,
+  writeManifest,
+} from '../helpers/nested.js';
 
 type Twin = { desired: Record<string, unknown>; reported: Record<string, unknown> };
 
@@ -46,20 +53,6 @@ const childDeployment = (modules: string[], restartPolicy = 'always') =>
   manifest(
     Object.fromEntries(modules.map((name) => [name, nodeModule('sleeper.js', [], { restartPolicy })])),
   );
-
-function runningModules(daemon: TestDaemon): string[] {
-  const listed = daemon.cli(['list', '--json']);
-  const { modules } = JSON.parse(listed.stdout) as {
-    modules: { name: string; status: { runtimeStatus: { status: string } } }[];
-  };
-  return modules
-    .filter(
-      (module) =>
-        module.status.runtimeStatus.status === 'running' && !['edgeAgent', 'edgeHub'].includes(module.name),
-    )
-    .map((module) => module.name)
-    .sort();
-}
 
 describe('nested edge: a child edge device managed from above', () => {
   const parent = new TestDaemon({}, [], 'localhost');
@@ -275,12 +268,7 @@ describe('nested edge: a child edge device managed from above', () => {
       30_000,
     );
 
-    const invoked = await parent.cliAsync(['invoke', 'child-1/receiver', 'ping', '--payload', '{"x":1}']);
-    assert.equal(invoked.code, 0, invoked.stderr);
-    assert.deepEqual(JSON.parse(invoked.stdout), {
-      status: 200,
-      payload: { pong: { x: 1 }, from: 'receiver' },
-    });
+    await expectPingAnswered(parent, 'child-1/receiver', { x: 1 });
   });
 
   test('cloud-to-device messages and methods from upstream reach a leaf device below the child', async () => {
@@ -293,9 +281,3 @@ describe('nested edge: a child edge device managed from above', () => {
     await expectLeafReachedFromParent(parent, child, 'sensor7', connectionString);
   });
 });
-
-function writeManifest(daemon: TestDaemon, document: unknown): string {
-  const file = path.join(daemon.dir, `manifest-${Date.now()}.json`);
-  writeFileSync(file, JSON.stringify(document));
-  return file;
-}

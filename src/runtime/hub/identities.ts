@@ -152,20 +152,24 @@ export class IdentityRegistry {
    * A connection "on behalf of" `deviceId`/`moduleId` (nested edge): the `auth-chain` names that
    * target first and the acting child edge device last; the token must be that child's `$edgeHub`
    * token, and the target must lie in the child's scope (the child itself, its modules, the devices
-   * registered here below it). The connection is then the target's.
+   * registered here below it). The connection is then the target's. On a child, an actor or target
+   * it does not know yet (an edge device registered above since the last refresh, two layers below
+   * the top) is asked of its parent first.
    */
-  onBehalfOf(
+  async onBehalfOf(
     deviceId: string,
     moduleId: string | undefined,
     authChain: string,
     token: string,
-  ): Authentication {
+  ): Promise<Authentication> {
     const id = moduleId === undefined ? deviceId : `${deviceId}/${moduleId}`;
     const parsed = parseAuthChain(authChain, id);
     if (!parsed.ok) return { ok: false, reason: `${id}: ${parsed.reason}` };
     const { claim } = parsed;
     if (deviceId === this.options.deviceId)
       return { ok: false, reason: `${id}: this device's own identities cannot be acted for` };
+    await this.knowOrAskUpstream(claim.actorDeviceId);
+    await this.knowOrAskUpstream(deviceId);
     const actor = this.authenticateLeafSas(claim.actorDeviceId, EDGE_HUB_MODULE_ID, token);
     if (!actor.ok) return actor;
     const outOfScope = scopeProblem(claim, scopeDevices(this.devices));
@@ -179,14 +183,16 @@ export class IdentityRegistry {
 
   /**
    * A child edge device's hub, by the token of its `$edgeHub` module identity (as it asks this
-   * parent for its device scope): it must be an edge device registered here.
+   * parent for its device scope): it must be an edge device registered here, or (on a child) one its
+   * own parent has below it, asked for when not known yet.
    */
-  authenticateEdgeHub(edgeDeviceId: string, token: string): Authentication {
+  async authenticateEdgeHub(edgeDeviceId: string, token: string): Promise<Authentication> {
     if (edgeDeviceId === this.options.deviceId)
       return {
         ok: false,
         reason: `${edgeDeviceId}/${EDGE_HUB_MODULE_ID}: this device's own hub asks no one here`,
       };
+    await this.knowOrAskUpstream(edgeDeviceId);
     return this.authenticateLeafSas(edgeDeviceId, EDGE_HUB_MODULE_ID, token);
   }
 

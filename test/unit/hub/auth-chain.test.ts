@@ -103,21 +103,21 @@ describe('a parent authenticates a connection on behalf of a child edge device',
     const own = await identities.authenticateSas('child-1', '$edgeHub', token);
     assert.ok(own.ok, own.ok ? '' : own.reason);
     assert.deepEqual(own.identity, { id: 'child-1/$edgeHub', deviceId: 'child-1', moduleId: '$edgeHub' });
-    const module = identities.onBehalfOf('child-1', 'sensor', 'child-1/sensor;child-1', token);
+    const module = await identities.onBehalfOf('child-1', 'sensor', 'child-1/sensor;child-1', token);
     assert.ok(module.ok, module.ok ? '' : module.reason);
     assert.deepEqual(module.identity, { id: 'child-1/sensor', deviceId: 'child-1', moduleId: 'sensor' });
     assert.equal(module.expiresAt?.getTime(), NOW.getTime() + 3600_000);
-    const leaf = identities.onBehalfOf('leaf-a', undefined, 'leaf-a;child-1', token);
+    const leaf = await identities.onBehalfOf('leaf-a', undefined, 'leaf-a;child-1', token);
     assert.ok(leaf.ok, leaf.ok ? '' : leaf.reason);
     assert.deepEqual(leaf.identity, { id: 'leaf-a', deviceId: 'leaf-a' });
   });
 
   test('refused: out of scope, a bad token, a plain device acting, the parent itself, modules directly', async () => {
     const refusals = [
-      identities.onBehalfOf('child-2', 'm', 'child-2/m;child-1', token),
-      identities.onBehalfOf('child-1', 'm', 'child-1/m;child-1', edgeHubToken('child-1', OTHER_KEY)),
-      identities.onBehalfOf('leaf-a', undefined, 'leaf-a;plain', edgeHubToken('plain', OTHER_KEY)),
-      identities.onBehalfOf('parent-1', 'm', 'parent-1/m;child-1', token),
+      await identities.onBehalfOf('child-2', 'm', 'child-2/m;child-1', token),
+      await identities.onBehalfOf('child-1', 'm', 'child-1/m;child-1', edgeHubToken('child-1', OTHER_KEY)),
+      await identities.onBehalfOf('leaf-a', undefined, 'leaf-a;plain', edgeHubToken('plain', OTHER_KEY)),
+      await identities.onBehalfOf('parent-1', 'm', 'parent-1/m;child-1', token),
       await identities.authenticateSas('child-1', 'sensor', token),
       await identities.authenticateSas('plain', '$edgeHub', edgeHubToken('plain', OTHER_KEY)),
     ].map((result) => (result.ok ? 'accepted' : result.reason));

@@ -12,6 +12,7 @@ import { parseNewLeafDevice, type LeafDevice } from '../../../src/runtime/hub/le
 import { scopeDevices } from '../../../src/runtime/hub/leaf-devices.js';
 import { RefreshThrottle } from '../../../src/runtime/hub/refresh-throttle.js';
 import { ScopeIdentities } from '../../../src/runtime/hub/scope-identities.js';
+import { edgeHubModuleKey } from '../../../src/runtime/identity/module-keys.js';
 import { buildSasToken } from '../../../src/runtime/identity/sas.js';
 
 const PARENT = 'parent';
@@ -438,5 +439,49 @@ describe('a child authenticates identities from upstream', () => {
     const stranger = await identities.authenticateSas('stranger', undefined, token('stranger', key(5)));
     assert.deepEqual(stranger, { ok: false, reason: 'unknown identity stranger' });
     assert.equal(asked, 2);
+  });
+
+  test('a middle layer asks upstream for an acting edge device and its targets it does not know yet', async () => {
+    // the middle of three layers: the top registered bottom (an edge device below the middle) and
+    // a leaf below bottom after the middle's last refresh
+    const upstream = new Map<string, LeafDevice>();
+    let asked = 0;
+    const identities = new IdentityRegistry({
+      deviceId: 'middle',
+      iothubHostname: 'hub.example.net',
+      edgeHostname: 'middle',
+      generationId: async () => undefined,
+      leafDevices: { get: () => undefined },
+      scopeIdentities: {
+        get: (id) => upstream.get(id),
+        refreshForUnknown: async () => {
+          asked += 1;
+          const learnt = [
+            { deviceId: 'bottom', edge: true, authentication: { type: 'sas', primaryKey: key(6) } },
+            { deviceId: 'leaf-9', parentId: 'bottom', authentication: { type: 'sas', primaryKey: key(7) } },
+          ];
+          for (const body of learnt) upstream.set(body.deviceId, parseNewLeafDevice(body, 'middle', NOW));
+        },
+      },
+      now: () => NOW,
+    });
+    const bottomHub = buildSasToken({
+      audience: 'hub.example.net/devices/bottom/modules/$edgeHub',
+      key: edgeHubModuleKey(key(6)),
+      expiry: Math.floor(NOW.getTime() / 1000) + 600,
+    });
+    const module = await identities.onBehalfOf('bottom', 'sensor', 'bottom/sensor;bottom', bottomHub);
+    assert.ok(module.ok, module.ok ? '' : module.reason);
+    assert.equal(asked, 1, 'the unknown actor asked upstream once');
+    const leaf = await identities.onBehalfOf('leaf-9', undefined, 'leaf-9;bottom', bottomHub);
+    assert.ok(leaf.ok, leaf.ok ? '' : leaf.reason);
+    assert.equal((await identities.authenticateEdgeHub('bottom', bottomHub)).ok, true);
+    assert.equal(asked, 1, 'known ones ask nothing');
+    upstream.clear();
+    const scopeCaller = await identities.authenticateEdgeHub('bottom', bottomHub);
+    assert.equal(scopeCaller.ok, true, "the scope API's caller is asked for too");
+    assert.equal(asked, 2);
+    const stranger = await identities.onBehalfOf('far', 'm', 'far/m;far', bottomHub);
+    assert.deepEqual(stranger, { ok: false, reason: 'unknown identity far/$edgeHub' });
   });
 });

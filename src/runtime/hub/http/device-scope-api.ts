@@ -52,7 +52,7 @@ export function deviceScopeRequestListener(source: DeviceScopeSource, log: (line
       refuse(401, `Authorization: the SharedAccessSignature of ${actor}/${EDGE_HUB_MODULE_ID} is required`);
       return;
     }
-    const auth = source.identities.authenticateEdgeHub(actor, token);
+    const auth = await source.identities.authenticateEdgeHub(actor, token);
     if (!auth.ok) {
       refuse(
         401,
