@@ -13,6 +13,7 @@ import {
   nestedDeployment as deployment,
   recorded,
   runningModules,
+  upstreamOf,
   writeManifest,
 } from '../helpers/nested.js';
 
@@ -30,7 +31,8 @@ function addEdgeDevice(daemon: TestDaemon, id: string, flags: string[] = []): st
  * Three layers on one machine: `top` has no parent (the authority, with every registration),
  * `middle` is its child and `bottom` the middle's child. Both children get their deployment from
  * the top (`iotedge deploy --device`), the bottom's through the middle, and learn the devices in
- * their scope from the layer above: the middle is told of the bottom by the top.
+ * their scope from the layer above: the middle is told of the bottom by the top. The bottom's
+ * deployment switches it to AMQP upstream; the middle speaks MQTT to the top.
  */
 describe('nested edge, three layers: top, middle and bottom edge devices', () => {
   const top = new TestDaemon({}, [], 'localhost');
@@ -41,7 +43,8 @@ describe('nested edge, three layers: top, middle and bottom edge devices', () =>
   const leafKey = Buffer.alloc(32, 9).toString('base64');
 
   before(async () => {
-    const [topMqtt, topHttps, middleMqtt, middleHttps] = await Promise.all([
+    const [topMqtt, topHttps, middleMqtt, middleHttps, middleAmqp] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -70,7 +73,11 @@ describe('nested edge, three layers: top, middle and bottom edge devices', () =>
       'middle',
       writeManifest(
         top,
-        deployment({}, { up: 'FROM /messages/* INTO $upstream' }, { mqtt: middleMqtt, https: middleHttps }),
+        deployment(
+          {},
+          { up: 'FROM /messages/* INTO $upstream' },
+          { mqtt: middleMqtt, https: middleHttps, amqp: middleAmqp },
+        ),
       ),
     ]);
     assert.equal(toMiddle.code, 0, toMiddle.stderr);
@@ -93,7 +100,8 @@ describe('nested edge, three layers: top, middle and bottom edge devices', () =>
         deployment(
           { sensor: nodeModule('sdk-module.js', ['sender', String(COUNT)]) },
           { up: 'FROM /messages/modules/sensor/* INTO $upstream' },
-          bottomMqtt,
+          { mqtt: bottomMqtt, https: 0 },
+          'Amqp',
         ),
       ),
     ]);
@@ -101,6 +109,7 @@ describe('nested edge, three layers: top, middle and bottom edge devices', () =>
 
     bottom = childDaemon(middle, middleMqtt, bottomString);
     bottom.env.IOTEDGE_PARENT_HTTPS_PORT = String(middleHttps);
+    bottom.env.IOTEDGE_PARENT_AMQP_PORT = String(middleAmqp);
     await bottom.start();
   });
 
@@ -132,6 +141,8 @@ describe('nested edge, three layers: top, middle and bottom edge devices', () =>
       seqs,
       Array.from({ length: COUNT }, (_, seq) => seq),
     );
+    assert.equal(upstreamOf(bottom!)?.protocol, 'AMQP', 'the bottom to the middle');
+    assert.equal(upstreamOf(middle!)?.protocol, 'MQTT', 'the middle to the top');
   });
 
   test("a direct method from the top reaches the bottom's SDK module", async () => {

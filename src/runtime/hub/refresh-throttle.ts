@@ -1,8 +1,8 @@
 /**
  * When a refresh asked for by an unknown client may start: never while one runs, and not sooner
- * than `minIntervalMs` after the last one started, so that a flood of CONNECTs with unknown ids
- * is not a flood of queries upstream. Periodic refreshes are not throttled. Pure: the caller
- * passes the time.
+ * than `minIntervalMs` after the last such refresh started, so that a flood of CONNECTs with
+ * unknown ids is not a flood of queries upstream. Periodic refreshes are neither throttled nor
+ * counted. Pure: the caller passes the time.
  */
 export class RefreshThrottle {
   private lastStart = -Infinity;

@@ -88,9 +88,15 @@ export class ScopeIdentities implements ScopeIdentityLookup {
     clearInterval(this.timer);
   }
 
+  /**
+   * Only these refreshes count towards the throttle: one at start or a periodic one does not hold
+   * back the first unknown client after it (an edge device registered above meanwhile, whose hub
+   * asks for its scope or connects at once).
+   */
   refreshForUnknown(deviceId: string): Promise<void> {
     if (this.inFlight) return this.inFlight;
     if (!this.throttle.mayStart(this.now())) return Promise.resolve();
+    this.throttle.started(this.now());
     return this.refresh(`for unknown client ${deviceId}`);
   }
 
@@ -110,7 +116,6 @@ export class ScopeIdentities implements ScopeIdentityLookup {
 
   private async refreshNow(why: string): Promise<void> {
     const { log } = this.options;
-    this.throttle.started(this.now());
     let fetched;
     try {
       fetched = await this.options.fetch();

@@ -312,6 +312,21 @@ describe('the cached identities of a child', () => {
     assert.equal(calls, 3);
   });
 
+  test('a refresh at start or a periodic one does not hold back the next unknown client', async () => {
+    let calls = 0;
+    const { scope, clock } = cache(path.join(dir, 'b2.json'), async () => {
+      calls += 1;
+      return { devices: [], skipped: [] };
+    });
+    await scope.refresh('at start');
+    clock.now = 100;
+    await scope.refreshForUnknown('bottom');
+    assert.equal(calls, 2, 'an edge device registered above just after the start is asked for at once');
+    clock.now = 200;
+    await scope.refreshForUnknown('bottom');
+    assert.equal(calls, 2, 'the unknown clients after it are throttled');
+  });
+
   test('while the parent cannot be asked the cache answers, and the outage is logged once, without the token', async () => {
     const file = path.join(dir, 'c.json');
     let up = true;
