@@ -145,8 +145,14 @@ async function openCore(
   }
   const counters = hub.routingCounters;
   const stopHeapWatch = watchTrafficForHeap(() => counters.routed + counters.dropped, log);
+  const { scope } = stores;
   const upstream = openUpstream(
-    { ...options, trustBundlePem: () => options.certificates.serverCertificate.trustBundlePem },
+    {
+      ...options,
+      trustBundlePem: () => options.certificates.serverCertificate.trustBundlePem,
+      // a refusal may mean the parent removed the identity: the scope is asked again (throttled)
+      ...(scope ? { onIdentityRefused: (id: string) => void scope.refreshForRefused(id) } : {}),
+    },
     hub.upstream,
   );
   const { settings } = options;
@@ -226,8 +232,7 @@ export class HubService {
     if (stores.scope) {
       // identities the parent no longer lists (or lists with new credentials) are disconnected,
       // unless registered here too (the local registration is the one they connected with)
-      stores.scope.onChanged = (ids) =>
-        ids.filter((id) => !stores.leaves.get(id)).forEach((id) => this.core.hub.disconnect(id));
+      stores.scope.onChanged = (ids) => this.devicesChanged(ids.filter((id) => !stores.leaves.get(id)));
       stores.scope.start();
     }
   }
@@ -300,6 +305,28 @@ export class HubService {
     const port = this.ports().mqtt;
     const hostname = this.options.settings.hostname;
     return port === undefined || port === 8883 ? hostname : `${hostname}:${port}`;
+  }
+
+  /**
+   * The devices this hub authenticates besides its own identities: its registrations, then (a
+   * child) the identities learnt from its parent.
+   */
+  get knownDevices(): DeviceScopeSource['devices'] {
+    return knownDevices(this.stores);
+  }
+
+  /**
+   * Registrations changed (here, or upstream for a child's identities from its parent): a device
+   * given new credentials is disconnected (it connects again with them); a device no longer known
+   * is forgotten: every connection its registration admitted ends, those a child edge device keeps
+   * on its behalf or for what lies below it included, and its twins go.
+   */
+  devicesChanged(deviceIds: readonly string[]): void {
+    const known = knownDevices(this.stores);
+    for (const deviceId of deviceIds) {
+      if (known.get(deviceId) !== undefined) this.core.hub.disconnect(deviceId);
+      else this.core.hub.forgetDevice(deviceId);
+    }
   }
 
   /** Ends the live connection of a module of this device (one that left the deployment). */

@@ -376,7 +376,7 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGHUP', () => {
       // leaf devices edited by hand: those removed or given new credentials are disconnected
       hub.leafDevices.reload().then(
-        (changed) => changed.forEach((id) => hub.edgeHub.disconnect(id)),
+        (changed) => hub.devicesChanged(changed),
         (error: Error) => log(`hub: could not re-read the leaf devices: ${error.message}`),
       );
       localDeployment(settings)

@@ -179,14 +179,32 @@ export class EdgeHub implements SessionCore {
   }
 
   /**
-   * A child edge device was unregistered: the connections it keeps for itself and its modules end
-   * (its key no longer opens them), and its modules' twins go, as IoT Hub deletes them with the device.
+   * A device was unregistered (here, or upstream for a child's identities from its parent): every
+   * connection that its registration admitted ends at once (see `endLostAdmissions`), and its twin
+   * and its modules' twins go, as IoT Hub deletes them with the device.
    */
-  forgetEdgeDevice(deviceId: string): void {
+  forgetDevice(deviceId: string): string[] {
+    const ended = this.endLostAdmissions();
+    this.twins.removeDevice(deviceId);
+    return ended;
+  }
+
+  /**
+   * Ends every connection that would be refused if it connected now: a leaf device or child edge
+   * device no longer registered, and the connections a child edge device keeps on behalf of an
+   * identity no longer in its scope (removed, or below a removed edge device) or keeps as a removed
+   * edge device. Returns the identities whose connection ended.
+   */
+  endLostAdmissions(): string[] {
+    const ended: string[] = [];
     for (const link of [...this.connections.all()]) {
-      if (link.identity.deviceId === deviceId) link.close('removed');
+      const lost = this.options.identities.admissionLost(link.identity);
+      if (lost === undefined) continue;
+      this.options.log(`hub: ${link.identity.id}: its connection ends: ${lost}`);
+      link.close('removed');
+      ended.push(link.identity.id);
     }
-    this.twins.removeModulesOf(deviceId);
+    return ended;
   }
 
   sessionSubscriptions(sessionId: string, clean: boolean): Set<Subscription> {

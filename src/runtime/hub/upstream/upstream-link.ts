@@ -70,6 +70,11 @@ export interface UpstreamLinkOptions {
   httpsPort?: number;
   /** The upstream refused this device's own identity (credentials or identity unknown there). */
   onSelfRefused?(reason: string): void;
+  /**
+   * The upstream refused an identity this device connects on behalf of (`device` or
+   * `device/module`): not, or no longer, in this device's scope there.
+   */
+  onIdentityRefused?(identityId: string): void;
 }
 
 /** The link's state as `iotedge system status` shows it. */
@@ -261,6 +266,7 @@ export class UpstreamLink implements DeliveryTarget {
         this.options.log(
           `hub: upstream: ${this.where()} refused ${id} (${failure.message}); its messages are dropped (asked again after ${REFUSAL_MEMORY_MS / 1000} s)`,
         );
+        this.options.onIdentityRefused?.(id);
         return;
       }
       this.lost(failure);
@@ -306,6 +312,7 @@ export class UpstreamLink implements DeliveryTarget {
     if (connection !== this.main)
       connection.onClose((error) => {
         if (this.managed.get(channel.id) !== channel || !this.connected || this.stopped) return;
+        if (error.refused) this.options.onIdentityRefused?.(channel.id);
         const delay = error.refused ? MANAGED_REFUSED_RETRY_MS : MANAGED_RETRY_MS;
         setTimeout(() => this.attachManaged(channel), delay).unref();
       });

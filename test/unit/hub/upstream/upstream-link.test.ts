@@ -90,6 +90,7 @@ function harness(
   const events: string[] = [];
   const endpoint = { pending: 0, attach: () => events.push('attach'), detach: () => events.push('detach') };
   const log: string[] = [];
+  const refusedIds: string[] = [];
   const link = new UpstreamLink({
     address: { kind: options.kind ?? 'parent', host: '127.0.0.1', port: 18883 },
     iothubHostname: 'hub.example.net',
@@ -104,13 +105,14 @@ function harness(
     onDemand: options.onDemand ?? false,
     log: (line) => log.push(line),
     random: () => 0,
+    onIdentityRefused: (id) => refusedIds.push(id),
     connect: (connection) => {
       const channel = new FakeChannel(connection, options.refuse?.(connection.clientId));
       channels.push(channel);
       return channel;
     },
   });
-  return { link, channels, events, log, endpoint };
+  return { link, channels, events, log, endpoint, refusedIds };
 }
 
 const settle = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -182,9 +184,9 @@ describe('the upstream link', () => {
     assert.equal(channels.at(-1)!.published.length, 1, 'a new connection carries the next message');
   });
 
-  test('an origin the upstream refuses is dropped and counted; the link stays up', async () => {
+  test('an origin the upstream refuses is dropped and counted, and said once; the link stays up', async () => {
     const refusal = new UpstreamConnectionError('Connection refused: Not authorized', true);
-    const { link, channels, events, log } = harness({
+    const { link, channels, events, log, refusedIds } = harness({
       refuse: (id) => (id === 'stranger' ? refusal : undefined),
     });
     stop = () => link.stop();
@@ -202,6 +204,7 @@ describe('the upstream link', () => {
     await link.deliver(message('stranger'));
     assert.equal(channels.length, connects, 'no new CONNECT for an identity refused moments ago');
     assert.equal(link.status().refused, 3);
+    assert.deepEqual(refusedIds, ['stranger'], 'the refusal is said once, not for each message dropped');
     await link.deliver(message('child-1', 'sensor'));
     assert.equal(channels.at(-1)!.options.clientId, 'child-1/sensor', 'others go on');
   });
