@@ -323,10 +323,9 @@ export class HubService {
    */
   devicesChanged(deviceIds: readonly string[]): void {
     const known = knownDevices(this.stores);
-    for (const deviceId of deviceIds) {
-      if (known.get(deviceId) !== undefined) this.core.hub.disconnect(deviceId);
-      else this.core.hub.forgetDevice(deviceId);
-    }
+    const rekeyed = deviceIds.filter((deviceId) => known.get(deviceId) !== undefined);
+    for (const deviceId of rekeyed) this.core.hub.disconnect(deviceId);
+    this.core.hub.forgetDevices(deviceIds.filter((deviceId) => !rekeyed.includes(deviceId)));
   }
 
   /** Ends the live connection of a module of this device (one that left the deployment). */

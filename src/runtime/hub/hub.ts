@@ -179,13 +179,14 @@ export class EdgeHub implements SessionCore {
   }
 
   /**
-   * A device was unregistered (here, or upstream for a child's identities from its parent): every
-   * connection that its registration admitted ends at once (see `endLostAdmissions`), and its twin
-   * and its modules' twins go, as IoT Hub deletes them with the device.
+   * Devices were unregistered (here, or upstream for a child's identities from its parent): every
+   * connection that their registrations admitted ends at once (see `endLostAdmissions`), and their
+   * twins and their modules' twins go, as IoT Hub deletes them with the device.
    */
-  forgetDevice(deviceId: string): string[] {
+  forgetDevices(deviceIds: readonly string[]): string[] {
+    if (deviceIds.length === 0) return [];
     const ended = this.endLostAdmissions();
-    this.twins.removeDevice(deviceId);
+    for (const deviceId of deviceIds) this.twins.removeDevice(deviceId);
     return ended;
   }
 

@@ -149,7 +149,7 @@ describe('the hub forgets a removed device', () => {
     const proxies = await connectAll(hub);
     await hub.patchDeviceDesired('leaf-a', { colour: 'red' });
     registered.delete('leaf-a');
-    assert.deepEqual(hub.forgetDevice('leaf-a'), ['leaf-a']);
+    assert.deepEqual(hub.forgetDevices(['leaf-a']), ['leaf-a']);
     assert.deepEqual(proxies.leafA.closed, ['removed']);
     for (const other of [proxies.edgeHub, proxies.sensor, proxies.grand, proxies.plain])
       assert.deepEqual(other.closed, [], 'the others stay');
@@ -168,7 +168,7 @@ describe('the hub forgets a removed device', () => {
     const proxies = await connectAll(hub);
     await hub.deployToDevice('child-1', { $edgeAgent: { a: 1 }, sensor: { b: 2 } });
     registered.delete('child-1');
-    assert.deepEqual(hub.forgetDevice('child-1').sort(), [
+    assert.deepEqual(hub.forgetDevices(['child-1']).sort(), [
       'child-1/$edgeHub',
       'child-1/sensor',
       'grand',

@@ -243,7 +243,11 @@ export class UpstreamLink implements DeliveryTarget {
     };
   }
 
-  async deliver(message: HubMessage): Promise<void> {
+  deliver(message: HubMessage): Promise<void> {
+    return this.deliverOnce(message, true);
+  }
+
+  private async deliverOnce(message: HubMessage, mayRetry: boolean): Promise<void> {
     const origin = messageOrigin(message, this.options.edgeDeviceId);
     const id = identityId(origin);
     const refusedAt = this.refusals.get(id);
@@ -268,6 +272,12 @@ export class UpstreamLink implements DeliveryTarget {
         );
         this.options.onIdentityRefused?.(id);
         return;
+      }
+      if (mayRetry && connection !== this.main && connection.closed && this.connected && !this.stopped) {
+        // that identity's own connection ended under it while the link is up (a parent closes the
+        // connection of an identity it removed): once more, on a new connection, which is refused
+        // if the identity is gone, rather than taking the whole link down
+        return this.deliverOnce(message, false);
       }
       this.lost(failure);
       throw failure;

@@ -84,6 +84,8 @@ function harness(
     key?: string;
     onDemand?: boolean;
     kind?: 'parent' | 'iothub';
+    /** Told of each connection made. */
+    made?: (channel: FakeChannel) => void;
   } = {},
 ) {
   const channels: FakeChannel[] = [];
@@ -109,6 +111,7 @@ function harness(
     connect: (connection) => {
       const channel = new FakeChannel(connection, options.refuse?.(connection.clientId));
       channels.push(channel);
+      options.made?.(channel);
       return channel;
     },
   });
@@ -207,6 +210,42 @@ describe('the upstream link', () => {
     assert.deepEqual(refusedIds, ['stranger'], 'the refusal is said once, not for each message dropped');
     await link.deliver(message('child-1', 'sensor'));
     assert.equal(channels.at(-1)!.options.clientId, 'child-1/sensor', 'others go on');
+  });
+
+  test("an identity's connection closed by the upstream under a publish: sent again on a new one, the link stays up", async () => {
+    const { link, channels, events } = harness();
+    stop = () => link.stop();
+    link.start();
+    await settle();
+    await link.deliver(message('leaf-x'));
+    const first = channels.at(-1)!;
+    first.publish = async () => {
+      first.close('closed by the upstream');
+      throw new UpstreamConnectionError('closed by the upstream', false);
+    };
+    await link.deliver(message('leaf-x'));
+    const second = channels.at(-1)!;
+    assert.notEqual(second, first, 'a new connection');
+    assert.equal(second.options.clientId, 'leaf-x');
+    assert.equal(second.published.length, 1);
+    assert.deepEqual(events, ['attach'], 'the link never went down');
+  });
+
+  test('a second failure of that kind takes the link down as any failure does', async () => {
+    /** Every connection of leaf-x closes under its first publish. */
+    const closing = (channel: FakeChannel) => {
+      if (channel.options.clientId !== 'leaf-x') return;
+      channel.publish = async () => {
+        channel.close('closed by the upstream');
+        throw new UpstreamConnectionError('closed by the upstream', false);
+      };
+    };
+    const { link, events } = harness({ made: closing });
+    stop = () => link.stop();
+    link.start();
+    await settle();
+    await assert.rejects(link.deliver(message('leaf-x')), /closed by the upstream/);
+    assert.deepEqual(events, ['attach', 'detach']);
   });
 
   test('a refused $edgeHub keeps the link offline with the reason, trying again', async () => {
