@@ -56,7 +56,7 @@ export default class Invoke extends DaemonCommand {
     const payload = parsePayload(flags.payload);
     const client = await this.managementClient(flags.host);
     const json = this.jsonEnabled();
-    const result = await withSpinner(`Invoking ${args.method} on ${args.target}`, json, () =>
+    const result = await withSpinner(`Invoking ${args.method} on ${args.target}`, { json }, () =>
       client.invokeMethod({
         target: args.target,
         methodName: args.method,
