@@ -117,7 +117,9 @@ export class DaemonBackend implements ManagementBackend {
     const leaf = !isModule && known?.get(call.target) !== undefined;
     const slash = call.target.indexOf('/');
     const childModule = !isModule && slash > 0 && known?.get(call.target.slice(0, slash))?.edge === true;
-    const target = leaf || childModule ? call.target : `${edgeHub.deviceId}/${call.target}`;
+    // `edgeAgent`, as `iotedge list` names it, is the `$edgeAgent` identity that serves methods
+    const module = call.target === 'edgeAgent' ? '$edgeAgent' : call.target;
+    const target = leaf || childModule ? call.target : `${edgeHub.deviceId}/${module}`;
     return answered(edgeHub.invokeMethod(target, { ...call, payload: call.payload ?? null }));
   }
 

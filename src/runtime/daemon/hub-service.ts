@@ -34,6 +34,7 @@ import { closeListener, listen, type Listener } from './tls-listener.js';
 import { parseUpstreamProtocol } from '../deployment/upstream-protocol.js';
 import { openDeviceScope, openUpstream, type UpstreamReport } from './upstream-service.js';
 import type { ScopeIdentities } from '../hub/scope-identities.js';
+import type { InProcessMethodHandler } from '../hub/methods.js';
 import type { ManagedChannel } from '../hub/upstream/managed-channel.js';
 import { IdentityChannels } from '../hub/upstream/identity-channels.js';
 
@@ -216,6 +217,8 @@ export class HubService {
   private readonly stopCertificates: () => void;
   /** Identities kept connected upstream, handed to each new link (a restart makes a new one). */
   private readonly managed = new Set<ManagedChannel>();
+  /** Modules of this device served in-process (`$edgeAgent`), handed to each new hub. */
+  private readonly served = new Map<string, InProcessMethodHandler>();
 
   private constructor(
     private readonly options: HubServiceOptions,
@@ -273,6 +276,15 @@ export class HubService {
   manageUpstream(channel: ManagedChannel): void {
     this.managed.add(channel);
     if ('link' in this.core.upstream) this.core.upstream.link.manage(channel);
+  }
+
+  /**
+   * Direct methods to this device's `moduleId` are answered by `handler` in-process (the agent is
+   * embedded in the daemon and keeps no connection), across restarts of the hub.
+   */
+  serveMethods(moduleId: string, handler: InProcessMethodHandler): void {
+    this.served.set(moduleId, handler);
+    this.core.hub.serveMethods(`${this.options.device.deviceId}/${moduleId}`, handler);
   }
 
   releaseUpstream(channel: ManagedChannel): void {
@@ -339,6 +351,8 @@ export class HubService {
     this.opened = true;
     const { upstream } = this.core;
     if ('link' in upstream) for (const channel of this.managed) upstream.link.manage(channel);
+    for (const [moduleId, handler] of this.served)
+      this.core.hub.serveMethods(`${this.options.device.deviceId}/${moduleId}`, handler);
   }
 
   /** Ends every client connection and listener, and saves what the stores hold. */

@@ -17,7 +17,12 @@ import type { HubMessage } from '../routing/message.js';
 import { DEFAULT_PRIORITY } from '../routing/route-table.js';
 import type { HubMetrics } from './metrics.js';
 import { HubRequestError } from './hub-request-error.js';
-import { MethodDispatcher, type MethodCall, type MethodResult } from './methods.js';
+import {
+  MethodDispatcher,
+  type InProcessMethodHandler,
+  type MethodCall,
+  type MethodResult,
+} from './methods.js';
 import type { MessageTap } from './monitor/tap.js';
 import { Router, type RouterCounters } from './router.js';
 import type { CloseReason } from './session/client-proxy.js';
@@ -162,6 +167,14 @@ export class EdgeHub implements SessionCore {
   /** Invokes a direct method on a connected module or device (`device` or `device/module`). */
   invokeMethod(target: string, call: MethodCall): Promise<MethodResult> {
     return this.methods.invoke(target, call);
+  }
+
+  /**
+   * Direct methods to `identityId` (`device/module`) are answered by `handler`, in-process, before
+   * any connection is looked for; the returned function stops that.
+   */
+  serveMethods(identityId: string, handler: InProcessMethodHandler): () => void {
+    return this.methods.serve(identityId, handler);
   }
 
   answerMethod(identityId: string, requestId: string, status: number, payload: Buffer): void {
