@@ -1,11 +1,17 @@
 import type { RunOptions } from '../checks/runner.js';
 import { withSpinner } from './progress.js';
+import type { LinesAboveSpinner } from './spinner-lines.js';
 
 /**
  * The check runner's resources with a spinner around the diagnostics image: building it on a
- * device can take a minute, and the checks that need it wait silently otherwise.
+ * device can take a minute, and the checks that need it wait silently otherwise. The other checks'
+ * lines, printed meanwhile, go through `writer`, which keeps the spinner below them.
  */
-export function withImageSpinner(resources: RunOptions['resources'], json: boolean): RunOptions['resources'] {
+export function withImageSpinner(
+  resources: RunOptions['resources'],
+  json: boolean,
+  writer: LinesAboveSpinner,
+): RunOptions['resources'] {
   const image = resources?.diagnosticsImage;
   if (!image) return resources;
   return {
@@ -13,7 +19,9 @@ export function withImageSpinner(resources: RunOptions['resources'], json: boole
     diagnosticsImage: {
       ...image,
       compute: (facts, inputs, signal) =>
-        withSpinner('Preparing the diagnostics image', json, () => image.compute(facts, inputs, signal)),
+        withSpinner('Preparing the diagnostics image', { json, writer }, () =>
+          image.compute(facts, inputs, signal),
+        ),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { CliError, reportCliError } from './cli-error.js';
+import { CliError, reportCliError, wantsJson } from './cli-error.js';
 
 /** The arguments left for the command parser, and the daemon socket the user named, if any. */
 export interface GlobalArgs {
@@ -54,7 +54,8 @@ export function extractHost(args: readonly string[]): GlobalArgs {
 /**
  * Applies the global options for bin/run.js: the host becomes IOTEDGE_HOST, which every daemon
  * command reads when no `-H` reaches it, so that no command needs to know where `-H` stood.
- * Resolves to the arguments left for the commands, or undefined after reporting a usage error.
+ * Resolves to the arguments left for the commands, or undefined after reporting a usage error
+ * (as JSON on stderr when `--json` was given, as every command's errors are then).
  */
 export function applyGlobalArgs(argv: readonly string[], env: NodeJS.ProcessEnv): string[] | undefined {
   try {
@@ -63,7 +64,7 @@ export function applyGlobalArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     return args;
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    reportCliError(error);
+    reportCliError(error, wantsJson(argv));
     return undefined;
   }
 }

@@ -52,10 +52,15 @@ const NO_BORDERS = {
   middle: '  ',
 };
 
-/** `iotedge identity list`: one row per device, sorted by id, aligned like `iotedge list`. */
+/**
+ * `iotedge identity list`: one row per device, sorted by id, aligned like `iotedge list`; on a
+ * child edge device that authenticates devices from its parent's scope, a last column says where
+ * each is registered (`here` or `parent`).
+ */
 export function renderDeviceTable(devices: readonly LeafDeviceDetails[]): string {
+  const fromParent = devices.some((device) => device.registeredAt === 'parent');
   const table = new Table({
-    head: ['DEVICE ID', 'AUTH', 'STATUS', 'CREATED'],
+    head: ['DEVICE ID', 'AUTH', 'STATUS', 'CREATED', ...(fromParent ? ['REGISTERED'] : [])],
     chars: NO_BORDERS,
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });
@@ -68,6 +73,7 @@ export function renderDeviceTable(devices: readonly LeafDeviceDetails[]): string
       device.authType === 'Sas' ? 'sas' : 'x509',
       device.connectionState.toLowerCase(),
       device.createdTime,
+      ...(fromParent ? [device.registeredAt ?? 'here'] : []),
     ]);
   }
   return `${table

@@ -20,6 +20,12 @@ import { CliError } from './cli-error.js';
 import { apiErrorMessage, DaemonUnreachableError, ManagementApiError } from './management-errors.js';
 import { parseManagementHost, type ManagementEndpoint } from './management-host.js';
 
+/** A module name or device id as one segment of a request path; an empty one is refused here. */
+function segment(value: string, what: 'module name' | 'device id'): string {
+  if (value === '') throw new CliError(`The ${what} is empty`);
+  return encodeURIComponent(value);
+}
+
 export interface ModuleList {
   modules: ModuleDetails[];
 }
@@ -101,12 +107,12 @@ export class ManagementClient {
   }
 
   async restartModule(name: string): Promise<void> {
-    await this.json('POST', `/modules/${encodeURIComponent(name)}/restart`);
+    await this.json('POST', `/modules/${segment(name, 'module name')}/restart`);
   }
 
   /** The raw body of GET /modules/{name}/logs: Docker multiplexed frames (see runtime/daemon/log-frames.ts). */
   moduleLogs(name: string, query: LogsQuery, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
-    return this.logStream(`/modules/${encodeURIComponent(name)}/logs`, { ...query }, signal);
+    return this.logStream(`/modules/${segment(name, 'module name')}/logs`, { ...query }, signal);
   }
 
   /** The raw body of GET /systeminfo/logs: the whole daemon's log, framed as a module's. */
@@ -195,7 +201,7 @@ export class ManagementClient {
       ackTimeoutInSeconds?: number;
     },
   ): Promise<{ messageId: string }> {
-    const path = `/devices/${encodeURIComponent(deviceId)}/messages`;
+    const path = `/devices/${segment(deviceId, 'device id')}/messages`;
     const result = await this.json<{ messageId: string }>('POST', path, {}, JSON.stringify(message));
     if (!result || typeof result.messageId !== 'string') throw this.invalidResponse('POST', path);
     return result;
@@ -221,7 +227,7 @@ export class ManagementClient {
   }
 
   async removeDevice(deviceId: string): Promise<void> {
-    await this.json('DELETE', `/devices/${encodeURIComponent(deviceId)}`);
+    await this.json('DELETE', `/devices/${segment(deviceId, 'device id')}`);
   }
 
   /** What each endpoint of the Edge Hub holds; undefined while the hub is not running (404). */
@@ -256,7 +262,7 @@ export class ManagementClient {
     deviceId: string,
     manifestJson: string,
   ): Promise<{ deviceId: string; version: number }> {
-    const path = `/devices/${encodeURIComponent(deviceId)}/deployment`;
+    const path = `/devices/${segment(deviceId, 'device id')}/deployment`;
     const answer = await this.json<{ deviceId: string; version: number }>('POST', path, {}, manifestJson);
     if (!answer || typeof answer.version !== 'number') throw this.invalidResponse('POST', path);
     return answer;
@@ -268,7 +274,8 @@ export class ManagementClient {
     twin: '$edgeAgent' | '$edgeHub' = '$edgeAgent',
   ): Promise<ReportedProperties> {
     const path =
-      `/devices/${encodeURIComponent(deviceId)}/deployment/status` + (twin === '$edgeHub' ? '/edgeHub' : '');
+      `/devices/${segment(deviceId, 'device id')}/deployment/status` +
+      (twin === '$edgeHub' ? '/edgeHub' : '');
     const reported = await this.json<ReportedProperties>('GET', path);
     if (!reported || typeof reported !== 'object') throw this.invalidResponse('GET', path);
     return reported;

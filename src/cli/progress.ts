@@ -1,4 +1,5 @@
 import { progressMode } from './progress-mode.js';
+import type { LinesAboveSpinner } from './spinner-lines.js';
 
 /** What a command tells the user while it waits. */
 export interface Progress {
@@ -24,14 +25,16 @@ function lines(): Progress {
   };
 }
 
-/**
- * Starts showing a wait that may last over a second (see progressMode for where a spinner shows).
- * `lines`: whether plain progress lines are worth printing when there is no terminal.
- */
-export async function startProgress(
-  text: string,
-  options: { json: boolean; lines?: boolean },
-): Promise<Progress> {
+export interface ProgressOptions {
+  json: boolean;
+  /** Whether plain progress lines are worth printing when there is no terminal. */
+  lines?: boolean;
+  /** Where the command writes its lines while the wait goes on: the spinner keeps below them. */
+  writer?: LinesAboveSpinner;
+}
+
+/** Starts showing a wait that may last over a second (see progressMode for where a spinner shows). */
+export async function startProgress(text: string, options: ProgressOptions): Promise<Progress> {
   const mode = progressMode({
     stdoutTty: process.stdout.isTTY === true,
     stderrTty: process.stderr.isTTY === true,
@@ -48,11 +51,13 @@ export async function startProgress(
   }
   const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: process.stderr, discardStdin: false }).start();
+  const release = options.writer?.hold(spinner);
   return {
     update(next) {
       spinner.text = next;
     },
     stop(final) {
+      release?.();
       if (final === undefined) spinner.stop();
       else spinner.stopAndPersist({ text: final, symbol: '' });
     },
@@ -68,13 +73,13 @@ export const SPINNER_DELAY_MS = 1000;
  */
 export async function withSpinner<T>(
   text: string,
-  json: boolean,
+  options: Omit<ProgressOptions, 'lines'>,
   work: () => Promise<T>,
   delayMs = SPINNER_DELAY_MS,
 ): Promise<T> {
   let progress: Promise<Progress> | undefined;
   const timer = setTimeout(() => {
-    progress = startProgress(text, { json });
+    progress = startProgress(text, options);
   }, delayMs);
   try {
     return await work();

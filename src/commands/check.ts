@@ -83,18 +83,21 @@ export default class Check extends IotedgeCommand {
     } catch (error) {
       this.error((error as Error).message, { exit: 1 });
     }
-    const [{ runCheckCommand }, { withImageSpinner }] = await Promise.all([
+    const [{ runCheckCommand }, { withImageSpinner }, { LinesAboveSpinner }] = await Promise.all([
       import('../checks/service.js'),
       import('../cli/check-progress.js'),
+      import('../cli/spinner-lines.js'),
     ]);
     const output = this.jsonEnabled() ? 'json' : (flags.output as 'text' | 'json');
+    // the report's lines and the image spinner share the terminal: every line goes through `out`
+    const out = new LinesAboveSpinner((text) => process.stdout.write(text));
     const exitCode = await runCheckCommand({
       ...prepared,
-      resources: withImageSpinner(prepared.resources, output === 'json'),
+      resources: withImageSpinner(prepared.resources, output === 'json', out),
       dontRun: dontRun.ids,
       output,
       warningsAsErrors: flags['warnings-as-errors'],
-      write: (text) => process.stdout.write(text),
+      write: (text) => out.write(text),
     });
     if (exitCode !== 0) {
       process.stderr.write('\n');

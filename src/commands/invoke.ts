@@ -21,13 +21,14 @@ export default class Invoke extends DaemonCommand {
     `<%= config.bin %> invoke filter setThreshold --payload '{"threshold": 30}' --timeout 10`,
     '<%= config.bin %> invoke thermostat1 reboot --connect-timeout 5',
     '<%= config.bin %> invoke child-1/filter reset',
+    `<%= config.bin %> invoke '$edgeAgent' RestartModule --payload '{"schemaVersion": "1.0", "id": "tempSensor"}'`,
   ];
 
   static override args = {
     target: Args.string({
       required: true,
       description:
-        'A module of this device, a leaf device registered with `iotedge identity add`, or CHILD/MODULE: a module of a child edge device',
+        "A module of this device ('$edgeAgent' for the agent's methods), a leaf device registered with `iotedge identity add`, or CHILD/MODULE: a module of a child edge device",
     }),
     method: Args.string({ required: true, description: 'The method name' }),
   };
@@ -55,7 +56,7 @@ export default class Invoke extends DaemonCommand {
     const payload = parsePayload(flags.payload);
     const client = await this.managementClient(flags.host);
     const json = this.jsonEnabled();
-    const result = await withSpinner(`Invoking ${args.method} on ${args.target}`, json, () =>
+    const result = await withSpinner(`Invoking ${args.method} on ${args.target}`, { json }, () =>
       client.invokeMethod({
         target: args.target,
         methodName: args.method,

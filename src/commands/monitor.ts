@@ -13,6 +13,8 @@ export default class Monitor extends DaemonCommand {
     '<%= config.bin %> monitor --device thermostat1 --timeout 30',
   ];
 
+  static override enableJsonFlag = true;
+
   static override flags = {
     module: Flags.string({ char: 'm', description: 'Only messages sent by this module' }),
     device: Flags.string({ char: 'd', description: 'Only messages sent by this device (or its modules)' }),
@@ -20,7 +22,6 @@ export default class Monitor extends DaemonCommand {
       description: 'Watch the messages routed to this module input (MODULE/INPUT) instead of $upstream',
       helpValue: 'MODULE/INPUT',
     }),
-    json: Flags.boolean({ description: 'One JSON object per line' }),
     count: Flags.integer({ char: 'n', description: 'Stop after this many messages', min: 1 }),
     timeout: Flags.integer({
       description: 'Stop after this many seconds without a message (0: never)',
@@ -33,6 +34,11 @@ export default class Monitor extends DaemonCommand {
     const { flags } = await this.parse(Monitor);
     if (flags.input !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(flags.input))
       throw new CliError(`--input: expected MODULE/INPUT (e.g. filter/input1), got "${flags.input}"`);
+    for (const flag of ['module', 'device'] as const) {
+      const value = flags[flag];
+      if (value !== undefined && !/^[^/\s]+$/.test(value))
+        throw new CliError(`--${flag}: expected a ${flag} id without "/" or spaces, got "${value}"`);
+    }
     const [{ followMonitor, writeOut }, render, client] = await Promise.all([
       import('../cli/monitor-follow.js'),
       import('../cli/monitor-render.js'),
@@ -43,8 +49,9 @@ export default class Monitor extends DaemonCommand {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     process.stdout.on('error', onSignal);
-    const format = flags.json ? render.renderMonitorJson : render.renderMonitorText;
-    if (!flags.json && process.stderr.isTTY)
+    const json = this.jsonEnabled();
+    const format = json ? render.renderMonitorJson : render.renderMonitorText;
+    if (!json && process.stderr.isTTY)
       process.stderr.write(
         `Watching ${flags.input ? `input ${flags.input}` : '$upstream'} (Ctrl-C to stop)\n`,
       );
@@ -60,7 +67,7 @@ export default class Monitor extends DaemonCommand {
         throw new CliError('The IoT Edge daemon ended the monitor stream (is it shutting down?)');
       if (outcome.end === 'timeout' && flags.count !== undefined)
         throw new CliError(
-          `Only ${outcome.messages} of ${flags.count} messages arrived before ${flags.timeout} seconds passed without one`,
+          `Only ${outcome.messages} of ${flags.count} messages arrived before ${flags.timeout} second${flags.timeout === 1 ? '' : 's'} passed without one`,
         );
     } finally {
       process.off('SIGINT', onSignal);

@@ -39,7 +39,7 @@ export default class Send extends DaemonCommand {
     const properties = parseMessageProperties(flags.props);
     const client = await this.managementClient(flags.host);
     const json = this.jsonEnabled();
-    const result = await withSpinner(`Waiting for ${args.device} to complete the message`, json, () =>
+    const result = await withSpinner(`Waiting for ${args.device} to complete the message`, { json }, () =>
       client.sendCloudToDevice(args.device, {
         data: args.data,
         properties,

@@ -20,6 +20,8 @@ export class LeafDevice {
     transport: 'mqtt' | 'amqp' | 'mqttws' | 'amqpws' = 'mqtt',
     /** Read the twin, report, and print desired patches (LEAF_TWIN). */
     twin = false,
+    /** Then go on sending one message every so many ms, printing `acked SEQ` (LEAF_EVERY_MS). */
+    everyMs?: number,
   ) {
     this.process = spawn(process.execPath, [LEAF, String(count)], {
       env: {
@@ -30,6 +32,7 @@ export class LeafDevice {
         LEAF_KEY: x509?.key,
         LEAF_TRANSPORT: transport,
         LEAF_TWIN: twin ? '1' : undefined,
+        LEAF_EVERY_MS: everyMs === undefined ? undefined : String(everyMs),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -47,6 +50,11 @@ export class LeafDevice {
       `the leaf device to say ${text} (it said: ${JSON.stringify(this.output)})`,
       timeoutMs,
     );
+  }
+
+  /** The highest seq the gateway acknowledged so far in the steady mode (-1 before any). */
+  lastAcked(): number {
+    return Math.max(-1, ...[...this.output.matchAll(/^acked (\d+)$/gm)].map((match) => Number(match[1])));
   }
 
   stop(): Promise<number | null> {

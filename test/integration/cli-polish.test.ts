@@ -89,7 +89,9 @@ describe('the iotedge CLI against iotedged', () => {
     assert.equal(run.code, 2, run.stderr);
     assert.equal(run.stdout, 'Deployment accepted: added 1 (quitter), 2 unchanged\n');
     assert.match(run.stderr, /\nDeployment did not run: quitter \(failed, exit code 7\)\n$/);
-    assert.doesNotMatch(run.stderr, /alpha \(/, 'only the failed module is named at the end');
+    // progress lines before it may name every module; the verdict names only the failed one
+    const verdict = run.stderr.trimEnd().split('\n').at(-1) ?? '';
+    assert.doesNotMatch(verdict, /alpha/, 'only the failed module is named at the end');
 
     // --json: stdout is the reported properties (as deploy --json), the failure a JSON line
     const json = await iotedge(['deploy', file('failing.json', failing), '--wait', '--json'], env());
@@ -250,6 +252,35 @@ describe('the iotedge CLI without a daemon', () => {
     assert.doesNotMatch(far.stderr, /Did you mean/);
   });
 
+  test('a known command given an argument it does not take names the argument, not a missing command', async () => {
+    for (const args of [
+      ['version', 'extra'],
+      ['hub', 'status', 'extra'],
+      ['identity', 'list', 'extra'],
+    ]) {
+      const run = await iotedge(args, { IOTEDGE_HOST: 'unix:///nowhere/mgmt.sock' });
+      assert.equal(run.code, 1, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /Unexpected argument: extra/, args.join(' '));
+      assert.doesNotMatch(run.stderr, /not an iotedge command|not found|\n\s+at /, args.join(' '));
+    }
+    const json = assertJsonError(await iotedge(['check-list', 'a', 'b', '--json']), 'check-list a b --json');
+    assert.match(json.message, /^Unexpected arguments: a, b/);
+  });
+
+  test('an empty module name or device id is named before the daemon is asked', async () => {
+    const nowhere = { IOTEDGE_HOST: 'unix:///nowhere/mgmt.sock' };
+    for (const [args, message] of [
+      [['restart', ''], 'The module name is empty'],
+      [['logs', ''], 'The module name is empty'],
+      [['identity', 'remove', ''], 'The device id is empty'],
+      [['send', '', 'hi'], 'The device id is empty'],
+    ] as const) {
+      const run = await iotedge([...args], nowhere);
+      assert.equal(run.code, 1, args.join(' '));
+      assert.equal(run.stderr, `${message}\n`, args.join(' '));
+    }
+  });
+
   test('autocomplete bash prints the setup and writes a completion script bash can load and use', async () => {
     const xdg = { XDG_CACHE_HOME: cache, HOME: cache };
     const setup = await iotedge(['autocomplete', 'bash'], xdg);
@@ -280,6 +311,41 @@ describe('the iotedge CLI without a daemon', () => {
     };
     assert.match(complete('iotedge identity l'), /^list$/m);
     assert.match(complete('iotedge deploy --wa'), /--wait/);
+  });
+
+  test('with --json, errors before any output are one JSON line on stderr: monitor and reprovision too', async () => {
+    const nowhere = { IOTEDGE_HOST: 'unix:///nowhere/mgmt.sock' };
+    for (const command of [['monitor'], ['system', 'reprovision'], ['list'], ['hub', 'status']]) {
+      const what = command.join(' ');
+      const down = assertJsonError(await iotedge([...command, '--json'], nowhere), `${what}, daemon down`);
+      assert.match(
+        down.message,
+        /^Could not connect to the IoT Edge daemon at unix:\/\/\/nowhere\/mgmt\.sock/,
+      );
+      const bogus = assertJsonError(
+        await iotedge([...command, '--json', '--bogus'], nowhere),
+        `${what} --bogus`,
+      );
+      assert.match(bogus.message, /Nonexistent flag: --bogus/);
+      const noHost = assertJsonError(await iotedge([...command, '--json', '-H']), `${what} -H`);
+      assert.equal(noHost.message, "The argument '--host <HOST>' requires a value but none was supplied");
+      const badHost = assertJsonError(
+        await iotedge([...command, '--json', '-H', 'localhost:1']),
+        `${what} -H bad`,
+      );
+      assert.match(badHost.message, /^Invalid value for --host parameter/);
+    }
+    for (const [flags, message] of [
+      [['--count', '0'], /--count/],
+      [['--count', 'many'], /--count/],
+      [['--timeout', '-1'], /--timeout/],
+      [['--input', 'filter'], /^--input: expected MODULE\/INPUT/],
+      [['--module', ''], /^--module: expected a module id without/],
+      [['--device', 'a/b'], /^--device: expected a device id without/],
+    ] as const) {
+      const run = await iotedge(['monitor', '--json', ...flags], nowhere);
+      assert.match(assertJsonError(run, `monitor ${flags.join(' ')}`).message, message);
+    }
   });
 
   test('a wrong -H or --since names the forms it takes', async () => {

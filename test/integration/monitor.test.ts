@@ -79,6 +79,21 @@ test('--timeout: a filter nothing matches ends after the quiet seconds, exit 0; 
   assert.equal(unmet.code, 1);
   assert.equal(unmet.stdout, '');
   assert.match(unmet.stderr, /^Only 0 of 1 messages arrived before 2 seconds passed without one\n$/);
+  // with --json the same failure follows the JSON error convention
+  const unmetJson = await demo.monitor([
+    '--device',
+    'some-other-device',
+    '--timeout',
+    '1',
+    '--count',
+    '1',
+    '--json',
+  ]);
+  assert.equal(unmetJson.code, 1);
+  assert.equal(unmetJson.stdout, '');
+  assert.deepEqual(JSON.parse(unmetJson.stderr), {
+    error: { message: 'Only 0 of 1 messages arrived before 1 second passed without one', exitCode: 1 },
+  });
 });
 
 test('a bad --input is named, before any request; no stack trace', async () => {

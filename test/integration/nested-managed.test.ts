@@ -117,6 +117,34 @@ describe('nested edge: a child edge device managed from above', () => {
     );
   });
 
+  test("the parent's direct methods on child-1/$edgeAgent reach the child's agent", async () => {
+    const call = async (method: string, payload: unknown) => {
+      const run = await parent.cliAsync([
+        'invoke',
+        'child-1/$edgeAgent',
+        method,
+        '--payload',
+        JSON.stringify(payload),
+        '--connect-timeout',
+        '20',
+        '--json',
+      ]);
+      return { code: run.code, ...(JSON.parse(run.stdout || '{}') as { status: number; payload: unknown }) };
+    };
+    assert.deepEqual(await call('ping', null), { code: 0, status: 200, payload: null });
+    const logs = await call('GetModuleLogs', {
+      schemaVersion: '1.0',
+      items: [{ id: '^alpha$', filter: { regex: '^started' } }],
+    });
+    assert.equal(logs.status, 200, JSON.stringify(logs.payload));
+    const [entry] = logs.payload as { id: string; payload: string }[];
+    assert.equal(entry!.id, 'alpha');
+    assert.match(entry!.payload, /^started alpha pid=\d+ device=child-1 /);
+    const bad = await call('RestartModule', { schemaVersion: '1.0' });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.payload, { message: 'id: expected a non-empty string' });
+  });
+
   test('an invalid upstream deployment is reported up with its code and the previous one keeps running', async () => {
     await parent.signal('SIGTERM');
     setChildDeployment(parent, childDeployment(['beta'], 'sometimes'), 3);

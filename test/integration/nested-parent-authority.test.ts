@@ -303,12 +303,22 @@ describe('nested edge: the parent is the authority for its child edge device', (
       reported: { $version: 1 },
     });
   });
-  test('an unregistered child loses its connections and its twins, and registered again starts afresh', async () => {
+  test('an unregistered child loses its connections, those it keeps for the devices below it and its twins, and registered again starts afresh', async () => {
+    const below = parent.cli(['identity', 'add', 'below-1', '--parent', CHILD]);
+    assert.equal(below.code, 0, below.stderr);
     const agent = await connectAs(`${CHILD}/$edgeAgent`);
     const filter = await connectAs(`${CHILD}/filter`);
+    const leaf = await connectAs('below-1');
+    let leafClosed = false;
+    void leaf.closed().then(() => (leafClosed = true));
     const removed = parent.cli(['identity', 'remove', CHILD]);
     assert.equal(removed.code, 0, removed.stderr);
+    await eventually(async () => (leafClosed ? true : undefined), "below-1's connection to end");
     await Promise.all([agent.closed(), filter.closed()]);
+    assert.match(
+      parent.output,
+      /hub: below-1: its connection ends: child-1 is not an edge device registered here/,
+    );
     assert.equal((await parent.request('GET', `/devices/${CHILD}/deployment/status`)).status, 404);
     const added = parent.cli(['identity', 'add', CHILD, '--edge', '--json']);
     assert.equal(added.code, 0, added.stderr);

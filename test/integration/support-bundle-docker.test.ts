@@ -13,7 +13,8 @@ const TOKEN = 'docker-env-token-5521-abcdef';
 describe('support-bundle with a Docker module', { skip: dockerDaemonSkip }, () => {
   const { daemon, image, name } = dockerDaemonFixture('bundle', 'bundled');
 
-  test('inspect/<module>.json holds docker inspect, its env secret redacted; the log is there', async () => {
+  /** Deploys the module whose environment holds TOKEN and waits until it logged. */
+  const deployTokenModule = async () => {
     const result = await daemon.request(
       'POST',
       '/deployment',
@@ -28,6 +29,10 @@ describe('support-bundle with a Docker module', { skip: dockerDaemonSkip }, () =
       async () => (daemon.cli(['logs', name]).stdout.includes('ready') ? true : undefined),
       'the container to log',
     );
+  };
+
+  test('inspect/<module>.json holds docker inspect, its env secret redacted; the log is there', async () => {
+    await deployTokenModule();
     assert.match(
       daemon.cli(['logs', name]).stdout,
       new RegExp(`token is ${TOKEN}`),
@@ -46,6 +51,30 @@ describe('support-bundle with a Docker module', { skip: dockerDaemonSkip }, () =
     assert.ok(inspect.container.Config.Env.includes('API_TOKEN=***'));
     assert.ok(inspect.container.Config.Env.includes(`IOTEDGE_MODULEID=${name}`));
     assert.match(entries.get(`logs/${name}_log.txt`)!, /token is \*\*\*\n(.*\n)?.*ready/);
+    for (const [entry, text] of entries) assert.ok(!text.includes(TOKEN), `${entry} holds the token`);
+  });
+
+  // Last: it kills the daemon.
+  test('with the daemon gone, the module containers are inspected straight from the engine', async () => {
+    await deployTokenModule();
+    // killed (as a crash would): its containers keep running, its socket stays without a listener
+    await daemon.signal('SIGKILL');
+    const run = await cli(
+      ['support-bundle', '-o', 'alone.zip', '-q', '-c', daemon.configFile],
+      daemon.host,
+      daemon.dir,
+    );
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^Could not connect to the IoT Edge daemon at /);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+    const entries = await readZip(readFileSync(path.join(daemon.dir, 'alone.zip')));
+    const inspect = JSON.parse(entries.get(`inspect/${name}.json`) ?? '{}');
+    assert.equal(inspect.container?.Name, `/${name}`, entries.get('errors.txt'));
+    assert.equal(inspect.container.State.Running, true);
+    assert.ok(inspect.container.Config.Env.includes('API_TOKEN=***'));
+    assert.equal(inspect.module, undefined, 'no management view without the daemon');
+    assert.ok(!entries.has(`logs/${name}_log.txt`), 'module logs come from the daemon only');
+    assert.doesNotMatch(entries.get('errors.txt') ?? '', /inspect/);
     for (const [entry, text] of entries) assert.ok(!text.includes(TOKEN), `${entry} holds the token`);
   });
 });

@@ -54,12 +54,22 @@ test('the file list with the daemon answering: views, and logs and inspect data 
 });
 
 test('the file list without the daemon: what the CLI collects alone, and why the rest is missing', () => {
-  assert.deepEqual(expectedEntries({ modules: ['sensor'], edgeRuntimeOnly: false, daemonReachable: false }), [
+  const alone = [
     'check.json',
     'check.txt',
     'errors.txt',
     'logs/iotedged.txt',
     'system/host.json',
     'version.json',
-  ]);
+  ];
+  assert.deepEqual(expectedEntries({ modules: [], edgeRuntimeOnly: false, daemonReachable: false }), alone);
+  // the module containers the engine has: their inspect data, but no logs
+  assert.deepEqual(
+    expectedEntries({ modules: ['sensor'], edgeRuntimeOnly: false, daemonReachable: false }),
+    [...alone, 'inspect/sensor.json'].sort(),
+  );
+  assert.deepEqual(
+    expectedEntries({ modules: ['sensor'], edgeRuntimeOnly: true, daemonReachable: false }),
+    alone,
+  );
 });

@@ -3,17 +3,15 @@ import path from 'node:path';
 import type { CheckReports } from '../../checks/report.js';
 import type { Settings } from '../../runtime/config/settings.js';
 import { daemonLogDir } from '../../runtime/daemon/daemon-log.js';
-import { isEmbeddedModule } from '../../runtime/daemon/daemon-log-lines.js';
 import { decodeFrames } from '../../runtime/daemon/log-frames.js';
 import type { ModuleDetails } from '../../runtime/daemon/management-types.js';
 import { manualConnectionString } from '../../runtime/identity/device-identity.js';
 import { readLogs } from '../../runtime/modules/process/log-reader.js';
-import { modulePaths } from '../../runtime/modules/process/paths.js';
-import { procInfo } from '../../runtime/modules/process/proc.js';
 import type { LogLine } from '../../runtime/modules/types.js';
 import { collectAdditionalInfo } from '../../runtime/system-info.js';
 import type { LogsQuery, ManagementClient } from '../management-client.js';
 import { DaemonUnreachableError } from '../management-errors.js';
+import { Inspector } from './inspector.js';
 import { bundledModules, ENTRY, inspectEntry, moduleLogEntry } from './layout.js';
 import { connectionStringKey, Redactor, secretValuesIn } from './redaction.js';
 
@@ -78,8 +76,9 @@ function configSecrets(settings: Settings): string[] {
 /**
  * Collects a support bundle's entries into `sink`, each redacted. Every part is collected on its
  * own: one that fails is named in errors.txt and the rest goes on. Without the daemon, the bundle
- * holds the check reports, the host's information, the daemon's log read from its files and the
- * version.
+ * holds the check reports, the host's information, the daemon's log read from its files, the
+ * version and, when the runtime is Docker and its engine answers, the module containers' inspect
+ * data read from the engine.
  */
 export async function collectBundle(sources: BundleSources, sink: EntrySink): Promise<BundleOutcome> {
   const { client, progress } = sources;
@@ -93,7 +92,7 @@ export async function collectBundle(sources: BundleSources, sink: EntrySink): Pr
   } catch (error) {
     if (!(error instanceof DaemonUnreachableError)) throw error;
     outcome.daemonUnreachable = error.message;
-    outcome.problems.push(`${error.message}: the daemon's views, module logs and inspect data are missing`);
+    outcome.problems.push(`${error.message}: the daemon's views and the module logs are missing`);
   }
 
   const secrets = [...secretValuesIn(modules ?? []), ...(settings ? configSecrets(settings) : [])];
@@ -126,6 +125,15 @@ export async function collectBundle(sources: BundleSources, sink: EntrySink): Pr
       await work();
     } catch (error) {
       outcome.problems.push(`${what}: ${reason(error)}`);
+    }
+  };
+  /** inspect/<module>.json, or inspect/<module>_err.json saying why it could not be had. */
+  const putInspect = async (name: string, inspect: () => Promise<unknown>) => {
+    try {
+      await putJson(inspectEntry(name), await inspect());
+    } catch (error) {
+      outcome.problems.push(`inspect ${name}: ${reason(error)}`);
+      await putJson(inspectEntry(name, true), { module: name, error: reason(error) });
     }
   };
 
@@ -187,64 +195,27 @@ export async function collectBundle(sources: BundleSources, sink: EntrySink): Pr
     await put(ENTRY.daemonLog, await linesText(lines));
   });
 
+  const inspector = new Inspector(settings);
   if (modules) {
-    const inspector = new Inspector(settings);
     for (const module of modules.filter((m) => bundledModules([m.name], sources.edgeRuntimeOnly).length)) {
       progress(`Collecting the logs and inspect data of ${module.name}`);
       await part(`logs of ${module.name}`, async () =>
         put(moduleLogEntry(module.name), await framesText(await client.moduleLogs(module.name, query))),
       );
-      try {
-        await putJson(inspectEntry(module.name), await inspector.inspect(module));
-      } catch (error) {
-        outcome.problems.push(`inspect ${module.name}: ${reason(error)}`);
-        await putJson(inspectEntry(module.name, true), { module: module.name, error: reason(error) });
-      }
+      await putInspect(module.name, () => inspector.inspect(module));
     }
+  } else {
+    await part('inspect data', async () => {
+      // Without the daemon the engine still knows the module containers (Docker being the runtime).
+      if (settings && settings.agent.type !== 'docker')
+        throw new Error(`missing without the daemon (config.yaml's agent type is ${settings.agent.type})`);
+      progress('Collecting the inspect data of the module containers from the container engine');
+      const names = bundledModules(await inspector.moduleContainers(), sources.edgeRuntimeOnly);
+      for (const name of names)
+        await putInspect(name, async () => ({ container: await inspector.container(name) }));
+    });
   }
 
   if (outcome.problems.length > 0) await put(ENTRY.errors, outcome.problems.map((p) => `${p}\n`).join(''));
   return outcome;
-}
-
-/** Inspect data of a module: its management view, and its container (docker inspect) or its process. */
-class Inspector {
-  private engine: Promise<import('../../runtime/modules/docker/docker-engine.js').DockerEngine> | undefined;
-
-  constructor(private readonly settings: Settings | undefined) {}
-
-  async inspect(module: ModuleDetails): Promise<Record<string, unknown>> {
-    if (isEmbeddedModule(module.name))
-      return { module, embedded: 'runs inside iotedged (see logs/iotedged.txt)' };
-    if (module.type === 'docker') return { module, container: await this.container(module.name) };
-    return { module, process: await this.process(module.name) };
-  }
-
-  private async container(name: string): Promise<unknown> {
-    if (!this.settings) throw new Error('config.yaml could not be read: no container engine to ask');
-    const uri = this.settings.moby_runtime.uri;
-    this.engine ??= import('../../runtime/modules/docker/docker-engine.js').then((docker) =>
-      docker.connectEngine(uri),
-    );
-    const { client } = await this.engine;
-    return client.getContainer(name).inspect();
-  }
-
-  /** The module's current or last run (run.json) and its program's process as /proc shows it. */
-  private async process(name: string): Promise<unknown> {
-    if (!this.settings) throw new Error('config.yaml could not be read: no module directory to read');
-    const paths = modulePaths(this.settings.homedir, name);
-    const run = JSON.parse(await readFile(paths.runRecord, 'utf8')) as { pid?: number };
-    if (!run.pid) return { run };
-    const [info, cmdline] = await Promise.all([
-      procInfo(run.pid),
-      readFile(`/proc/${run.pid}/cmdline`, 'utf8').catch(() => undefined),
-    ]);
-    return {
-      run,
-      proc: info
-        ? { pid: run.pid, ...info, ...(cmdline ? { cmdline: cmdline.split('\0').filter(Boolean) } : {}) }
-        : { pid: run.pid, running: false },
-    };
-  }
 }

@@ -40,7 +40,9 @@ export function bundledModules(names: readonly string[], edgeRuntimeOnly: boolea
 /**
  * Every entry a bundle holds when everything could be collected: with the daemon answering, its
  * views and the modules' logs and inspect data; without it, what the CLI collects alone (the
- * check, the host's information, the daemon's own log from its files, the version).
+ * check, the host's information, the daemon's own log from its files, the version, and the inspect
+ * data of the module containers the engine has). `modules`: the daemon's modules, or without it the
+ * module containers on the engine.
  */
 export function expectedEntries(options: {
   modules: readonly string[];
@@ -48,8 +50,9 @@ export function expectedEntries(options: {
   daemonReachable: boolean;
 }): string[] {
   const always = [ENTRY.checkText, ENTRY.checkJson, ENTRY.version, ENTRY.host, ENTRY.daemonLog];
-  if (!options.daemonReachable) return [...always, ENTRY.errors].sort();
   const modules = bundledModules(options.modules, options.edgeRuntimeOnly);
+  if (!options.daemonReachable)
+    return [...always, ENTRY.errors, ...modules.map((name) => inspectEntry(name))].sort();
   return [
     ...always,
     ENTRY.modules,

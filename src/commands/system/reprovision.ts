@@ -1,4 +1,3 @@
-import { Flags } from '@oclif/core';
 import { DaemonCommand } from '../../cli/daemon-command.js';
 
 export default class SystemReprovision extends DaemonCommand {
@@ -10,21 +9,17 @@ export default class SystemReprovision extends DaemonCommand {
     '<%= config.bin %> system reprovision --json',
   ];
 
-  static override flags = {
-    json: Flags.boolean({ description: 'Print the assignment as JSON' }),
-  };
+  static override enableJsonFlag = true;
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(SystemReprovision);
     const client = await this.managementClient(flags.host);
     const answer = await client.reprovision();
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
-      return;
-    }
+    if (this.jsonEnabled()) return answer;
     process.stdout.write(
       `Successfully reprovisioned with IoT Hub: device ${answer.deviceId} on ${answer.iothubHostname}.\n` +
         (answer.changed ? 'The assignment changed: iotedged restarts under the new identity.\n' : ''),
     );
+    return undefined;
   }
 }

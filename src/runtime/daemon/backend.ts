@@ -8,7 +8,7 @@ import { DeploymentError } from '../deployment/deployment-error.js';
 import { parseDeviceDeployment } from '../deployment/device-deployment.js';
 import type { EdgeHub } from '../hub/hub.js';
 import type { JsonObject } from '../hub/twin-store.js';
-import { LeafDeviceInputError } from '../hub/leaf-device-spec.js';
+import { LeafDeviceInputError, type LeafDevice } from '../hub/leaf-device-spec.js';
 import { reportedPatchError } from '../hub/twin/reported-validation.js';
 import { isTwinObject } from '../hub/twin/twin-json.js';
 import type { UpstreamReport } from './upstream-service.js';
@@ -76,6 +76,9 @@ export function moduleDetails(name: string, view: ModuleView): ModuleDetails {
   };
 }
 
+/** Where a device that a child authenticates but did not register comes from. */
+const FROM_PARENT = "it comes from the parent edge device's scope";
+
 /** The management API over the embedded agent and its module runtimes. */
 export class DaemonBackend implements ManagementBackend {
   constructor(
@@ -86,6 +89,10 @@ export class DaemonBackend implements ManagementBackend {
       status: HubStatus;
       edgeHub?: EdgeHub;
       leafDevices?: LeafDeviceRegistry;
+      /** Its registrations, then (a child) the identities learnt from its parent. */
+      knownDevices?: { get(deviceId: string): LeafDevice | undefined; list(): LeafDevice[] };
+      /** A device removed or given new credentials: its connections (and, removed, its twins) end. */
+      devicesChanged?(deviceIds: readonly string[]): void;
       gatewayHostname?(): string;
       restart?(): Promise<void>;
       upstreamStatus?(): UpstreamReport;
@@ -105,11 +112,14 @@ export class DaemonBackend implements ManagementBackend {
     const edgeHub = this.runningHub(503);
     const isModule =
       call.target === 'edgeAgent' || call.target === 'edgeHub' || this.agent.modules().has(call.target);
-    const leaf = !isModule && this.hub?.leafDevices?.get(call.target) !== undefined;
+    // a child also reaches the devices it authenticates from its parent's scope
+    const known = this.hub?.knownDevices ?? this.hub?.leafDevices;
+    const leaf = !isModule && known?.get(call.target) !== undefined;
     const slash = call.target.indexOf('/');
-    const childModule =
-      !isModule && slash > 0 && this.hub?.leafDevices?.get(call.target.slice(0, slash))?.edge === true;
-    const target = leaf || childModule ? call.target : `${edgeHub.deviceId}/${call.target}`;
+    const childModule = !isModule && slash > 0 && known?.get(call.target.slice(0, slash))?.edge === true;
+    // `edgeAgent`, as `iotedge list` names it, is the `$edgeAgent` identity that serves methods
+    const module = call.target === 'edgeAgent' ? '$edgeAgent' : call.target;
+    const target = leaf || childModule ? call.target : `${edgeHub.deviceId}/${module}`;
     return answered(edgeHub.invokeMethod(target, { ...call, payload: call.payload ?? null }));
   }
 
@@ -118,13 +128,18 @@ export class DaemonBackend implements ManagementBackend {
     message: CloudToDeviceInvocation,
   ): Promise<{ messageId: string }> {
     const edgeHub = this.runningHub(503);
-    if (this.leafDevices().get(deviceId) === undefined) throw new ApiError(404, `no leaf device ${deviceId}`);
+    if (this.knownDevice(deviceId) === undefined) throw new ApiError(404, `no leaf device ${deviceId}`);
     return answered(edgeHub.sendToDevice(deviceId, { ...message, body: Buffer.from(message.data, 'utf8') }));
   }
 
   async patchDeviceDesired(deviceId: string, patch: unknown): Promise<{ deviceId: string; version: number }> {
     const edgeHub = this.runningHub(503);
-    if (this.leafDevices().get(deviceId) === undefined) throw new ApiError(404, `no leaf device ${deviceId}`);
+    if (this.leafDevices().get(deviceId) === undefined) {
+      // upstream owns the desired properties of what it registered: they come down from there
+      if (this.knownDevice(deviceId) !== undefined)
+        throw new ApiError(404, `no leaf device ${deviceId} here: ${FROM_PARENT}, which owns its twin`);
+      throw new ApiError(404, `no leaf device ${deviceId}`);
+    }
     if (!isTwinObject(patch)) throw new ApiError(400, 'properties.desired: expected a JSON object');
     const invalid = reportedPatchError(patch);
     if (invalid) throw new ApiError(400, `properties.desired: ${invalid.message}`);
@@ -144,11 +159,19 @@ export class DaemonBackend implements ManagementBackend {
     return registry;
   }
 
+  /** A device this hub authenticates: registered here, or (a child) learnt from its parent. */
+  private knownDevice(deviceId: string): LeafDevice | undefined {
+    return (this.hub?.knownDevices ?? this.leafDevices()).get(deviceId);
+  }
+
+  /** The registrations, then (a child) the devices learnt from its parent, marked as such. */
   async listDevices(): Promise<LeafDeviceDetails[]> {
     const hub = this.hub?.edgeHub;
-    return this.leafDevices()
-      .list()
-      .map((device) => leafDeviceDetails(device, hub !== undefined && isConnectedDevice(hub, device)));
+    const local = this.leafDevices();
+    return (this.hub?.knownDevices ?? local).list().map((device) => ({
+      ...leafDeviceDetails(device, hub !== undefined && isConnectedDevice(hub, device)),
+      ...(local.get(device.deviceId) === undefined ? { registeredAt: 'parent' as const } : {}),
+    }));
   }
 
   async addDevice(request: unknown): Promise<CreatedLeafDevice> {
@@ -165,10 +188,14 @@ export class DaemonBackend implements ManagementBackend {
 
   async removeDevice(deviceId: string): Promise<void> {
     const removed = await this.leafDevices().remove(deviceId);
-    if (!removed) throw new ApiError(404, `device ${deviceId} not found`);
-    // its token stops working now, and so must the connection it opened with one
-    this.hub?.edgeHub?.disconnect(deviceId);
-    if (removed.edge) this.hub?.edgeHub?.forgetEdgeDevice(deviceId);
+    if (!removed) {
+      if (this.knownDevice(deviceId) !== undefined)
+        throw new ApiError(404, `device ${deviceId} is not registered here: ${FROM_PARENT}; remove it there`);
+      throw new ApiError(404, `device ${deviceId} not found`);
+    }
+    // its credentials stop working now, and so must every connection they admitted: its own, those
+    // a child edge device keeps on its behalf, and (an edge device) those kept for what lies below it
+    this.hub?.devicesChanged?.([deviceId]);
   }
 
   private edgeHubModuleStatus(): ModuleDetails['status'] {

@@ -34,6 +34,7 @@ import { closeListener, listen, type Listener } from './tls-listener.js';
 import { parseUpstreamProtocol } from '../deployment/upstream-protocol.js';
 import { openDeviceScope, openUpstream, type UpstreamReport } from './upstream-service.js';
 import type { ScopeIdentities } from '../hub/scope-identities.js';
+import type { InProcessMethodHandler } from '../hub/methods.js';
 import type { ManagedChannel } from '../hub/upstream/managed-channel.js';
 import { IdentityChannels } from '../hub/upstream/identity-channels.js';
 
@@ -145,8 +146,14 @@ async function openCore(
   }
   const counters = hub.routingCounters;
   const stopHeapWatch = watchTrafficForHeap(() => counters.routed + counters.dropped, log);
+  const { scope } = stores;
   const upstream = openUpstream(
-    { ...options, trustBundlePem: () => options.certificates.serverCertificate.trustBundlePem },
+    {
+      ...options,
+      trustBundlePem: () => options.certificates.serverCertificate.trustBundlePem,
+      // a refusal may mean the parent removed the identity: the scope is asked again (throttled)
+      ...(scope ? { onIdentityRefused: (id: string) => void scope.refreshForRefused(id) } : {}),
+    },
     hub.upstream,
   );
   const { settings } = options;
@@ -210,6 +217,8 @@ export class HubService {
   private readonly stopCertificates: () => void;
   /** Identities kept connected upstream, handed to each new link (a restart makes a new one). */
   private readonly managed = new Set<ManagedChannel>();
+  /** Modules of this device served in-process (`$edgeAgent`), handed to each new hub. */
+  private readonly served = new Map<string, InProcessMethodHandler>();
 
   private constructor(
     private readonly options: HubServiceOptions,
@@ -226,8 +235,7 @@ export class HubService {
     if (stores.scope) {
       // identities the parent no longer lists (or lists with new credentials) are disconnected,
       // unless registered here too (the local registration is the one they connected with)
-      stores.scope.onChanged = (ids) =>
-        ids.filter((id) => !stores.leaves.get(id)).forEach((id) => this.core.hub.disconnect(id));
+      stores.scope.onChanged = (ids) => this.devicesChanged(ids.filter((id) => !stores.leaves.get(id)));
       stores.scope.start();
     }
   }
@@ -270,6 +278,15 @@ export class HubService {
     if ('link' in this.core.upstream) this.core.upstream.link.manage(channel);
   }
 
+  /**
+   * Direct methods to this device's `moduleId` are answered by `handler` in-process (the agent is
+   * embedded in the daemon and keeps no connection), across restarts of the hub.
+   */
+  serveMethods(moduleId: string, handler: InProcessMethodHandler): void {
+    this.served.set(moduleId, handler);
+    this.core.hub.serveMethods(`${this.options.device.deviceId}/${moduleId}`, handler);
+  }
+
   releaseUpstream(channel: ManagedChannel): void {
     this.managed.delete(channel);
     if ('link' in this.core.upstream) this.core.upstream.link.release(channel);
@@ -302,6 +319,27 @@ export class HubService {
     return port === undefined || port === 8883 ? hostname : `${hostname}:${port}`;
   }
 
+  /**
+   * The devices this hub authenticates besides its own identities: its registrations, then (a
+   * child) the identities learnt from its parent.
+   */
+  get knownDevices(): DeviceScopeSource['devices'] {
+    return knownDevices(this.stores);
+  }
+
+  /**
+   * Registrations changed (here, or upstream for a child's identities from its parent): a device
+   * given new credentials is disconnected (it connects again with them); a device no longer known
+   * is forgotten: every connection its registration admitted ends, those a child edge device keeps
+   * on its behalf or for what lies below it included, and its twins go.
+   */
+  devicesChanged(deviceIds: readonly string[]): void {
+    const known = knownDevices(this.stores);
+    const rekeyed = deviceIds.filter((deviceId) => known.get(deviceId) !== undefined);
+    for (const deviceId of rekeyed) this.core.hub.disconnect(deviceId);
+    this.core.hub.forgetDevices(deviceIds.filter((deviceId) => !rekeyed.includes(deviceId)));
+  }
+
   /** Ends the live connection of a module of this device (one that left the deployment). */
   disconnectModule(module: string): void {
     this.core.hub.disconnect(`${this.options.device.deviceId}/${module}`);
@@ -313,6 +351,8 @@ export class HubService {
     this.opened = true;
     const { upstream } = this.core;
     if ('link' in upstream) for (const channel of this.managed) upstream.link.manage(channel);
+    for (const [moduleId, handler] of this.served)
+      this.core.hub.serveMethods(`${this.options.device.deviceId}/${moduleId}`, handler);
   }
 
   /** Ends every client connection and listener, and saves what the stores hold. */

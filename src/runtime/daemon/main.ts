@@ -306,15 +306,26 @@ export async function main(argv: string[]): Promise<number> {
     log(`agent: could not read the local deployment: ${(error as Error).message}`);
   }
 
+  const backend = new DaemonBackend(agent, settings, version, hub, daemonLog, reprovisioning);
+  // The agent keeps no hub connection: its direct methods (`$edgeAgent`) are answered in-process,
+  // restarting modules and reading logs as the management API does.
+  const { agentMethodHandler } = await import('../agent/methods/agent-methods.js');
+  const agentMethods = agentMethodHandler({
+    target: {
+      moduleNames: async () => (await backend.listModules()).map((module) => module.name),
+      restartModule: (name) => backend.restartModule(name),
+      moduleLogs: (name, options, signal) => backend.moduleLogs(name, options, signal),
+    },
+    source: { iothub: device.iothubHostname, device: device.deviceId },
+    log: agentLog,
+  });
+  hub.serveMethods('$edgeAgent', agentMethods);
+
   let socketPath: string;
   let server: Awaited<ReturnType<typeof startManagementServer>>;
   try {
     socketPath = await managementSocket(settings);
-    server = await startManagementServer(
-      socketPath,
-      new DaemonBackend(agent, settings, version, hub, daemonLog, reprovisioning),
-      log,
-    );
+    server = await startManagementServer(socketPath, backend, log);
   } catch (error) {
     process.stderr.write(`iotedged: ${(error as Error).message}\n`);
     await closeServices();
@@ -330,6 +341,7 @@ export async function main(argv: string[]): Promise<number> {
         agent,
         deviceId: device.deviceId,
         localConfigSource: settings.agent.env.ConfigSource?.toLowerCase() === 'local',
+        agentMethods,
         log: agentLog,
       })
     : undefined;
@@ -376,7 +388,7 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGHUP', () => {
       // leaf devices edited by hand: those removed or given new credentials are disconnected
       hub.leafDevices.reload().then(
-        (changed) => changed.forEach((id) => hub.edgeHub.disconnect(id)),
+        (changed) => hub.devicesChanged(changed),
         (error: Error) => log(`hub: could not re-read the leaf devices: ${error.message}`),
       );
       localDeployment(settings)

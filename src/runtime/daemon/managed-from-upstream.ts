@@ -2,7 +2,8 @@ import type { Agent } from '../agent/agent.js';
 import { UpstreamDeployments } from '../agent/upstream-deployments.js';
 import { EDGE_HUB_MODULE_ID } from '../hub/auth-chain.js';
 import type { TwinObject } from '../hub/twin/twin-json.js';
-import { ManagedChannel } from '../hub/upstream/managed-channel.js';
+import type { InProcessMethodHandler } from '../hub/methods.js';
+import { ManagedChannel, methodAnswer, methodPayload } from '../hub/upstream/managed-channel.js';
 import { ReportedMirror } from '../hub/upstream/reported-mirror.js';
 import type { HubService } from './hub-service.js';
 
@@ -15,6 +16,8 @@ export interface ManagedFromUpstreamOptions {
   deviceId: string;
   /** config.yaml `agent.env.ConfigSource` is `local`: the deployment does not come from upstream. */
   localConfigSource: boolean;
+  /** Answers the direct methods upstream invokes on `$edgeAgent` (those served locally too). */
+  agentMethods: InProcessMethodHandler;
   log(line: string): void;
 }
 
@@ -22,7 +25,8 @@ export interface ManagedFromUpstreamOptions {
  * A child edge device managed from above: its `$edgeAgent` and `$edgeHub` identities stay connected
  * to the parent; their desired properties are the device's deployment (unless the ConfigSource is
  * local), and their reported properties (what `iotedge deploy --status` and `--status --hub` print)
- * are kept equal upstream, sending only what changed.
+ * are kept equal upstream, sending only what changed. Direct methods upstream invokes on
+ * `$edgeAgent` are answered by the agent's method handler.
  */
 export function manageFromUpstream(options: ManagedFromUpstreamOptions): { close(): void } {
   const { hub, agent, log } = options;
@@ -33,11 +37,21 @@ export function manageFromUpstream(options: ManagedFromUpstreamOptions): { close
     moduleId: string,
     current: () => TwinObject | undefined,
     desired: (properties: Record<string, unknown>) => void,
+    methods?: InProcessMethodHandler,
   ) => {
     const events: { connected?: (reported: TwinObject) => void } = {};
     const channel = new ManagedChannel(
       { deviceId: options.deviceId, moduleId },
-      { connected: (twinDocument) => events.connected?.(twinDocument.reported), desired },
+      {
+        connected: (twinDocument) => events.connected?.(twinDocument.reported),
+        desired,
+        ...(methods
+          ? {
+              method: async (name: string, payload: Buffer) =>
+                methodAnswer(await methods(name, methodPayload(payload))),
+            }
+          : {}),
+      },
       log,
     );
     const mirror = new ReportedMirror(channel, current, log);
@@ -48,6 +62,7 @@ export function manageFromUpstream(options: ManagedFromUpstreamOptions): { close
     '$edgeAgent',
     () => agent.reported() as TwinObject,
     (desired) => deployments?.edgeAgentDesired(desired),
+    options.agentMethods,
   );
   const hubTwin = twin(
     EDGE_HUB_MODULE_ID,

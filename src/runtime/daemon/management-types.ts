@@ -146,6 +146,11 @@ export interface LeafDeviceDetails {
   edge?: true;
   /** The edge device below this one that the device sits under. */
   parentId?: string;
+  /**
+   * `parent` for a device this child edge device authenticates from its parent's scope (registered
+   * there, not here); absent for a registration of this device.
+   */
+  registeredAt?: 'parent';
 }
 
 /** The answer to POST /devices: the only time a SAS device's keys are shown. */

@@ -21,6 +21,8 @@ export interface UpstreamServiceOptions {
   log(line: string): void;
   /** The upstream refused this device's own identity (config.yaml's dynamic_reprovisioning acts on it). */
   onDeviceRefused?(reason: string): void;
+  /** The upstream refused an identity this device connects on behalf of (see UpstreamLinkOptions). */
+  onIdentityRefused?(identityId: string): void;
 }
 
 /** Environment variables for tests: a shorter keepalive and idle time (seconds). */
@@ -88,6 +90,7 @@ export function openUpstream(
         }
       : {}),
     ...(options.onDeviceRefused ? { onSelfRefused: options.onDeviceRefused } : {}),
+    ...(options.onIdentityRefused ? { onIdentityRefused: options.onIdentityRefused } : {}),
   });
   link.start();
   return { link };

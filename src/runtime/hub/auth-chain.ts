@@ -81,3 +81,40 @@ export function inScopeOf(edgeDeviceId: string, deviceId: string, devices: Scope
   }
   return false;
 }
+
+/** A connection as admitted: who it is and, when a child edge device acts for it, the auth-chain. */
+export interface AdmittedConnection {
+  /** `device` or `device/module`. */
+  id: string;
+  deviceId: string;
+  /** The auth-chain it was admitted with (target first, acting edge device last); none when direct. */
+  authChain?: readonly string[];
+}
+
+/**
+ * Why a connection admitted earlier would be refused now that the registrations changed (a device
+ * was removed), or undefined when it would still be admitted; the rule of admission, read again.
+ * A direct connection of another device (or of one of its modules) needs that device registered
+ * here; a connection on behalf of an identity needs its actor still an edge device registered here
+ * and the target still in that actor's scope, so removing a device ends the connections a child
+ * edge device keeps for it, and removing a child edge device ends those it keeps for its modules
+ * and for every device below it.
+ */
+export function admissionLost(
+  connection: AdmittedConnection,
+  ownDeviceId: string,
+  devices: ScopeDevices & { isRegistered(deviceId: string): boolean },
+): string | undefined {
+  const chain = connection.authChain;
+  if (chain === undefined || chain.length < 2) {
+    if (connection.deviceId === ownDeviceId || devices.isRegistered(connection.deviceId)) return undefined;
+    return `${connection.deviceId} is no longer registered here`;
+  }
+  const claim: OnBehalfClaim = {
+    targetId: connection.id,
+    targetDeviceId: connection.deviceId,
+    actorDeviceId: chain[chain.length - 1]!,
+    chain: [...chain],
+  };
+  return scopeProblem(claim, devices);
+}

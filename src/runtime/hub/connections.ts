@@ -12,6 +12,11 @@ export interface ClientIdentity {
   id: string;
   deviceId: string;
   moduleId?: string;
+  /**
+   * When a child edge device's hub connected on behalf of this identity: the auth-chain it was
+   * admitted with (target first, acting edge device last). None for a direct connection.
+   */
+  authChain?: readonly string[];
 }
 
 /** One connected client, as the hub core talks to it: its session's subscriptions and its proxy. */

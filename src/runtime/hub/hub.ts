@@ -17,7 +17,12 @@ import type { HubMessage } from '../routing/message.js';
 import { DEFAULT_PRIORITY } from '../routing/route-table.js';
 import type { HubMetrics } from './metrics.js';
 import { HubRequestError } from './hub-request-error.js';
-import { MethodDispatcher, type MethodCall, type MethodResult } from './methods.js';
+import {
+  MethodDispatcher,
+  type InProcessMethodHandler,
+  type MethodCall,
+  type MethodResult,
+} from './methods.js';
 import type { MessageTap } from './monitor/tap.js';
 import { Router, type RouterCounters } from './router.js';
 import type { CloseReason } from './session/client-proxy.js';
@@ -164,6 +169,14 @@ export class EdgeHub implements SessionCore {
     return this.methods.invoke(target, call);
   }
 
+  /**
+   * Direct methods to `identityId` (`device/module`) are answered by `handler`, in-process, before
+   * any connection is looked for; the returned function stops that.
+   */
+  serveMethods(identityId: string, handler: InProcessMethodHandler): () => void {
+    return this.methods.serve(identityId, handler);
+  }
+
   answerMethod(identityId: string, requestId: string, status: number, payload: Buffer): void {
     this.methods.respond(identityId, requestId, status, payload);
   }
@@ -179,14 +192,33 @@ export class EdgeHub implements SessionCore {
   }
 
   /**
-   * A child edge device was unregistered: the connections it keeps for itself and its modules end
-   * (its key no longer opens them), and its modules' twins go, as IoT Hub deletes them with the device.
+   * Devices were unregistered (here, or upstream for a child's identities from its parent): every
+   * connection that their registrations admitted ends at once (see `endLostAdmissions`), and their
+   * twins and their modules' twins go, as IoT Hub deletes them with the device.
    */
-  forgetEdgeDevice(deviceId: string): void {
+  forgetDevices(deviceIds: readonly string[]): string[] {
+    if (deviceIds.length === 0) return [];
+    const ended = this.endLostAdmissions();
+    for (const deviceId of deviceIds) this.twins.removeDevice(deviceId);
+    return ended;
+  }
+
+  /**
+   * Ends every connection that would be refused if it connected now: a leaf device or child edge
+   * device no longer registered, and the connections a child edge device keeps on behalf of an
+   * identity no longer in its scope (removed, or below a removed edge device) or keeps as a removed
+   * edge device. Returns the identities whose connection ended.
+   */
+  endLostAdmissions(): string[] {
+    const ended: string[] = [];
     for (const link of [...this.connections.all()]) {
-      if (link.identity.deviceId === deviceId) link.close('removed');
+      const lost = this.options.identities.admissionLost(link.identity);
+      if (lost === undefined) continue;
+      this.options.log(`hub: ${link.identity.id}: its connection ends: ${lost}`);
+      link.close('removed');
+      ended.push(link.identity.id);
     }
-    this.twins.removeModulesOf(deviceId);
+    return ended;
   }
 
   sessionSubscriptions(sessionId: string, clean: boolean): Set<Subscription> {

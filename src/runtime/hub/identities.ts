@@ -10,7 +10,7 @@ import {
   type SasToken,
   type SasVerifyOptions,
 } from '../identity/sas.js';
-import { EDGE_HUB_MODULE_ID, parseAuthChain, scopeProblem } from './auth-chain.js';
+import { admissionLost, EDGE_HUB_MODULE_ID, parseAuthChain, scopeProblem } from './auth-chain.js';
 import type { ClientIdentity } from './connections.js';
 import { scopeDevices, type LeafDeviceLookup } from './leaf-devices.js';
 
@@ -174,11 +174,26 @@ export class IdentityRegistry {
     if (!actor.ok) return actor;
     const outOfScope = scopeProblem(claim, scopeDevices(this.devices));
     if (outOfScope !== undefined) return { ok: false, reason: `${id}: ${outOfScope}` };
+    const chain = claim.chain;
     return {
       ok: true,
-      identity: moduleId === undefined ? { id, deviceId } : { id, deviceId, moduleId },
+      identity:
+        moduleId === undefined
+          ? { id, deviceId, authChain: chain }
+          : { id, deviceId, moduleId, authChain: chain },
       ...(actor.expiresAt ? { expiresAt: actor.expiresAt } : {}),
     };
+  }
+
+  /**
+   * Why a connection of `identity` admitted earlier would be refused now (a device it depends on
+   * was removed), or undefined while it would still be admitted.
+   */
+  admissionLost(identity: ClientIdentity): string | undefined {
+    return admissionLost(identity, this.options.deviceId, {
+      ...scopeDevices(this.devices),
+      isRegistered: (deviceId) => this.devices.get(deviceId) !== undefined,
+    });
   }
 
   /**

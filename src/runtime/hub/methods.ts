@@ -14,6 +14,9 @@ export interface MethodResult {
   payload: unknown;
 }
 
+/** An identity served inside the daemon (the agent's `$edgeAgent`): it answers methods itself. */
+export type InProcessMethodHandler = (methodName: string, payload: unknown) => Promise<MethodResult>;
+
 interface Pending {
   target: string;
   resolve(result: MethodResult): void;
@@ -25,10 +28,11 @@ const MAX_TIMEOUT_SECS = 300;
 /**
  * Direct methods to connected modules and devices: correlates each request with its response by
  * request id, and answers 404 when the target is not there to take it, 504 when it does not answer
- * in time.
+ * in time. Identities served in-process answer through their handler, before any connection.
  */
 export class MethodDispatcher {
   private readonly pending = new Map<string, Pending>();
+  private readonly inProcess = new Map<string, InProcessMethodHandler>();
   private counter = 0;
 
   constructor(private readonly connections: ConnectionRegistry) {}
@@ -45,6 +49,8 @@ export class MethodDispatcher {
     }
     if (typeof call.methodName !== 'string' || call.methodName === '')
       throw new HubRequestError(400, 'methodName must be a non-empty string');
+    const handler = this.inProcess.get(target);
+    if (handler) return this.answerInProcess(target, call, handler, responseSecs);
     const link = await this.listening(target, connectSecs * 1000);
     if (!link) throw new HubRequestError(404, `${target} is not connected or not listening for methods`);
     const requestId = (++this.counter).toString(16);
@@ -58,6 +64,38 @@ export class MethodDispatcher {
       }, responseSecs * 1000);
       this.pending.set(requestId, { target, resolve, timer });
       link.sendMethodRequest(call.methodName, requestId, payload);
+    });
+  }
+
+  /** `identityId`'s methods are answered by `handler` from now on; the returned function stops that. */
+  serve(identityId: string, handler: InProcessMethodHandler): () => void {
+    this.inProcess.set(identityId, handler);
+    return () => {
+      if (this.inProcess.get(identityId) === handler) this.inProcess.delete(identityId);
+    };
+  }
+
+  /** The handler's answer (500 with its message when it fails), or 504 when it takes too long. */
+  private answerInProcess(
+    target: string,
+    call: MethodCall,
+    handler: InProcessMethodHandler,
+    responseSecs: number,
+  ): Promise<MethodResult> {
+    return new Promise<MethodResult>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new HubRequestError(504, `${target} did not answer ${call.methodName} within ${responseSecs} s`),
+          ),
+        responseSecs * 1000,
+      );
+      handler(call.methodName, call.payload ?? null)
+        .catch((error: Error) => ({ status: 500, payload: { message: error.message } }))
+        .then((result) => {
+          clearTimeout(timer);
+          resolve(result);
+        });
     });
   }
 

@@ -20,8 +20,8 @@ export interface ScopeIdentitiesOptions {
 
 /**
  * The identities of a child edge device's scope, learnt from its parent and cached durably: the
- * parent is asked at start, every `periodMs`, and when a client no registration knows connects
- * (throttled). A device no longer listed, or listed with new credentials, is dropped (or replaced)
+ * parent is asked at start, every `periodMs`, and when a client no registration knows connects or
+ * the parent refuses an identity this device connects on behalf of (both throttled). A device no longer listed, or listed with new credentials, is dropped (or replaced)
  * at the next successful refresh and its connection closed; while the parent cannot be asked the
  * cached identities answer, and the failure is logged once per outage.
  */
@@ -88,16 +88,28 @@ export class ScopeIdentities implements ScopeIdentityLookup {
     clearInterval(this.timer);
   }
 
-  /**
-   * Only these refreshes count towards the throttle: one at start or a periodic one does not hold
-   * back the first unknown client after it (an edge device registered above meanwhile, whose hub
-   * asks for its scope or connects at once).
-   */
   refreshForUnknown(deviceId: string): Promise<void> {
+    return this.refreshThrottled(`for unknown client ${deviceId}`);
+  }
+
+  /**
+   * The parent refused an identity this device connected on behalf of: it may have been removed
+   * there, which a refresh learns (its local connection then ends) well before the periodic one.
+   */
+  refreshForRefused(identityId: string): Promise<void> {
+    return this.refreshThrottled(`the parent refused ${identityId}`);
+  }
+
+  /**
+   * A refresh asked for by an event, at most one every `minIntervalMs`. Only these count towards
+   * the throttle: one at start or a periodic one does not hold back the first unknown client after
+   * it (an edge device registered above meanwhile, whose hub asks for its scope or connects at once).
+   */
+  private refreshThrottled(why: string): Promise<void> {
     if (this.inFlight) return this.inFlight;
     if (!this.throttle.mayStart(this.now())) return Promise.resolve();
     this.throttle.started(this.now());
-    return this.refresh(`for unknown client ${deviceId}`);
+    return this.refresh(why);
   }
 
   /** One refresh at a time: a caller during one shares it. Never rejects. */

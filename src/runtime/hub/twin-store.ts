@@ -124,11 +124,11 @@ export class TwinStore {
     return [...next].flatMap(([id, properties]) => (this.setDesired(id, properties) ? [id] : []));
   }
 
-  /** Drops the twins of a device's modules (`{deviceId}/…`): the device was unregistered. */
-  removeModulesOf(deviceId: string): void {
+  /** Drops the twin of a device and those of its modules (`{deviceId}/…`): it was unregistered. */
+  removeDevice(deviceId: string): void {
     const prefix = `${deviceId}/`;
     for (const id of [...this.twins.keys(), ...this.notified.keys()]) {
-      if (!id.startsWith(prefix)) continue;
+      if (id !== deviceId && !id.startsWith(prefix)) continue;
       this.twins.delete(id);
       this.notified.delete(id);
     }

@@ -105,11 +105,16 @@ describe('a parent authenticates a connection on behalf of a child edge device',
     assert.deepEqual(own.identity, { id: 'child-1/$edgeHub', deviceId: 'child-1', moduleId: '$edgeHub' });
     const module = await identities.onBehalfOf('child-1', 'sensor', 'child-1/sensor;child-1', token);
     assert.ok(module.ok, module.ok ? '' : module.reason);
-    assert.deepEqual(module.identity, { id: 'child-1/sensor', deviceId: 'child-1', moduleId: 'sensor' });
+    assert.deepEqual(module.identity, {
+      id: 'child-1/sensor',
+      deviceId: 'child-1',
+      moduleId: 'sensor',
+      authChain: ['child-1/sensor', 'child-1'],
+    });
     assert.equal(module.expiresAt?.getTime(), NOW.getTime() + 3600_000);
     const leaf = await identities.onBehalfOf('leaf-a', undefined, 'leaf-a;child-1', token);
     assert.ok(leaf.ok, leaf.ok ? '' : leaf.reason);
-    assert.deepEqual(leaf.identity, { id: 'leaf-a', deviceId: 'leaf-a' });
+    assert.deepEqual(leaf.identity, { id: 'leaf-a', deviceId: 'leaf-a', authChain: ['leaf-a', 'child-1'] });
   });
 
   test('refused: out of scope, a bad token, a plain device acting, the parent itself, modules directly', async () => {

@@ -327,6 +327,31 @@ describe('the cached identities of a child', () => {
     assert.equal(calls, 2, 'the unknown clients after it are throttled');
   });
 
+  test('a refusal by the parent asks again, throttled with unknown clients, and the log names it', async () => {
+    let answer = [leaf('leaf-7', 5), leaf('leaf-gone', 6)];
+    let calls = 0;
+    const { scope, lines, clock } = cache(path.join(dir, 'refused.json'), async () => {
+      calls += 1;
+      return { devices: answer, skipped: [] };
+    });
+    const changed: string[][] = [];
+    scope.onChanged = (ids) => changed.push(ids);
+    await scope.refresh();
+    answer = [leaf('leaf-7', 5)];
+    clock.now = 10_000;
+    await scope.refreshForRefused('leaf-gone');
+    assert.equal(calls, 2);
+    assert.deepEqual(changed, [['leaf-gone']]);
+    assert.match(
+      lines.at(-1)!,
+      /device scope \(the parent refused leaf-gone\): 1 identities .*removed or changed: leaf-gone/,
+    );
+    clock.now = 11_000;
+    await scope.refreshForRefused('leaf-gone');
+    await scope.refreshForUnknown('other');
+    assert.equal(calls, 2, 'not again within the interval');
+  });
+
   test('while the parent cannot be asked the cache answers, and the outage is logged once, without the token', async () => {
     const file = path.join(dir, 'c.json');
     let up = true;

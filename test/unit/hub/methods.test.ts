@@ -126,3 +126,43 @@ test('hub ports come from edgeHub PortBindings, else 8883, 443 and 5671 on every
     },
   );
 });
+
+test('an identity served in-process answers through its handler, before any connection, until released', async () => {
+  const connections = new ConnectionRegistry();
+  const methods = new MethodDispatcher(connections);
+  const connected = listener('dev/$edgeAgent');
+  connections.add(connected.link);
+  const calls: unknown[] = [];
+  const release = methods.serve('dev/$edgeAgent', async (name, payload) => {
+    calls.push([name, payload]);
+    if (name === 'fail') throw new Error('it broke');
+    if (name === 'slow') return new Promise(() => undefined);
+    return { status: 200, payload: { echo: payload } };
+  });
+  assert.deepEqual(await methods.invoke('dev/$edgeAgent', { methodName: 'ping', payload: { n: 1 } }), {
+    status: 200,
+    payload: { echo: { n: 1 } },
+  });
+  assert.deepEqual(calls, [['ping', { n: 1 }]]);
+  assert.equal(connected.requests.length, 0, 'the connection was not asked');
+  // a handler that fails answers 500 with its message; one that takes too long is 504
+  assert.deepEqual(await methods.invoke('dev/$edgeAgent', { methodName: 'fail', payload: null }), {
+    status: 500,
+    payload: { message: 'it broke' },
+  });
+  await assert.rejects(
+    methods.invoke('dev/$edgeAgent', { methodName: 'slow', payload: null, responseTimeoutInSeconds: 0.05 }),
+    { status: 504 },
+  );
+  // the timeouts are checked as for a connected target
+  await assert.rejects(
+    methods.invoke('dev/$edgeAgent', { methodName: 'ping', payload: null, responseTimeoutInSeconds: 301 }),
+    { status: 400 },
+  );
+  release();
+  const call = methods.invoke('dev/$edgeAgent', { methodName: 'ping', payload: null });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(connected.requests.length, 1, 'released: the connection gets it');
+  methods.respond('dev/$edgeAgent', connected.requests[0]!.requestId, 200, Buffer.alloc(0));
+  assert.deepEqual(await call, { status: 200, payload: null });
+});

@@ -2,7 +2,13 @@ import { EDGE_HUB_MODULE_ID } from '../auth-chain.js';
 import type { ClientIdentity } from '../connections.js';
 import type { EdgeHub } from '../hub.js';
 import { HubRequestError } from '../hub-request-error.js';
-import { ManagedChannel, type DownstreamMessage, type MethodAnswer } from './managed-channel.js';
+import {
+  ManagedChannel,
+  methodAnswer,
+  methodPayload,
+  type DownstreamMessage,
+  type MethodAnswer,
+} from './managed-channel.js';
 import type { TwinProperties } from '../twin/twin-document.js';
 import { ReportedMirror } from './reported-mirror.js';
 import type { UpstreamLink } from './upstream-link.js';
@@ -32,17 +38,6 @@ function settledWithin(ms: number): { promise: Promise<void>; settle: () => void
     };
   });
   return { promise, settle };
-}
-
-const json = (value: unknown) => Buffer.from(JSON.stringify(value));
-
-function parsePayload(payload: Buffer): unknown {
-  if (payload.length === 0) return null;
-  try {
-    return JSON.parse(payload.toString('utf8'));
-  } catch {
-    return payload.toString('utf8');
-  }
 }
 
 /**
@@ -132,11 +127,12 @@ export class IdentityChannels {
 
   private async method(target: string, methodName: string, payload: Buffer): Promise<MethodAnswer> {
     try {
-      const result = await this.hub.invokeMethod(target, { methodName, payload: parsePayload(payload) });
-      return { status: result.status, payload: json(result.payload) };
+      return methodAnswer(
+        await this.hub.invokeMethod(target, { methodName, payload: methodPayload(payload) }),
+      );
     } catch (error) {
       if (error instanceof HubRequestError)
-        return { status: error.status, payload: json({ message: error.message }) };
+        return methodAnswer({ status: error.status, payload: { message: error.message } });
       throw error;
     }
   }

@@ -16,6 +16,21 @@ export interface MethodAnswer {
   payload: Buffer;
 }
 
+/** A method request's payload from upstream as JSON (null when empty, the text when not JSON). */
+export function methodPayload(payload: Buffer): unknown {
+  if (payload.length === 0) return null;
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return payload.toString('utf8');
+  }
+}
+
+/** A method's status and JSON payload as the answer sent upstream. */
+export function methodAnswer(result: { status: number; payload: unknown }): MethodAnswer {
+  return { status: result.status, payload: Buffer.from(JSON.stringify(result.payload ?? null)) };
+}
+
 /** A cloud-to-device message from upstream. */
 export interface DownstreamMessage {
   body: Buffer;

@@ -70,6 +70,11 @@ export interface UpstreamLinkOptions {
   httpsPort?: number;
   /** The upstream refused this device's own identity (credentials or identity unknown there). */
   onSelfRefused?(reason: string): void;
+  /**
+   * The upstream refused an identity this device connects on behalf of (`device` or
+   * `device/module`): not, or no longer, in this device's scope there.
+   */
+  onIdentityRefused?(identityId: string): void;
 }
 
 /** The link's state as `iotedge system status` shows it. */
@@ -238,7 +243,11 @@ export class UpstreamLink implements DeliveryTarget {
     };
   }
 
-  async deliver(message: HubMessage): Promise<void> {
+  deliver(message: HubMessage): Promise<void> {
+    return this.deliverOnce(message, true);
+  }
+
+  private async deliverOnce(message: HubMessage, mayRetry: boolean): Promise<void> {
     const origin = messageOrigin(message, this.options.edgeDeviceId);
     const id = identityId(origin);
     const refusedAt = this.refusals.get(id);
@@ -261,7 +270,14 @@ export class UpstreamLink implements DeliveryTarget {
         this.options.log(
           `hub: upstream: ${this.where()} refused ${id} (${failure.message}); its messages are dropped (asked again after ${REFUSAL_MEMORY_MS / 1000} s)`,
         );
+        this.options.onIdentityRefused?.(id);
         return;
+      }
+      if (mayRetry && connection !== this.main && connection.closed && this.connected && !this.stopped) {
+        // that identity's own connection ended under it while the link is up (a parent closes the
+        // connection of an identity it removed): once more, on a new connection, which is refused
+        // if the identity is gone, rather than taking the whole link down
+        return this.deliverOnce(message, false);
       }
       this.lost(failure);
       throw failure;
@@ -306,6 +322,7 @@ export class UpstreamLink implements DeliveryTarget {
     if (connection !== this.main)
       connection.onClose((error) => {
         if (this.managed.get(channel.id) !== channel || !this.connected || this.stopped) return;
+        if (error.refused) this.options.onIdentityRefused?.(channel.id);
         const delay = error.refused ? MANAGED_REFUSED_RETRY_MS : MANAGED_RETRY_MS;
         setTimeout(() => this.attachManaged(channel), delay).unref();
       });

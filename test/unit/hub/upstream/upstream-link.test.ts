@@ -84,12 +84,15 @@ function harness(
     key?: string;
     onDemand?: boolean;
     kind?: 'parent' | 'iothub';
+    /** Told of each connection made. */
+    made?: (channel: FakeChannel) => void;
   } = {},
 ) {
   const channels: FakeChannel[] = [];
   const events: string[] = [];
   const endpoint = { pending: 0, attach: () => events.push('attach'), detach: () => events.push('detach') };
   const log: string[] = [];
+  const refusedIds: string[] = [];
   const link = new UpstreamLink({
     address: { kind: options.kind ?? 'parent', host: '127.0.0.1', port: 18883 },
     iothubHostname: 'hub.example.net',
@@ -104,13 +107,15 @@ function harness(
     onDemand: options.onDemand ?? false,
     log: (line) => log.push(line),
     random: () => 0,
+    onIdentityRefused: (id) => refusedIds.push(id),
     connect: (connection) => {
       const channel = new FakeChannel(connection, options.refuse?.(connection.clientId));
       channels.push(channel);
+      options.made?.(channel);
       return channel;
     },
   });
-  return { link, channels, events, log, endpoint };
+  return { link, channels, events, log, endpoint, refusedIds };
 }
 
 const settle = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -182,9 +187,9 @@ describe('the upstream link', () => {
     assert.equal(channels.at(-1)!.published.length, 1, 'a new connection carries the next message');
   });
 
-  test('an origin the upstream refuses is dropped and counted; the link stays up', async () => {
+  test('an origin the upstream refuses is dropped and counted, and said once; the link stays up', async () => {
     const refusal = new UpstreamConnectionError('Connection refused: Not authorized', true);
-    const { link, channels, events, log } = harness({
+    const { link, channels, events, log, refusedIds } = harness({
       refuse: (id) => (id === 'stranger' ? refusal : undefined),
     });
     stop = () => link.stop();
@@ -202,8 +207,45 @@ describe('the upstream link', () => {
     await link.deliver(message('stranger'));
     assert.equal(channels.length, connects, 'no new CONNECT for an identity refused moments ago');
     assert.equal(link.status().refused, 3);
+    assert.deepEqual(refusedIds, ['stranger'], 'the refusal is said once, not for each message dropped');
     await link.deliver(message('child-1', 'sensor'));
     assert.equal(channels.at(-1)!.options.clientId, 'child-1/sensor', 'others go on');
+  });
+
+  test("an identity's connection closed by the upstream under a publish: sent again on a new one, the link stays up", async () => {
+    const { link, channels, events } = harness();
+    stop = () => link.stop();
+    link.start();
+    await settle();
+    await link.deliver(message('leaf-x'));
+    const first = channels.at(-1)!;
+    first.publish = async () => {
+      first.close('closed by the upstream');
+      throw new UpstreamConnectionError('closed by the upstream', false);
+    };
+    await link.deliver(message('leaf-x'));
+    const second = channels.at(-1)!;
+    assert.notEqual(second, first, 'a new connection');
+    assert.equal(second.options.clientId, 'leaf-x');
+    assert.equal(second.published.length, 1);
+    assert.deepEqual(events, ['attach'], 'the link never went down');
+  });
+
+  test('a second failure of that kind takes the link down as any failure does', async () => {
+    /** Every connection of leaf-x closes under its first publish. */
+    const closing = (channel: FakeChannel) => {
+      if (channel.options.clientId !== 'leaf-x') return;
+      channel.publish = async () => {
+        channel.close('closed by the upstream');
+        throw new UpstreamConnectionError('closed by the upstream', false);
+      };
+    };
+    const { link, events } = harness({ made: closing });
+    stop = () => link.stop();
+    link.start();
+    await settle();
+    await assert.rejects(link.deliver(message('leaf-x')), /closed by the upstream/);
+    assert.deepEqual(events, ['attach', 'detach']);
   });
 
   test('a refused $edgeHub keeps the link offline with the reason, trying again', async () => {
