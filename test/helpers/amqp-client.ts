@@ -52,8 +52,11 @@ export class AmqpTestClient {
     return new AmqpTestClient(connection, { sender, receiver, replies });
   }
 
-  /** Puts `token` for `audience` to `$cbs`; resolves with the status code the hub answered. */
-  putToken(audience: string, token: string): Promise<number> {
+  /**
+   * Puts `token` for `audience` to `$cbs`, as the Node SDK does (Service Bus's token type) or with
+   * another `type` (the C# SDK's: `azure-devices.net:sastoken`); resolves with the status code the hub answered.
+   */
+  putToken(audience: string, token: string, type = 'servicebus.windows.net:sastoken'): Promise<number> {
     const id = rhea.generate_uuid();
     return new Promise((resolve) => {
       this.cbs.replies.set(id, resolve);
@@ -63,7 +66,7 @@ export class AmqpTestClient {
         to: '$cbs',
         application_properties: {
           operation: 'put-token',
-          type: 'servicebus.windows.net:sastoken',
+          type,
           name: audience,
         },
         body: token,
@@ -72,8 +75,14 @@ export class AmqpTestClient {
   }
 
   /** Opens a link to send to `address`; resolves with the link and whether the hub kept it open. */
-  async sender(address: string): Promise<{ link: Sender; outcome: Outcome }> {
-    const link = this.connection.open_sender({ target: { address } } as never);
+  async sender(
+    address: string,
+    properties?: Record<string, string>,
+  ): Promise<{ link: Sender; outcome: Outcome }> {
+    const link = this.connection.open_sender({
+      target: { address },
+      ...(properties ? { properties } : {}),
+    } as never);
     return { link, outcome: await opened(link) };
   }
 

@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
+import { edgeHubModuleKey } from '../../src/runtime/identity/module-keys.js';
 import { buildSasToken } from '../../src/runtime/identity/sas.js';
 import { AmqpTestClient, dataBody, opened } from '../helpers/amqp-client.js';
 import { memory } from '../helpers/proc-stats.js';
@@ -127,6 +128,43 @@ describe('the AMQP head: leaf devices with the SDK over AMQP, and what it refuse
     }
     await receivedByModule(/input in1 seq=9 body=\{"seq":9,"from":"leaf1"\}/);
     await receivedByModule(/input in1 seq=9 body=\{"seq":9,"from":"leaf2"\}/);
+  });
+
+  test("an IoT Edge child's hub acts for an identity in its scope: its $edgeHub token put for it, the chain on the link", async () => {
+    const added = daemon.cli(['identity', 'add', 'edge-c', '--edge', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const { connectionString } = JSON.parse(added.stdout) as { connectionString: string };
+    const deviceKey = /SharedAccessKey=([^;]+)/.exec(connectionString)![1]!;
+    const below = daemon.cli(['identity', 'add', 'sensor-c', '--parent', 'edge-c']);
+    assert.equal(below.code, 0, below.stderr);
+    // as the C# SDK puts it for IoT Edge's hub: IoT Hub's token type, named for the identity acted
+    // for, the token the acting hub's own (its audience encoded as IoT Edge's token provider writes it)
+    const edgeHubToken = buildSasToken({
+      audience: `${HUB}/devices/edge-c/modules/%24edgeHub`,
+      key: edgeHubModuleKey(deviceKey),
+      expiry: Date.now() / 1000 + 3600,
+    });
+    const client = await connect();
+    assert.equal(
+      await client.putToken(`${HUB}/devices/sensor-c`, edgeHubToken, 'azure-devices.net:sastoken'),
+      200,
+    );
+    const { link, outcome } = await client.sender('/devices/sensor-c/messages/events', {
+      'com.microsoft:auth-chain': 'sensor-c;edge-c',
+    });
+    assert.deepEqual(outcome, { ok: true });
+    const delivered = await AmqpTestClient.send(link, {
+      body: dataBody('{"seq":4,"from":"sensor-c"}'),
+      application_properties: { seq: '4' },
+    });
+    assert.deepEqual(delivered, { ok: true });
+    await receivedByModule(/input in1 seq=4 body=\{"seq":4,"from":"sensor-c"\}/);
+    // the same token does not make the child's hub any device outside its scope
+    assert.equal(
+      await client.putToken(`${HUB}/devices/leaf2`, edgeHubToken, 'azure-devices.net:sastoken'),
+      401,
+    );
+    assert.match(daemon.output, /leaf2 is not in the scope of edge-c/);
   });
 
   test('refused with AMQP errors: links without a token, unknown addresses, bad tokens, oversize messages', async () => {

@@ -61,6 +61,16 @@ describe('the scope of a child edge device', () => {
     assert.equal(decide('grand;child-3;child-1', 'grand'), 'in scope');
   });
 
+  test("IoT Edge's chains, naming every edge device between the target and the actor, decide alike", () => {
+    // IoT Edge's child sends the path of its own tree: target, the edge devices between, itself
+    assert.equal(decide('grand/sensor;grand;child-3;child-1', 'grand/sensor'), 'in scope');
+    assert.equal(decide('grand/sensor;child-1', 'grand/sensor'), 'in scope');
+    // and for its own hub too
+    assert.equal(decide('child-1/$edgeHub;child-1', 'child-1/$edgeHub'), 'in scope');
+    // the ids between are not what decides: the actor's scope is
+    assert.equal(decide('grand;child-1;child-2', 'grand'), 'grand is not in the scope of child-2');
+  });
+
   test("another child's identities, the parent's own leaf devices and unknown actors are not", () => {
     assert.equal(decide('leaf-a;child-2', 'leaf-a'), 'leaf-a is not in the scope of child-2');
     assert.equal(decide('child-1/m;child-2', 'child-1/m'), 'child-1/m is not in the scope of child-2');

@@ -16,7 +16,12 @@ import {
   twinResponseTopic,
 } from '../mqtt/topics.js';
 import type { HubMessage } from '../../routing/message.js';
-import { amqpLinkAddress, putTokenProperties, type AmqpLinkKind } from './amqp-wire.js';
+import {
+  amqpLinkAddress,
+  linkAuthChainProperties,
+  putTokenProperties,
+  type AmqpLinkKind,
+} from './amqp-wire.js';
 import { opened, type AmqpUpstreamConnection } from './amqp-upstream-connection.js';
 import { renewalDelayMs } from './token-renewal.js';
 import { UpstreamConnectionError, type UpstreamChannel } from './upstream-connection.js';
@@ -195,11 +200,16 @@ export class AmqpIdentityChannel implements UpstreamChannel {
   }
 
   private linkProperties(kind: AmqpLinkKind): Record<string, string> | undefined {
-    if (kind !== 'twin' && kind !== 'methods') return undefined;
-    return {
-      'com.microsoft:api-version': API_VERSION,
-      'com.microsoft:channel-correlation-id': `${kind}:${identityId(this.identity)}`,
+    const properties = {
+      ...linkAuthChainProperties(this.identity, this.options.edgeDeviceId),
+      ...(kind === 'twin' || kind === 'methods'
+        ? {
+            'com.microsoft:api-version': API_VERSION,
+            'com.microsoft:channel-correlation-id': `${kind}:${identityId(this.identity)}`,
+          }
+        : {}),
     };
+    return Object.keys(properties).length === 0 ? undefined : properties;
   }
 
   private async sender(kind: AmqpLinkKind): Promise<Sender> {

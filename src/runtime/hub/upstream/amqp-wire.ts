@@ -4,7 +4,8 @@
  * audience of the identity, and the put-token that authenticates it. The hub's own identity
  * (`{edge}/$edgeHub`) puts its own token; every other identity puts that same `$edgeHub` token with
  * an `auth-chain` (target first, this edge device last), as nested IoT Edge acts on behalf of the
- * identities in its scope. Pure: no I/O.
+ * identities in its scope, and names that chain again on each of its links' attach as
+ * `com.microsoft:auth-chain`, where IoT Edge's hub (and IoT Hub) read it. Pure: no I/O.
  */
 import { AUTH_CHAIN_PROPERTY, SAS_TOKEN_TYPE } from '../amqp-head/cbs.js';
 import { authChainFor, type UpstreamIdentity } from './upstream-wire.js';
@@ -47,4 +48,16 @@ export function putTokenProperties(
     name: cbsAudience(iothubHostname, identity),
     ...(chain === undefined ? {} : { [AUTH_CHAIN_PROPERTY]: chain }),
   };
+}
+
+/** The link attach property that names the auth-chain, as the C# SDK sets it for IoT Edge's hub. */
+export const LINK_AUTH_CHAIN_PROPERTY = 'com.microsoft:auth-chain';
+
+/** The attach properties naming the auth-chain of a link for `identity`; none for the hub itself. */
+export function linkAuthChainProperties(
+  identity: UpstreamIdentity,
+  edgeDeviceId: string,
+): Record<string, string> {
+  const chain = authChainFor(identity, edgeDeviceId);
+  return chain === undefined ? {} : { [LINK_AUTH_CHAIN_PROPERTY]: chain };
 }

@@ -59,6 +59,22 @@ test('the host segment is not checked, other parameters are ignored, the first o
   });
 });
 
+test("IoT Edge's child hub: the C# SDK's username, its auth-chain escaped as Uri.EscapeDataString writes it", () => {
+  const username =
+    'hub.example.net/grand/sensor/?api-version=2020-06-30-preview&DeviceClientType=' +
+    'Microsoft.Azure.Devices.Client%2F1.42.0&auth-chain=grand%2Fsensor%3Bgrand%3Bchild-3%3Bchild-1';
+  assert.deepEqual(parseConnectIdentity('grand/sensor', username), {
+    ok: true,
+    identity: {
+      deviceId: 'grand',
+      moduleId: 'sensor',
+      apiVersion: '2020-06-30-preview',
+      productInfo: 'Microsoft.Azure.Devices.Client/1.42.0',
+      authChain: 'grand/sensor;grand;child-3;child-1',
+    },
+  });
+});
+
 test('api-version is mandatory and must not be blank', () => {
   assert.equal(refusal('d', 'hub/d/?DeviceClientType=x'), 'missing-api-version');
   assert.equal(refusal('d', 'hub/d/?api-version='), 'missing-api-version');

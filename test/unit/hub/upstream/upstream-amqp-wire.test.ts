@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { audienceIdentity, parsePutToken } from '../../../../src/runtime/hub/amqp-head/cbs.js';
+import {
+  audienceIdentity,
+  impliedAuthChain,
+  parsePutToken,
+} from '../../../../src/runtime/hub/amqp-head/cbs.js';
+import { buildSasToken } from '../../../../src/runtime/identity/sas.js';
 import { parseLinkAddress } from '../../../../src/runtime/hub/amqp-head/addresses.js';
 import {
   amqpLinkAddress,
   cbsAudience,
+  linkAuthChainProperties,
   putTokenProperties,
 } from '../../../../src/runtime/hub/upstream/amqp-wire.js';
 import { renewalDelayMs } from '../../../../src/runtime/hub/upstream/token-renewal.js';
@@ -68,6 +74,75 @@ test("a put-token on behalf of an identity carries the auth-chain; the hub's own
     status: 400,
     reason: 'auth-chain must be a string',
   });
+});
+
+test("each link of an identity acted for names the auth-chain as IoT Edge reads it; the hub's own links none", () => {
+  assert.deepEqual(linkAuthChainProperties({ deviceId: 'leaf-7' }, 'child-1'), {
+    'com.microsoft:auth-chain': 'leaf-7;child-1',
+  });
+  assert.deepEqual(linkAuthChainProperties({ deviceId: 'child-1', moduleId: 'sensor' }, 'child-1'), {
+    'com.microsoft:auth-chain': 'child-1/sensor;child-1',
+  });
+  assert.deepEqual(linkAuthChainProperties({ deviceId: 'child-1', moduleId: '$edgeHub' }, 'child-1'), {});
+});
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const signedFor = (audience: string) =>
+  buildSasToken({ audience, key: KEY, expiry: Math.trunc(Date.now() / 1000) + 3600 });
+
+test("IoT Edge's put-token (IoT Hub's token type, no auth-chain, the acting $edgeHub's token) reads as on behalf of", () => {
+  const edgeHubToken = signedFor('hub.example.net/devices/child-1/modules/$edgeHub');
+  const properties = {
+    operation: 'put-token',
+    type: 'azure-devices.net:sastoken',
+    name: 'hub.example.net/devices/leaf-7',
+  };
+  assert.deepEqual(parsePutToken(properties, edgeHubToken), {
+    ok: true,
+    deviceId: 'leaf-7',
+    token: edgeHubToken,
+    authChain: 'leaf-7;child-1',
+  });
+  // the type is compared without regard to case; another type is still refused
+  assert.equal(parsePutToken({ ...properties, type: 'Azure-Devices.net:SasToken' }, edgeHubToken).ok, true);
+  assert.deepEqual(parsePutToken({ ...properties, type: 'jwt' }, edgeHubToken), {
+    ok: false,
+    status: 400,
+    reason: 'unsupported token type "jwt"',
+  });
+  // an explicit auth-chain (this runtime's children) wins over the one the token implies
+  assert.equal(
+    (
+      parsePutToken({ ...properties, 'auth-chain': 'leaf-7;mid;child-1' }, edgeHubToken) as {
+        authChain?: string;
+      }
+    ).authChain,
+    'leaf-7;mid;child-1',
+  );
+});
+
+test("a token implies a chain only when it is the acting edge device's $edgeHub token, put for another identity", () => {
+  const edgeHubToken = signedFor('hub.example.net/devices/child-1/modules/$edgeHub');
+  assert.equal(
+    impliedAuthChain({ deviceId: 'child-1', moduleId: 'sensor' }, edgeHubToken),
+    'child-1/sensor;child-1',
+  );
+  assert.equal(impliedAuthChain({ deviceId: 'leaf-7' }, edgeHubToken), 'leaf-7;child-1');
+  // encoded as IoT Edge's token provider writes the audience
+  assert.equal(
+    impliedAuthChain({ deviceId: 'leaf-7' }, signedFor('hub.example.net/devices/child-1/modules/%24edgeHub')),
+    'leaf-7;child-1',
+  );
+  assert.equal(impliedAuthChain({ deviceId: 'child-1', moduleId: '$edgeHub' }, edgeHubToken), undefined);
+  assert.equal(
+    impliedAuthChain({ deviceId: 'leaf-7' }, signedFor('hub.example.net/devices/leaf-7')),
+    undefined,
+  );
+  assert.equal(
+    impliedAuthChain({ deviceId: 'leaf-7' }, signedFor('hub.example.net/devices/child-1/modules/sensor')),
+    undefined,
+  );
+  assert.equal(impliedAuthChain({ deviceId: 'leaf-7' }, 'not a token'), undefined);
 });
 
 test('a token is put again with a quarter of its lifetime left, never sooner than a second', () => {
