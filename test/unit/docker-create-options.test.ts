@@ -13,6 +13,7 @@ const context = (overrides: Partial<CreateContext> = {}): CreateContext => ({
   image: 'example.azurecr.io/mod:1',
   configHash: 'hash-1',
   owner: 'Microsoft.Azure.Devices.Edge.Agent',
+  homedir: '/var/lib/iotedge',
   env: { IOTEDGE_MODULEID: 'mod', SHARED: 'runtime' },
   network: 'azure-iot-edge',
   allowElevated: false,
@@ -42,6 +43,7 @@ test('labels: owner, original image and config hash are added, the reserved pref
   assert.deepEqual(options.Labels, {
     keep: 'me',
     'net.azure-devices.edge.owner': 'Microsoft.Azure.Devices.Edge.Agent',
+    'net.azure-devices.edge.homedir': '/var/lib/iotedge',
     'net.azure-devices.edge.original-image': 'example.azurecr.io/mod:1',
     'net.azure-devices.edge.config-hash': 'hash-1',
     'net.azure-devices.edge.runtime-contract': '2',

@@ -4,6 +4,7 @@ import { isEmbeddedModule } from '../../runtime/daemon/daemon-log-lines.js';
 import type { ModuleDetails } from '../../runtime/daemon/management-types.js';
 import type { DockerEngine } from '../../runtime/modules/docker/docker-engine.js';
 import { DEFAULT_OWNER, OWNER_LABEL } from '../../runtime/modules/docker/labels.js';
+import { ownedBy, ownershipEvidence } from '../../runtime/modules/docker/ownership.js';
 import { modulePaths } from '../../runtime/modules/process/paths.js';
 import { procInfo } from '../../runtime/modules/process/proc.js';
 
@@ -25,8 +26,8 @@ export class Inspector {
   }
 
   /**
-   * The names of the module containers on the engine of config.yaml (those with the runtime's owner
-   * label, as the daemon lists them), for when the daemon cannot say which modules there are.
+   * The names of the module containers on the engine of config.yaml that belong to config.yaml's
+   * daemon (its owner label and homedir, as the daemon lists them), for when the daemon cannot say which modules there are.
    */
   async moduleContainers(): Promise<string[]> {
     const { client } = await this.connect();
@@ -34,8 +35,10 @@ export class Inspector {
       all: true,
       filters: { label: [`${OWNER_LABEL}=${DEFAULT_OWNER}`] },
     });
+    const homedir = this.settings!.homedir;
     return containers
       .filter((summary) => summary.State !== 'removing')
+      .filter((summary) => ownedBy(ownershipEvidence(summary), DEFAULT_OWNER, homedir))
       .map((summary) => (summary.Names[0] ?? summary.Id).replace(/^\//, ''))
       .sort();
   }

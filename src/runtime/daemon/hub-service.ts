@@ -31,6 +31,13 @@ import type { ServerCertificateSource } from './edge-ca-service.js';
 import { watchTrafficForHeap } from './heap-mode-watch.js';
 import { listenerGuards, listenerLimitsFromEnv, type ListenerLimits } from './listener-limits.js';
 import { closeListener, listen, type Listener } from './tls-listener.js';
+import {
+  listenPreferringRemembered,
+  readRememberedPorts,
+  rememberedPortsFile,
+  writeRememberedPorts,
+  type RememberedPorts,
+} from './remembered-ports.js';
 import { parseUpstreamProtocol } from '../deployment/upstream-protocol.js';
 import { openDeviceScope, openUpstream, type UpstreamReport } from './upstream-service.js';
 import type { ScopeIdentities } from '../hub/scope-identities.js';
@@ -431,6 +438,8 @@ export class HubService {
     }
     const createOptions = 'image' in hubSpec.settings ? hubSpec.settings.createOptions : undefined;
     const bindings = hubBindings(createOptions);
+    const portsFile = rememberedPortsFile(this.options.settings.homedir);
+    const remembered = await readRememberedPorts(portsFile);
     try {
       const served = this.core.heads.filter((head) => bindings[head.binding] !== undefined);
       for (const head of this.core.heads) {
@@ -441,11 +450,15 @@ export class HubService {
           await closeListener(current);
         }
         if (binding === undefined || sameBinding(current?.binding, binding)) continue;
-        const listener = await listen(binding, head.server(this.tlsOptions()), this.guards[head.binding]);
-        this.listeners.set(head.binding, listener);
+        const listener = await listenPreferringRemembered(binding, remembered[head.binding], (bound) =>
+          listen(bound, head.server(this.tlsOptions()), this.guards[head.binding]),
+        );
+        // kept as the deployment asked (port 0 stays 0), so that the same deployment keeps the listener
+        this.listeners.set(head.binding, { ...listener, binding });
       }
-      await this.serveMetrics(bindings.metrics);
+      await this.serveMetrics(bindings.metrics, remembered.metrics);
       const ports = this.ports();
+      await this.rememberPorts(portsFile, remembered, ports);
       if (this.state.status !== 'running')
         this.state = { status: 'running', description: '', startTime: new Date() };
       this.state.description = [
@@ -460,7 +473,7 @@ export class HubService {
   }
 
   /** Prometheus metrics, when the deployment binds edgeHub's 9600/tcp (prom-client loads then). */
-  private async serveMetrics(binding: Binding | undefined): Promise<void> {
+  private async serveMetrics(binding: Binding | undefined, remembered?: number): Promise<void> {
     if (sameBinding(this.metrics?.binding, binding ?? { host: '', port: -1 })) return;
     if (this.metrics) {
       const { server } = this.metrics;
@@ -479,17 +492,45 @@ export class HubService {
     this.core.hub.useMetrics(prometheus.metrics);
     const server = metricsServer(prometheus, this.options.log);
     guardConnections(server, this.guards.metrics);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            `metrics: cannot listen on ${binding.host}:${binding.port}: ${error.code ?? error.message}`,
-          ),
-        ),
-      );
-      server.listen({ host: binding.host, port: binding.port }, () => resolve());
-    });
+    await listenPreferringRemembered(
+      binding,
+      remembered,
+      (bound) =>
+        new Promise<void>((resolve, reject) => {
+          const failed = (error: NodeJS.ErrnoException) =>
+            reject(
+              new Error(
+                `metrics: cannot listen on ${bound.host}:${bound.port}: ${error.code ?? error.message}`,
+              ),
+            );
+          server.once('error', failed);
+          server.listen({ host: bound.host, port: bound.port }, () => {
+            server.off('error', failed);
+            resolve();
+          });
+        }),
+    );
     this.metrics = { binding, server };
+  }
+
+  /**
+   * Keeps the bound ports in the homedir for the next start (see listenPreferringRemembered); a
+   * port no longer bound is forgotten. A failed write is logged: the hub serves all the same.
+   */
+  private async rememberPorts(
+    file: string,
+    remembered: RememberedPorts,
+    ports: ReturnType<HubService['ports']>,
+  ): Promise<void> {
+    const next: RememberedPorts = {};
+    for (const [name, port] of Object.entries(ports))
+      if (port !== undefined) next[name as keyof RememberedPorts] = port;
+    if (JSON.stringify(next) === JSON.stringify(remembered)) return;
+    try {
+      await writeRememberedPorts(file, next);
+    } catch (error) {
+      this.options.log(`hub: cannot remember the bound ports in ${file}: ${(error as Error).message}`);
+    }
   }
 
   /** Clients may present a certificate (leaf devices with X.509); the hub judges it, not TLS. */

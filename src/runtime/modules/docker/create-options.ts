@@ -3,10 +3,12 @@ import {
   CONFIG_HASH_LABEL,
   CONTRACT_LABEL,
   CONTRACT_VERSION,
+  HOMEDIR_LABEL,
   LABEL_PREFIX,
   ORIGINAL_IMAGE_LABEL,
   OWNER_LABEL,
 } from './labels.js';
+import { homedirLabelValue } from './ownership.js';
 
 /** What the runtime adds to a module's createOptions (as IoT Edge has it). */
 export interface CreateContext {
@@ -14,6 +16,8 @@ export interface CreateContext {
   image: string;
   configHash: string;
   owner: string;
+  /** The daemon's homedir, which the container carries so that only this daemon takes it for its own. */
+  homedir: string;
   /** The environment computed by the agent; wins over the user's `Env` entries of the same name. */
   env: Record<string, string>;
   /** moby_runtime.network; used when the user chose no network. */
@@ -85,6 +89,7 @@ export function buildCreateOptions(createOptions: Json, context: CreateContext):
     Object.entries(userLabels).filter(([key]) => !key.startsWith(LABEL_PREFIX)),
   );
   labels[OWNER_LABEL] = context.owner;
+  labels[HOMEDIR_LABEL] = homedirLabelValue(context.homedir);
   labels[ORIGINAL_IMAGE_LABEL] = context.image;
   labels[CONFIG_HASH_LABEL] = context.configHash;
   labels[CONTRACT_LABEL] = CONTRACT_VERSION;

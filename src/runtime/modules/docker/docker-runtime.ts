@@ -20,7 +20,8 @@ import { engineCall } from './engine-call.js';
 import { EventWatch } from './event-watch.js';
 import { ensureImage } from './image-pull.js';
 import type { RegistryCredential } from './image-ref.js';
-import { DEFAULT_OWNER, OWNER_LABEL } from './labels.js';
+import { DEFAULT_OWNER, HOMEDIR_LABEL, OWNER_LABEL } from './labels.js';
+import { homedirLabelValue, ownedBy, ownershipEvidence } from './ownership.js';
 import { DockerLogDecoder, lastLines } from './log-decoder.js';
 
 export interface DockerRuntimeOptions {
@@ -65,6 +66,8 @@ export class DockerRuntime implements ModuleRuntime {
     for (const summary of containers) {
       // A container being removed is on its way out: the agent must neither count nor remove it.
       if (summary.State === 'removing') continue;
+      // Another daemon's (its own homedir) on the same engine: never this agent's to adopt or remove.
+      if (!this.owns(summary)) continue;
       const name = (summary.Names[0] ?? '').replace(/^\//, '');
       try {
         const inspected = await this.call(`inspect ${name}`, name, () =>
@@ -94,6 +97,7 @@ export class DockerRuntime implements ModuleRuntime {
         image: settings.image,
         configHash: spec.configHash,
         owner: this.owner,
+        homedir: this.options.homedir,
         env,
         network: this.options.network,
         allowElevated: this.options.allowElevated,
@@ -233,6 +237,7 @@ export class DockerRuntime implements ModuleRuntime {
         },
       },
       {
+        accept: (attributes) => this.eventIsOurs(attributes),
         emit: (event) => {
           for (const each of this.listeners) each(event);
         },
@@ -268,16 +273,37 @@ export class DockerRuntime implements ModuleRuntime {
     return engineCall(this.target, what, name, work);
   }
 
-  /** The container of module `name`, refusing containers that carry another owner (or none). */
+  private owns(container: Parameters<typeof ownershipEvidence>[0]): boolean {
+    return ownedBy(ownershipEvidence(container), this.owner, this.options.homedir);
+  }
+
+  /**
+   * An engine event of a container that names another daemon's homedir is not this runtime's (the
+   * engine filters on the owner label already; a container older than the homedir label passes).
+   */
+  private eventIsOurs(attributes: Record<string, string>): boolean {
+    const home = attributes[HOMEDIR_LABEL];
+    return home === undefined || home === homedirLabelValue(this.options.homedir);
+  }
+
+  /**
+   * The container of module `name`, refusing containers that carry another owner (or none), or
+   * another daemon's homedir.
+   */
   private async ours(name: string): Promise<Dockerode.Container> {
     const docker = await this.docker();
     const container = docker.getContainer(name);
     const inspected = (await this.call(`inspect ${name}`, name, () =>
       container.inspect(),
-    )) as InspectedContainer;
+    )) as InspectedContainer & Parameters<typeof ownershipEvidence>[0];
     if (inspected.Config?.Labels?.[OWNER_LABEL] !== this.owner) {
       throw new Error(
         `container ${name} is not a module of this runtime (its ${OWNER_LABEL} label is not ${this.owner})`,
+      );
+    }
+    if (!this.owns(inspected)) {
+      throw new Error(
+        `container ${name} belongs to another iotedged on this container engine (its ${HOMEDIR_LABEL} label is not ${homedirLabelValue(this.options.homedir)})`,
       );
     }
     return docker.getContainer((inspected as { Id?: string }).Id ?? name);

@@ -47,6 +47,8 @@ export interface EventSource {
 
 export interface EventWatchOptions {
   emit: (event: ModuleEvent) => void;
+  /** Whether an event's container (its attributes: name and labels) is the runtime's; all when absent. */
+  accept?: (attributes: Record<string, string>) => boolean;
   /** Told once per break with why; the watch goes on. */
   warn?: (message: string) => void;
   minBackoffMs?: number;
@@ -111,7 +113,8 @@ export class EventWatch {
         const event = value as EngineEvent;
         if (typeof event.time === 'number') this.lastTime = event.time;
         const moduleEvent = moduleEventOf(event);
-        if (moduleEvent) this.options.emit(moduleEvent);
+        if (moduleEvent && (this.options.accept?.(event.Actor?.Attributes ?? {}) ?? true))
+          this.options.emit(moduleEvent);
       }
     });
     stream.on('error', end);

@@ -6,6 +6,12 @@ export const ORIGINAL_IMAGE_LABEL = `${LABEL_PREFIX}.original-image`;
 export const CONFIG_HASH_LABEL = `${LABEL_PREFIX}.config-hash`;
 export const DEFAULT_OWNER = 'Microsoft.Azure.Devices.Edge.Agent';
 /**
+ * The homedir of the daemon that made the container: the owner label is the same for every
+ * daemon, so two daemons sharing one engine (each with its own homedir) tell their containers apart
+ * by this one.
+ */
+export const HOMEDIR_LABEL = `${LABEL_PREFIX}.homedir`;
+/**
  * What a container created by this runtime may rely on (today: the workload directory bound at
  * /var/run/iotedge). A container made under another contract is reported with no config hash, so
  * the agent recreates it once instead of leaving it bound to a socket that no longer exists.
