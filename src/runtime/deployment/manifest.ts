@@ -6,8 +6,7 @@ import type { DockerSettings, ImagePullPolicy, ModuleSpec } from '../modules/typ
 import { parseCreateOptions } from './create-options.js';
 import { DeploymentError, malformed } from './deployment-error.js';
 import { nestedDeeperThan } from './json-depth.js';
-import { twinSectionSizeError } from '../hub/twin/twin-size.js';
-import type { TwinObject } from '../hub/twin/twin-json.js';
+import { twinSectionSizeProblem } from './twin-size.js';
 import { describeJson, Fields, isObject, joinPath, type JsonObject } from './manifest-fields.js';
 import {
   checkModuleName,
@@ -131,8 +130,8 @@ export function desiredOfTwins(document: unknown): Record<string, JsonObject> {
     }
     // IoT Hub refuses desired properties over its twin size limit; $edgeAgent's are bounded by
     // the deployment's own limits (a module count) instead
-    const tooLarge = name === AGENT ? undefined : twinSectionSizeError('desired', properties as TwinObject);
-    if (tooLarge) throw malformed(`${name}.${DESIRED}`, tooLarge.message);
+    const tooLarge = name === AGENT ? undefined : twinSectionSizeProblem('desired', properties);
+    if (tooLarge) throw malformed(`${name}.${DESIRED}`, tooLarge);
     desired[name] = properties;
   }
   return desired;

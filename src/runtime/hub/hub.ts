@@ -32,8 +32,7 @@ import { twinChangeNotification } from './twin/twin-change.js';
 import { TwinStore, type JsonObject } from './twin-store.js';
 import { withoutMetadata } from './twin/twin-document.js';
 import { mergePatch } from './twin/twin-json.js';
-import { TwinPatchError } from './twin/reported-validation.js';
-import { twinSectionSizeError } from './twin/twin-size.js';
+import { TwinPatchError, twinSectionSizeError } from './twin/reported-validation.js';
 import {
   connectionLimitRefusal,
   DEFAULT_MAX_CONNECTED_CLIENTS,

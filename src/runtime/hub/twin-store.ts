@@ -9,8 +9,7 @@ import {
   type TwinDocument,
 } from './twin/twin-document.js';
 import { diffPatch, type TwinObject } from './twin/twin-json.js';
-import type { TwinPatchError } from './twin/reported-validation.js';
-import { twinSectionSizeError } from './twin/twin-size.js';
+import { twinSectionSizeError, type TwinPatchError } from './twin/reported-validation.js';
 
 export type { TwinDocument };
 

@@ -10,12 +10,8 @@ import {
 } from '../../../src/runtime/deployment/max-connected-clients.js';
 import { DeploymentError } from '../../../src/runtime/deployment/deployment-error.js';
 import { parseDeployment } from '../../../src/runtime/deployment/manifest.js';
-import { TwinPatchError } from '../../../src/runtime/hub/twin/reported-validation.js';
-import {
-  MAX_TWIN_SECTION_BYTES,
-  twinSectionSize,
-  twinSectionSizeError,
-} from '../../../src/runtime/hub/twin/twin-size.js';
+import { TwinPatchError, twinSectionSizeError } from '../../../src/runtime/hub/twin/reported-validation.js';
+import { MAX_TWIN_SECTION_BYTES, twinSectionSize } from '../../../src/runtime/deployment/twin-size.js';
 import { TwinStore } from '../../../src/runtime/hub/twin-store.js';
 import { manifestWith, validManifest } from '../../helpers/manifest-fixture.js';
 

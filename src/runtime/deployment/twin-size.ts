@@ -6,9 +6,6 @@
  * at the top of the section are not counted. An operation that would make a section larger is
  * refused whole; the twin stays as it was.
  */
-import { TwinPatchError } from './reported-validation.js';
-import type { TwinObject, TwinValue } from './twin-json.js';
-
 export const MAX_TWIN_SECTION_BYTES = 32 * 1024;
 
 // Unicode's C0 and C1 control characters (and DEL), written as a class of the category
@@ -18,8 +15,8 @@ function textSize(text: string): number {
   return Buffer.byteLength(text.replace(CONTROL_CHARACTERS, ''));
 }
 
-function valueSize(value: TwinValue): number {
-  if (value === null) return 0;
+function valueSize(value: unknown): number {
+  if (value === null || value === undefined) return 0;
   switch (typeof value) {
     case 'string':
       return textSize(value);
@@ -29,10 +26,10 @@ function valueSize(value: TwinValue): number {
       return 4;
   }
   if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + valueSize(item), 0);
-  return objectSize(value, false);
+  return typeof value === 'object' ? objectSize(value as Record<string, unknown>, false) : 0;
 }
 
-function objectSize(value: TwinObject, top: boolean): number {
+function objectSize(value: Record<string, unknown>, top: boolean): number {
   let size = 0;
   for (const key of Object.keys(value)) {
     if (top && key.startsWith('$')) continue;
@@ -42,19 +39,16 @@ function objectSize(value: TwinObject, top: boolean): number {
 }
 
 /** The size IoT Hub counts for a twin's desired or reported section. */
-export function twinSectionSize(section: TwinObject): number {
+export function twinSectionSize(section: Record<string, unknown>): number {
   return objectSize(section, true);
 }
 
 /** Why `section` may not be a twin's `desired` or `reported` properties (too large), or undefined. */
-export function twinSectionSizeError(
+export function twinSectionSizeProblem(
   name: 'desired' | 'reported',
-  section: TwinObject,
-): TwinPatchError | undefined {
+  section: Record<string, unknown>,
+): string | undefined {
   const size = twinSectionSize(section);
   if (size <= MAX_TWIN_SECTION_BYTES) return undefined;
-  return new TwinPatchError(
-    '',
-    `Twin ${name} properties size ${size} would exceed the maximum of ${MAX_TWIN_SECTION_BYTES} bytes`,
-  );
+  return `Twin ${name} properties size ${size} would exceed the maximum of ${MAX_TWIN_SECTION_BYTES} bytes`;
 }
