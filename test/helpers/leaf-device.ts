@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { ROOT, eventually, manifest, nodeModule, type TestDaemon } from './daemon.js';
+import { ROOT, eventually, hubListening, hubPorts, manifest, nodeModule, type TestDaemon } from './daemon.js';
 
 const LEAF = path.join(ROOT, 'test/fixtures/leaf-device.js');
 
@@ -22,6 +23,8 @@ export class LeafDevice {
     twin = false,
     /** Then go on sending one message every so many ms, printing `acked SEQ` (LEAF_EVERY_MS). */
     everyMs?: number,
+    /** More of the fixture's settings (LEAF_NO_RETRY, LEAF_REPORT_SIZES). */
+    env: Record<string, string> = {},
   ) {
     this.process = spawn(process.execPath, [LEAF, String(count)], {
       env: {
@@ -33,6 +36,7 @@ export class LeafDevice {
         LEAF_TRANSPORT: transport,
         LEAF_TWIN: twin ? '1' : undefined,
         LEAF_EVERY_MS: everyMs === undefined ? undefined : String(everyMs),
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -128,4 +132,53 @@ export function selfSignedCertificate(
   });
   const thumbprint = /=([0-9A-F:]+)/.exec(fingerprint.stdout)![1]!.replaceAll(':', '');
   return { cert, key, thumbprint };
+}
+
+/** The twins the hub saved (`<homedir>/hub/twins.json`) by identity; none before the first save. */
+export type SavedTwins = Record<
+  string,
+  { desired: Record<string, unknown>; reported: Record<string, unknown> }
+>;
+
+export function savedTwins(daemon: TestDaemon): SavedTwins {
+  const file = path.join(daemon.homedir, 'hub/twins.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { twins: SavedTwins }).twins : {};
+}
+
+/**
+ * Deploys the hub alone on IoT Hub's own ports on loopback (the SDK dials 8883, 5671 or 443 of a
+ * gateway named without a port), with `env` for edgeHub, and waits for it to listen. The caller
+ * holds the `iothub-ports` test lock.
+ */
+export async function deployOnIotHubPorts(
+  daemon: TestDaemon,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const document = manifest({});
+  const edgeHub = (
+    document.modulesContent.$edgeAgent['properties.desired'] as {
+      systemModules: { edgeHub: { settings: { createOptions: string }; env?: unknown } };
+    }
+  ).systemModules.edgeHub;
+  edgeHub.settings.createOptions = hubPorts(8883, 443, undefined, 5671);
+  if (Object.keys(env).length > 0)
+    edgeHub.env = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, { value }]));
+  const result = await daemon.request('POST', '/deployment', document);
+  assert.equal(result.status, 200, result.body);
+  await hubListening(
+    daemon,
+    /AMQP on 127\.0\.0\.1:5671, HTTPS on 127\.0\.0\.1:443/,
+    'the hub to listen on 8883, 5671 and 443',
+  );
+}
+
+/**
+ * Stops the leaf devices still running (with DEBUG_DAEMON, shows the output of those that did not
+ * end well and the daemon's), then the daemon.
+ */
+export async function stopLeavesAndDaemon(leaves: LeafDevice[], daemon: TestDaemon): Promise<void> {
+  for (const device of leaves)
+    if ((await device.stop()) !== 0 && process.env.DEBUG_DAEMON) console.log(device.output);
+  if (process.env.DEBUG_DAEMON) console.log(daemon.output);
+  await daemon.cleanup();
 }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { TestDaemon, eventually, hubListening, hubPorts, manifest } from '../helpers/daemon.js';
-import { LeafDevice } from '../helpers/leaf-device.js';
+import { TestDaemon, eventually } from '../helpers/daemon.js';
+import { LeafDevice, deployOnIotHubPorts, savedTwins, stopLeavesAndDaemon } from '../helpers/leaf-device.js';
 import type { SdkTransport } from '../helpers/sdk-deployment.js';
 import { holdTestLock } from '../helpers/test-lock.js';
 
@@ -14,18 +13,13 @@ import { holdTestLock } from '../helpers/test-lock.js';
  * service side (PATCH /devices/{id}/twin, IoT Hub's twin update) makes while it is connected.
  */
 
-type Twins = Record<string, { desired: Record<string, unknown>; reported: Record<string, unknown> }>;
-
 describe('leaf devices with the SDK use their twin through the hub, over every transport', () => {
   const daemon = new TestDaemon({}, [], 'localhost');
   const leaves: LeafDevice[] = [];
   let releasePorts: (() => Promise<void>) | undefined;
   let ca: string;
 
-  const twins = (): Twins => {
-    const file = path.join(daemon.homedir, 'hub/twins.json');
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { twins: Twins }).twins : {};
-  };
+  const twins = () => savedTwins(daemon);
   const patchDesired = (id: string, body: unknown) =>
     daemon.request('PATCH', `/devices/${encodeURIComponent(id)}/twin`, body);
 
@@ -33,27 +27,11 @@ describe('leaf devices with the SDK use their twin through the hub, over every t
     releasePorts = await holdTestLock('iothub-ports');
     await daemon.start();
     ca = path.join(daemon.homedir, 'hsm', 'certs', 'edge_owner_ca.cert.pem');
-    // IoT Hub's own ports on loopback: the SDK dials 8883, 5671 or 443 of a gateway named without a port
-    const document = manifest({});
-    (
-      document.modulesContent.$edgeAgent['properties.desired'] as {
-        systemModules: { edgeHub: { settings: { createOptions: string } } };
-      }
-    ).systemModules.edgeHub.settings.createOptions = hubPorts(8883, 443, undefined, 5671);
-    const result = await daemon.request('POST', '/deployment', document);
-    assert.equal(result.status, 200, result.body);
-    await hubListening(
-      daemon,
-      /AMQP on 127\.0\.0\.1:5671, HTTPS on 127\.0\.0\.1:443/,
-      'the hub to listen on 8883, 5671 and 443',
-    );
+    await deployOnIotHubPorts(daemon);
   });
   after(async () => {
-    // each test stops its device; one that failed midway is stopped here, and its output shown
-    for (const device of leaves)
-      if ((await device.stop()) !== 0 && process.env.DEBUG_DAEMON) console.log(device.output);
-    if (process.env.DEBUG_DAEMON) console.log(daemon.output);
-    await daemon.cleanup();
+    // each test stops its device; one that failed midway is stopped here
+    await stopLeavesAndDaemon(leaves, daemon);
     await releasePorts?.();
   });
 

@@ -9,7 +9,7 @@ import { parseDeviceDeployment } from '../deployment/device-deployment.js';
 import type { EdgeHub } from '../hub/hub.js';
 import type { JsonObject } from '../hub/twin-store.js';
 import { LeafDeviceInputError, type LeafDevice } from '../hub/leaf-device-spec.js';
-import { reportedPatchError } from '../hub/twin/reported-validation.js';
+import { reportedPatchError, TwinPatchError } from '../hub/twin/reported-validation.js';
 import { isTwinObject } from '../hub/twin/twin-json.js';
 import type { UpstreamReport } from './upstream-service.js';
 import { LeafDeviceExistsError, type LeafDeviceRegistry } from '../hub/leaf-devices.js';
@@ -455,6 +455,8 @@ async function answered<T>(request: Promise<T>): Promise<T> {
     return await request;
   } catch (error) {
     if (error instanceof HubRequestError) throw new ApiError(error.status, error.message);
+    if (error instanceof TwinPatchError)
+      throw new ApiError(error.status, `properties.desired: ${error.message}`);
     throw error;
   }
 }

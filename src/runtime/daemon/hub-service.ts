@@ -39,6 +39,7 @@ import {
   type RememberedPorts,
 } from './remembered-ports.js';
 import { parseUpstreamProtocol } from '../deployment/upstream-protocol.js';
+import { parseMaxConnectedClients } from '../deployment/max-connected-clients.js';
 import { openDeviceScope, openUpstream, type UpstreamReport } from './upstream-service.js';
 import type { ScopeIdentities } from '../hub/scope-identities.js';
 import type { InProcessMethodHandler } from '../hub/methods.js';
@@ -427,6 +428,8 @@ export class HubService {
           deployment.modules.map((spec) => [spec.name, deployment.moduleTwins[spec.name] ?? {}]),
         ) as Record<string, TwinObject>);
     this.core.hub.applyDeployment(deployment.edgeHub, moduleTwins);
+    const maxClients = parseMaxConnectedClients(deployment.systemModules.edgeHub.env);
+    if (typeof maxClients === 'number') this.core.hub.setMaxConnectedClients(maxClients);
     const protocol = parseUpstreamProtocol(deployment.systemModules.edgeHub.env);
     if ('link' in this.core.upstream && typeof protocol !== 'object')
       this.core.upstream.link.requestProtocol(protocol);

@@ -1,10 +1,12 @@
 import { parseEdgeHubDesired, type EdgeHubDesired } from './edgehub-desired.js';
 import { parseUpstreamProtocol } from './upstream-protocol.js';
+import { parseMaxConnectedClients } from './max-connected-clients.js';
 import { hubBindingProblem } from './listen-ports.js';
 import type { DockerSettings, ImagePullPolicy, ModuleSpec } from '../modules/types.js';
 import { parseCreateOptions } from './create-options.js';
 import { DeploymentError, malformed } from './deployment-error.js';
 import { nestedDeeperThan } from './json-depth.js';
+import { twinSectionSizeProblem } from './twin-size.js';
 import { describeJson, Fields, isObject, joinPath, type JsonObject } from './manifest-fields.js';
 import {
   checkModuleName,
@@ -113,7 +115,7 @@ export function parseDeployment(document: unknown, limits: DeploymentLimits = DE
 
 /**
  * The `properties.desired` of every twin a manifest sets (`$edgeAgent`, `$edgeHub`, modules), by
- * twin name, checked only to be objects: 400 naming the twin otherwise. The manifest's three
+ * twin name, checked to be objects within IoT Hub's twin size limit: 400 naming the twin otherwise. The manifest's three
  * accepted wrappings are read as parseDeployment reads them.
  */
 export function desiredOfTwins(document: unknown): Record<string, JsonObject> {
@@ -126,6 +128,10 @@ export function desiredOfTwins(document: unknown): Record<string, JsonObject> {
     if (!isObject(properties)) {
       throw malformed(`${name}.${DESIRED}`, `expected an object, found ${describeJson(properties)}`);
     }
+    // IoT Hub refuses desired properties over its twin size limit; $edgeAgent's are bounded by
+    // the deployment's own limits (a module count) instead
+    const tooLarge = name === AGENT ? undefined : twinSectionSizeProblem('desired', properties);
+    if (tooLarge) throw malformed(`${name}.${DESIRED}`, tooLarge);
     desired[name] = properties;
   }
   return desired;
@@ -204,6 +210,9 @@ function parseSystemModules(system: Fields): Deployment['systemModules'] {
   const protocol = parseUpstreamProtocol(edgeHub.env);
   if (typeof protocol === 'object')
     throw malformed(`${hub.path}.env.UpstreamProtocol.value`, protocol.problem);
+  const maxClients = parseMaxConnectedClients(edgeHub.env);
+  if (typeof maxClients === 'object')
+    throw malformed(`${hub.path}.env.MaxConnectedClients.value`, maxClients.problem);
   const bindings = hubBindingProblem((edgeHub.settings as DockerSettings).createOptions);
   if (bindings) throw malformed(`${hub.path}.settings.createOptions.${bindings.path}`, bindings.problem);
   return { edgeAgent, edgeHub };

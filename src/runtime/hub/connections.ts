@@ -56,6 +56,10 @@ export class ConnectionRegistry implements ReceiverDirectory {
     return this.links.get(identityId);
   }
 
+  has(identityId: string): boolean {
+    return this.links.has(identityId);
+  }
+
   get size(): number {
     return this.links.size;
   }

@@ -32,6 +32,11 @@ import { twinChangeNotification } from './twin/twin-change.js';
 import { TwinStore, type JsonObject } from './twin-store.js';
 import { withoutMetadata } from './twin/twin-document.js';
 import { mergePatch } from './twin/twin-json.js';
+import { TwinPatchError, twinSectionSizeError } from './twin/reported-validation.js';
+import {
+  connectionLimitRefusal,
+  DEFAULT_MAX_CONNECTED_CLIENTS,
+} from '../deployment/max-connected-clients.js';
 
 /** What a client presents to authenticate: a SAS token, or the certificate of its TLS handshake. */
 export type Credentials = { sas: string } | { certificate: Buffer };
@@ -105,6 +110,7 @@ export class EdgeHub implements SessionCore {
   private readonly reportedListeners: ((identityId: string) => void)[] = [];
   private isoCache = { ms: Number.NaN, iso: '' };
   private twinReadGate: ((identityId: string) => Promise<void> | undefined) | undefined;
+  private maxConnectedClients = DEFAULT_MAX_CONNECTED_CLIENTS;
 
   constructor(private readonly options: EdgeHubOptions) {
     this.now = options.now ?? (() => new Date());
@@ -139,10 +145,28 @@ export class EdgeHub implements SessionCore {
   }
 
   /**
-   * Who a client is, by the credentials it presents for `deviceId` (and `moduleId`); with an
-   * `authChain` (nested edge) a child edge device's hub connects on behalf of that identity.
+   * Who a connecting client is, by the credentials it presents for `deviceId` (and `moduleId`);
+   * with an `authChain` (nested edge) a child edge device's hub connects on behalf of that identity.
+   * Every protocol head admits its connections here, so here the MaxConnectedClients limit refuses
+   * a new identity once the hub is full (`full` set); one already connected may replace its
+   * connection. Each identity a child edge device connects on behalf of counts as a client, as
+   * edgeHub counts them.
    */
   async authenticate(
+    deviceId: string,
+    moduleId: string | undefined,
+    credentials: Credentials,
+    authChain?: string,
+  ): Promise<Authentication> {
+    const result = await this.verifyCredentials(deviceId, moduleId, credentials, authChain);
+    if (!result.ok) return result;
+    const refusal = connectionLimitRefusal(this.maxConnectedClients, this.connections, result.identity.id);
+    // the head logs the refusal with its reason, which names the limit
+    return refusal === undefined ? result : { ok: false, reason: refusal, full: true };
+  }
+
+  /** Who presents these credentials, for a request that opens no connection (no client limit). */
+  async verifyCredentials(
     deviceId: string,
     moduleId: string | undefined,
     credentials: Credentials,
@@ -261,6 +285,11 @@ export class EdgeHub implements SessionCore {
     return this.connections.get(identityId) !== undefined;
   }
 
+  /** edgeHub's MaxConnectedClients (edgeHub itself included), from the deployment. */
+  setMaxConnectedClients(limit: number): void {
+    this.maxConnectedClients = limit;
+  }
+
   get connectedClients(): number {
     return this.connections.size;
   }
@@ -347,11 +376,14 @@ export class EdgeHub implements SessionCore {
   /**
    * A leaf device's desired properties changed from the service side, as IoT Hub's twin update does
    * it: `patch` merged in (a null removes a property), saved, then sent to the device if it listens.
-   * Resolves to the new desired version; a failed write is a HubRequestError 503.
+   * Resolves to the new desired version; a failed write is a HubRequestError 503, desired properties
+   * that would grow past IoT Hub's size limit a TwinPatchError (the twin unchanged).
    */
   async patchDeviceDesired(deviceId: string, patch: JsonObject): Promise<number> {
-    const current = withoutMetadata(this.twins.get(deviceId).desired);
-    this.twins.setDesired(deviceId, mergePatch(current, patch));
+    const merged = mergePatch(withoutMetadata(this.twins.get(deviceId).desired), patch);
+    const tooLarge = twinSectionSizeError('desired', merged);
+    if (tooLarge) throw tooLarge;
+    this.twins.setDesired(deviceId, merged);
     try {
       await this.twins.save();
     } catch (error) {
@@ -389,13 +421,15 @@ export class EdgeHub implements SessionCore {
   /**
    * Merges a reported patch (validated by the caller) and routes the twin change notification.
    * Resolves once the patch is saved; a patch that could not be saved (a full disk) is not applied
-   * and fails with a HubRequestError 503 naming the OS error, never the file.
+   * and fails with a HubRequestError 503 naming the OS error, never the file; one that would make
+   * the reported properties too large is not applied and fails with a TwinPatchError.
    */
   async patchReported(identity: ClientIdentity, patch: JsonObject): Promise<number> {
     let version: number;
     try {
       version = await this.twins.patchReported(identity.id, patch);
     } catch (error) {
+      if (error instanceof TwinPatchError) throw error;
       const reason = (error as NodeJS.ErrnoException).code ?? 'a write error';
       throw new HubRequestError(
         503,

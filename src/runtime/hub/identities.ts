@@ -41,7 +41,9 @@ export interface ScopeIdentityLookup extends LeafDeviceLookup {
  * a certificate's validity is checked when the client connects, and sets none.
  */
 export type Authentication =
-  { ok: true; identity: ClientIdentity; expiresAt?: Date } | { ok: false; reason: string };
+  | { ok: true; identity: ClientIdentity; expiresAt?: Date }
+  /** `full`: the credentials are good but the hub has as many clients as MaxConnectedClients allows. */
+  | { ok: false; reason: string; full?: true };
 
 /** Verifies a SAS token and says when it expires; the reason is safe to log (no signature, no key). */
 function verifyToken(

@@ -9,6 +9,7 @@ import {
   type TwinDocument,
 } from './twin/twin-document.js';
 import { diffPatch, type TwinObject } from './twin/twin-json.js';
+import { twinSectionSizeError, type TwinPatchError } from './twin/reported-validation.js';
 
 export type { TwinDocument };
 
@@ -20,6 +21,8 @@ interface PendingPatch {
   patch: JsonObject;
   /** The reported version it made, once applied. */
   version?: number;
+  /** Why it was not applied: it would make the reported properties too large. */
+  refused?: TwinPatchError;
 }
 
 /** After a failed save that no change repeats, how long until it is tried again. */
@@ -142,12 +145,14 @@ export class TwinStore {
 
   /**
    * Merges a validated reported patch; resolves with the new reported version once it is saved,
-   * rejects (the twin unchanged) when the write failed.
+   * rejects (the twin unchanged) when the write failed, or with a TwinPatchError when the reported
+   * properties would grow past IoT Hub's size limit.
    */
   async patchReported(id: string, patch: JsonObject): Promise<number> {
     const pending: PendingPatch = { id, patch };
     this.pending.push(pending);
     await this.commits.run();
+    if (pending.refused) throw pending.refused;
     return pending.version!;
   }
 
@@ -176,6 +181,8 @@ export class TwinStore {
     const reported = new Map<string, TwinDocument>();
     for (const entry of batch) {
       const twin = applyReportedPatch(reported.get(entry.id) ?? this.get(entry.id), entry.patch);
+      entry.refused = twinSectionSizeError('reported', twin.reported);
+      if (entry.refused) continue;
       reported.set(entry.id, twin);
       entry.version = twin.reported.$version;
     }

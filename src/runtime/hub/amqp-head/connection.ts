@@ -344,7 +344,8 @@ export class AmqpConnection {
           this.certificateChecks.delete(id);
           if (!result.ok) {
             this.log(`refused ${id}: ${result.reason}`);
-            return { condition: 'amqp:unauthorized-access', description: result.reason };
+            const condition = result.full ? 'amqp:resource-limit-exceeded' : 'amqp:unauthorized-access';
+            return { condition, description: result.reason };
           }
           this.admit(result.identity, result.expiresAt);
           return this.identities.get(id) ?? identity;
@@ -456,7 +457,8 @@ export class AmqpConnection {
       );
       if (result.ok) this.admit(result.identity, result.expiresAt);
       else {
-        status = 401;
+        // a full hub (MaxConnectedClients) refuses good credentials: 403, not 401
+        status = result.full ? 403 : 401;
         description = result.reason;
       }
     }

@@ -30,7 +30,7 @@ export function methodsRequestListener(hub: EdgeHub, log: (line: string) => void
       });
       return;
     }
-    const auth = await hub.authenticate(callerDevice, callerModule, { sas: token });
+    const auth = await hub.verifyCredentials(callerDevice, callerModule, { sas: token });
     if (!auth.ok) {
       log(`hub: methods: refused ${caller}: ${auth.reason}`);
       sendJson(response, 401, { message: 'Unauthorized' });

@@ -22,6 +22,8 @@ export interface MqttHeadOptions {
 }
 
 const NOT_AUTHORIZED = 5;
+/** CONNACK "server unavailable": the hub already has as many clients as MaxConnectedClients allows. */
+const SERVER_UNAVAILABLE = 3;
 /**
  * Telemetry publishes of one connection the head takes while earlier ones still wait for the store
  * (IoT Hub's 16 QoS 1 publishes in flight, with room for a client that exceeds it a little); past
@@ -31,8 +33,8 @@ const NOT_AUTHORIZED = 5;
 const PIPELINED_PUBLISHES = 64;
 const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 
-function refusal(reason: string): AuthenticateError {
-  return Object.assign(new Error(reason), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
+function refusal(reason: string, returnCode = NOT_AUTHORIZED): AuthenticateError {
+  return Object.assign(new Error(reason), { returnCode }) as AuthenticateError;
 }
 
 /**
@@ -259,7 +261,7 @@ export class MqttHead implements ProtocolHead {
       (result) => {
         if (!result.ok) {
           this.options.log(`hub: mqtt: refused ${client.id}: ${result.reason}`);
-          return done(refusal(result.reason), false);
+          return done(refusal(result.reason, result.full ? SERVER_UNAVAILABLE : NOT_AUTHORIZED), false);
         }
         const session = this.hub.openSession(result.identity, {
           sessionId: client.id,

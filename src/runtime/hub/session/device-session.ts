@@ -1,7 +1,7 @@
 import type { ClientIdentity, ClientLink, Subscription } from '../connections.js';
 import { HubRequestError } from '../hub-request-error.js';
 import { messageSize, type HubMessage } from '../../routing/message.js';
-import { reportedPatchError } from '../twin/reported-validation.js';
+import { reportedPatchError, TwinPatchError } from '../twin/reported-validation.js';
 import type { JsonObject } from '../twin-store.js';
 import type { ClientProxy } from './client-proxy.js';
 import { watchExpiry } from './token-expiry.js';
@@ -196,6 +196,8 @@ export class DeviceSession {
     try {
       return { status: 204, version: await this.core.patchReported(this.identity, patch as JsonObject) };
     } catch (error) {
+      // too large a twin: refused as IoT Hub refuses an invalid body, the twin unchanged
+      if (error instanceof TwinPatchError) return { status: error.status, body: error.body() };
       // IoT Hub's status and error code (503001: try again later; 500001: server error)
       const status = error instanceof HubRequestError ? error.status : 500;
       return { status, body: { errorCode: status * 1000 + 1, message: (error as Error).message } };

@@ -4,7 +4,8 @@
  * characters, integers within [-2^52, 2^52 - 1], other values <= 4096 UTF-8 bytes as text, no null in
  * arrays (nor in objects inside arrays), the whole patch <= 32 KiB.
  */
-import { isTwinObject } from './twin-json.js';
+import { isTwinObject, type TwinObject } from './twin-json.js';
+import { twinSectionSizeProblem } from '../../deployment/twin-size.js';
 
 export const MAX_DEPTH = 10;
 export const MAX_NAME_BYTES = 1024;
@@ -154,4 +155,16 @@ export function reportedPatchError(patch: unknown): TwinPatchError | undefined {
 export function validateReportedPatch(patch: unknown): void {
   const error = reportedPatchError(patch);
   if (error) throw error;
+}
+
+/**
+ * Why `section` may not become a twin's desired or reported properties: larger as a whole than
+ * IoT Hub's twin size limit (refused as an invalid body, the twin unchanged). Undefined when it may.
+ */
+export function twinSectionSizeError(
+  name: 'desired' | 'reported',
+  section: TwinObject,
+): TwinPatchError | undefined {
+  const problem = twinSectionSizeProblem(name, section);
+  return problem === undefined ? undefined : new TwinPatchError('', problem);
 }
